@@ -1,0 +1,53 @@
+/*
+ * cmd.h: the subcommand table and what subcommands share (messages, progress, exit codes).
+ * Only cmd-*.c and main.c print or exit; the library returns error codes.
+ */
+#ifndef ISM_CMD_H
+#define ISM_CMD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+/* Exit statuses: 0 ok, 1 runtime failure or findings, 2 usage or bad input. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct cmd_entry {
+	const char *name;
+	const char *args;     /* synopsis after the name */
+	const char *summary;
+	int (*fn)(int argc, char **argv);
+	void (*help)(FILE *out);
+};
+
+extern const struct cmd_entry cmd_table[];
+
+void ism_err(const char *fmt, ...) ISM_PRINTF(1, 2);
+void ism_warn(const char *fmt, ...) ISM_PRINTF(1, 2);
+/* Print "iommusim CMD: ..." usage error with a hint, return EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) ISM_PRINTF(2, 3);
+
+/* Progress on stderr, only when stderr is a terminal; at most 4 updates a second. */
+struct progress {
+	int on;
+	const char *label;
+	uint64_t next_check;
+	double last;
+};
+void progress_start(struct progress *p, const char *label);
+void progress_tick(struct progress *p, uint64_t events, uint64_t bytes);
+void progress_end(struct progress *p);
+
+int cmd_stats(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+void help_stats(FILE *out);
+void help_lint(FILE *out);
+void help_convert(FILE *out);
+void help_dump(FILE *out);
+void help_list(FILE *out);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * native.h: the native binary trace format (specified in man/iommusim-trace.5).
+ *
+ * File  = header (ISM_NATIVE_HDR bytes + provenance, padded to 64) + records.
+ * Record = 64 bytes, little-endian, followed by ncont 64-byte continuation blocks holding
+ *          nsg 24-byte sg entries then, for MARKER and DEVICE records, `size` bytes of text.
+ */
+#ifndef ISM_NATIVE_H
+#define ISM_NATIVE_H
+
+#include <stdint.h>
+
+#include "event.h"
+
+#define ISM_NATIVE_MAGIC "ISMTRACE"
+#define ISM_NATIVE_VERSION 1
+#define ISM_NATIVE_BOM 0x01020304u
+#define ISM_NATIVE_REC 64
+#define ISM_NATIVE_HDR 64
+#define ISM_NATIVE_SGE 24
+/* A record kind that defines a device name: dev = id, size = name length. */
+#define ISM_NATIVE_DEVICE 0xff
+#define ISM_NATIVE_MAX_SG (1u << 20)
+#define ISM_NATIVE_MAX_TEXT (1u << 16)
+#define ISM_NATIVE_MAX_PROV (1u << 20)
+
+/* Header field offsets. */
+enum {
+	NH_MAGIC = 0,    /* char[8] "ISMTRACE" */
+	NH_VERSION = 8,  /* u32 */
+	NH_BOM = 12,     /* u32 0x01020304 in file byte order */
+	NH_RECSIZE = 16, /* u16 = 64 */
+	NH_FLAGS = 18,   /* u16, 0 */
+	NH_HDRSIZE = 20, /* u32: bytes before the first record, a multiple of 64 */
+	NH_PROVLEN = 24, /* u32: bytes of provenance text at offset 64 */
+	NH_NEVENTS = 32, /* u64: event records (not continuation blocks), 0 = unknown */
+};
+
+/* Record field offsets. */
+enum {
+	NR_TS = 0,
+	NR_ADDR = 8,
+	NR_PADDR = 16,
+	NR_SIZE = 24,
+	NR_ARG = 32,
+	NR_ATTRS = 40,
+	NR_NENTS = 44,
+	NR_ENTS = 48,
+	NR_NSG = 52,
+	NR_CPU = 56,
+	NR_DEV = 58,
+	NR_KIND = 60,
+	NR_DIR = 61,
+	NR_FLAGS = 62,
+};
+
+static inline uint64_t ism_le64(const unsigned char *p)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline uint32_t ism_le32(const unsigned char *p)
+{
+	uint32_t v;
+
+	__builtin_memcpy(&v, p, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
+}
+
+static inline uint16_t ism_le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline void ism_put64(unsigned char *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	__builtin_memcpy(p, &v, 8);
+}
+
+static inline void ism_put32(unsigned char *p, uint32_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	__builtin_memcpy(p, &v, 4);
+}
+
+static inline void ism_put16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+/* Continuation blocks that follow a record. */
+static inline uint64_t ism_native_ncont(unsigned kind, uint32_t nsg, uint64_t size)
+{
+	uint64_t bytes = (uint64_t)nsg * ISM_NATIVE_SGE;
+
+	if (kind == ISM_EV_MARKER || kind == ISM_NATIVE_DEVICE)
+		bytes += size;
+	return (bytes + ISM_NATIVE_REC - 1) / ISM_NATIVE_REC;
+}
+
+struct ism_writer;
+struct reader;
+
+/* Open @path for writing ("-" = stdout), copying provenance from @src (may be NULL). */
+int writer_open(const char *path, const struct reader *src, struct ism_writer **out,
+		char **cause);
+void writer_add_prov(struct ism_writer *w, const char *key, const char *value);
+/* Write @ev; @devname is its device's name (NULL when dev == 0). */
+int writer_write(struct ism_writer *w, const struct ism_event *ev, const char *devname);
+/* Flush, patch the event count when the output is seekable, close. Returns 0 or -ISM_EIO. */
+int writer_close(struct ism_writer *w, char **cause);
+
+#endif

@@ -1,0 +1,847 @@
+/*
+ * reader-ftrace.c: ftrace text, as printed by `cat /sys/kernel/tracing/trace` (with or without
+ * the irq-info columns) and by `trace-cmd report` (with or without -t, -l).
+ *
+ * An event line is  COMM-PID [CPU] [FLAGS] SECONDS.FRACTION: EVENT: PAYLOAD
+ * The payload is the tracepoint's printk text; we parse it back into the fields the binary
+ * reader gets from trace.dat, so both yield the same events (timestamps have the precision of
+ * the text: microseconds for `cat trace`). Values the text does not carry in numeric form
+ * (dma_alloc gfp flags) are 0.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "reader.h"
+
+enum ft_ev {
+	FT_MAP_PAGE, FT_MAP_PHYS, FT_MAP_RESOURCE,
+	FT_UNMAP_PAGE, FT_UNMAP_PHYS, FT_UNMAP_RESOURCE,
+	FT_MAP_SG, FT_UNMAP_SG, FT_MAP_SG_ERR,
+	FT_ALLOC, FT_ALLOC_PAGES, FT_ALLOC_SGT, FT_ALLOC_SGT_ERR,
+	FT_FREE, FT_FREE_PAGES, FT_FREE_SGT,
+	FT_SYNC_CPU, FT_SYNC_DEV, FT_SYNC_SG_CPU, FT_SYNC_SG_DEV,
+	FT_BOUNCE, FT_HCALL_ENTRY, FT_HCALL_EXIT, FT_IOMMU_MAP, FT_IOMMU_UNMAP,
+	FT_MARK, FT_PRINT,
+};
+
+static const struct {
+	const char *name;
+	enum ft_ev ev;
+} ft_names[] = {
+	{ "dma_map_page", FT_MAP_PAGE },
+	{ "dma_map_phys", FT_MAP_PHYS },
+	{ "dma_map_resource", FT_MAP_RESOURCE },
+	{ "dma_unmap_page", FT_UNMAP_PAGE },
+	{ "dma_unmap_phys", FT_UNMAP_PHYS },
+	{ "dma_unmap_resource", FT_UNMAP_RESOURCE },
+	{ "dma_map_sg", FT_MAP_SG },
+	{ "dma_unmap_sg", FT_UNMAP_SG },
+	{ "dma_map_sg_err", FT_MAP_SG_ERR },
+	{ "dma_alloc", FT_ALLOC },
+	{ "dma_alloc_pages", FT_ALLOC_PAGES },
+	{ "dma_alloc_sgt", FT_ALLOC_SGT },
+	{ "dma_alloc_sgt_err", FT_ALLOC_SGT_ERR },
+	{ "dma_free", FT_FREE },
+	{ "dma_free_pages", FT_FREE_PAGES },
+	{ "dma_free_sgt", FT_FREE_SGT },
+	{ "dma_sync_single_for_cpu", FT_SYNC_CPU },
+	{ "dma_sync_single_for_device", FT_SYNC_DEV },
+	{ "dma_sync_sg_for_cpu", FT_SYNC_SG_CPU },
+	{ "dma_sync_sg_for_device", FT_SYNC_SG_DEV },
+	{ "swiotlb_bounced", FT_BOUNCE },
+	{ "hcall_entry", FT_HCALL_ENTRY },
+	{ "hcall_exit", FT_HCALL_EXIT },
+	{ "map", FT_IOMMU_MAP },
+	{ "unmap", FT_IOMMU_UNMAP },
+	{ "tracing_mark_write", FT_MARK },
+	{ "print", FT_PRINT },
+};
+
+struct ft_priv {
+	uint64_t *a, *b, *c; /* array scratch reused across lines */
+	size_t ca, cb, cc;
+	struct ism_event held; /* an event parsed while a loss report was pending */
+	int have_held;
+	int have_lost;
+	unsigned lost_cpu;
+	uint64_t lost_count;
+	int lost_unknown;
+	uint64_t lost_line;
+};
+
+/* ---- small parsing helpers ------------------------------------------------ */
+
+static const char *skip_sp(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Parse a timestamp "SECONDS[.FRACTION]" ending at ':'; returns the char after ':' or NULL. */
+static const char *parse_ts(const char *p, uint64_t *ts_ns)
+{
+	uint64_t sec = 0, frac = 0;
+	int nd = 0, nf = 0;
+
+	while (isdigit((unsigned char)*p)) {
+		if (sec > UINT64_MAX / 10 - 10)
+			return NULL;
+		sec = sec * 10 + (uint64_t)(*p++ - '0');
+		nd++;
+	}
+	if (!nd)
+		return NULL;
+	if (*p == '.') {
+		p++;
+		while (isdigit((unsigned char)*p)) {
+			if (nf < 9) {
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				nf++;
+			}
+			p++;
+		}
+		if (!nf)
+			return NULL;
+		for (int i = nf; i < 9; i++)
+			frac *= 10;
+		if (sec > (UINT64_MAX - frac) / 1000000000ull)
+			return NULL;
+		*ts_ns = sec * 1000000000ull + frac;
+	} else {
+		*ts_ns = sec; /* a raw counter clock: already in its own units */
+	}
+	if (*p != ':')
+		return NULL;
+	return p + 1;
+}
+
+/*
+ * Split an event line. Returns 1 and fills the out-parameters, 0 if the line is not an
+ * event line.
+ */
+static int split_line(const char *line, unsigned *cpu, uint64_t *ts, const char **name,
+		      size_t *name_len, const char **payload)
+{
+	for (const char *b = strchr(line, '['); b; b = strchr(b + 1, '[')) {
+		const char *p = b + 1, *q;
+		unsigned long c = 0;
+		int nd = 0;
+
+		if (b == line || (b[-1] != ' ' && b[-1] != '\t'))
+			continue;
+		while (isdigit((unsigned char)*p) && nd < 6) {
+			c = c * 10 + (unsigned long)(*p++ - '0');
+			nd++;
+		}
+		if (!nd || *p != ']' || p[1] != ' ')
+			continue;
+		p = skip_sp(p + 1);
+		q = parse_ts(p, ts);
+		if (!q) {
+			/* a flags column (irqs-off, need-resched, ...) precedes the timestamp */
+			const char *f = p;
+
+			while (*f && *f != ' ' && f - p < 8)
+				f++;
+			if (*f != ' ')
+				continue;
+			q = parse_ts(skip_sp(f), ts);
+			if (!q)
+				continue;
+		}
+		p = skip_sp(q);
+		q = p;
+		while (isalnum((unsigned char)*q) || *q == '_')
+			q++;
+		if (q == p || *q != ':')
+			continue;
+		if (c > 65535)
+			return 0;
+		*cpu = (unsigned)c;
+		*name = p;
+		*name_len = (size_t)(q - p);
+		*payload = skip_sp(q + 1);
+		return 1;
+	}
+	return 0;
+}
+
+/* Find " key=" (or key= at the start) in @s; return the value start or NULL. */
+static const char *find_key(const char *s, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = strstr(s, key); p; p = strstr(p + 1, key)) {
+		if ((p == s || p[-1] == ' ') && p[kl] == '=')
+			return p + kl + 1;
+	}
+	return NULL;
+}
+
+static int parse_u64(const char *v, int base, uint64_t *out)
+{
+	char *end;
+
+	if (!v || !(isdigit((unsigned char)*v) || (base == 16 && isxdigit((unsigned char)*v))))
+		return -1;
+	*out = strtoull(v, &end, base);
+	if (*end && *end != ' ' && *end != '/' && *end != '[')
+		return -1;
+	return 0;
+}
+
+static int parse_s64(const char *v, int64_t *out)
+{
+	char *end;
+
+	if (!v || !(*v == '-' || isdigit((unsigned char)*v)))
+		return -1;
+	*out = strtoll(v, &end, 10);
+	if (*end && *end != ' ')
+		return -1;
+	return 0;
+}
+
+static int key_u64(const char *payload, const char *key, int base, uint64_t *out)
+{
+	return parse_u64(find_key(payload, key), base, out);
+}
+
+static int parse_dir(const char *payload, uint8_t *dir)
+{
+	const char *v = find_key(payload, "dir");
+	size_t n = 0;
+	int d;
+
+	if (!v)
+		return -1;
+	while (v[n] && v[n] != ' ')
+		n++;
+	d = ism_dir_from_name(v, n);
+	if (d < 0 || d > ISM_DIR_NONE)
+		return -1;
+	*dir = (uint8_t)d;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} attr_names[] = {
+	{ "WEAK_ORDERING", 1u << 1 },   { "WRITE_COMBINE", 1u << 2 },
+	{ "NO_KERNEL_MAPPING", 1u << 4 }, { "SKIP_CPU_SYNC", 1u << 5 },
+	{ "FORCE_CONTIGUOUS", 1u << 6 }, { "ALLOC_SINGLE_PAGES", 1u << 7 },
+	{ "NO_WARN", 1u << 8 },         { "PRIVILEGED", 1u << 9 },
+	{ "MMIO", 1u << 10 },           { "CACHE_CLEAN", 1u << 11 },
+};
+
+/* attrs=NAME|NAME|0x... (possibly empty). Missing key = 0. */
+static int parse_attrs(const char *payload, uint32_t *attrs)
+{
+	const char *v = find_key(payload, "attrs");
+
+	*attrs = 0;
+	if (!v)
+		return 0;
+	while (*v && *v != ' ') {
+		size_t n = 0;
+		int found = 0;
+
+		while (v[n] && v[n] != ' ' && v[n] != '|')
+			n++;
+		if (n > 2 && v[0] == '0' && v[1] == 'x') {
+			*attrs |= (uint32_t)strtoul(v + 2, NULL, 16);
+			found = 1;
+		}
+		for (size_t i = 0; !found && i < ISM_ARRAY_SIZE(attr_names); i++)
+			if (strlen(attr_names[i].name) == n && memcmp(attr_names[i].name, v, n) == 0) {
+				*attrs |= attr_names[i].bit;
+				found = 1;
+			}
+		if (!found && n)
+			return -1;
+		v += n;
+		if (*v == '|')
+			v++;
+	}
+	return 0;
+}
+
+/* Parse "{0x1,0x2}" into @vals (count returned), -1 on a malformed array. */
+static long parse_array(const char *v, uint64_t **vals, size_t *cap)
+{
+	long n = 0;
+
+	if (!v || *v != '{')
+		return -1;
+	v++;
+	if (*v == '}')
+		return 0;
+	for (;;) {
+		char *end;
+		uint64_t x;
+
+		if (!(v[0] == '0' && v[1] == 'x' && isxdigit((unsigned char)v[2])))
+			return -1;
+		x = strtoull(v + 2, &end, 16);
+		if ((size_t)n >= *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*vals = xreallocarray(*vals, *cap, sizeof(**vals));
+		}
+		(*vals)[n++] = x;
+		if (*end == '}')
+			return n;
+		if (*end != ',')
+			return -1;
+		v = end + 1;
+	}
+}
+
+/* ---- the reader ----------------------------------------------------------- */
+
+static int ftrace_probe(const unsigned char *buf, size_t len)
+{
+	char tmp[4097];
+	const char *line;
+	unsigned cpu;
+	uint64_t ts;
+	const char *name, *payload;
+	size_t nl;
+
+	if (len > 4096)
+		len = 4096;
+	if (memchr(buf, '\0', len))
+		return 0;
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	if (strncmp(tmp, "# tracer:", 9) == 0)
+		return 90;
+	for (line = tmp; line && *line;) {
+		char *eol = strchr(line, '\n');
+
+		if (eol)
+			*eol = '\0';
+		else if (line != tmp)
+			break; /* a partial last line says nothing */
+		if (split_line(line, &cpu, &ts, &name, &nl, &payload))
+			return 70;
+		line = eol ? eol + 1 : NULL;
+	}
+	if (strncmp(tmp, "version = ", 10) == 0 || strncmp(tmp, "cpus=", 5) == 0)
+		return 60;
+	return 0;
+}
+
+static int ftrace_open(struct reader *r)
+{
+	r->priv = xcalloc(1, sizeof(struct ft_priv));
+	reader_set_prov(r, "clock", "unknown (text)");
+	reader_set_prov(r, "timestamp_precision", "as printed (cat trace: 1 us)");
+	return 0;
+}
+
+static int ft_lookup(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ISM_ARRAY_SIZE(ft_names); i++)
+		if (strlen(ft_names[i].name) == len && memcmp(ft_names[i].name, name, len) == 0)
+			return (int)ft_names[i].ev;
+	return -1;
+}
+
+/* Device name = the first word of the payload. */
+static int payload_dev(struct reader *r, const char *payload, struct ism_event *ev)
+{
+	size_t n = 0;
+	int id;
+
+	while (payload[n] && payload[n] != ' ')
+		n++;
+	if (!n || memchr(payload, '=', n))
+		return -1;
+	id = reader_dev(r, payload, n);
+	if (id < 0)
+		return -2;
+	ev->dev = (uint16_t)id;
+	return 0;
+}
+
+#define BAD(what) do { bad = what; goto malformed; } while (0)
+
+static int parse_event(struct reader *r, int fe, const char *payload, struct ism_event *ev)
+{
+	struct ft_priv *arr = r->priv;
+	const char *bad = NULL;
+	uint64_t v;
+	long na, nb, nc;
+	struct ism_sge *sg;
+
+	switch (fe) {
+	case FT_MAP_PAGE: case FT_MAP_PHYS: case FT_MAP_RESOURCE:
+		ev->kind = ISM_EV_MAP;
+		if (payload_dev(r, payload, ev))
+			BAD("device");
+		if (parse_dir(payload, &ev->dir))
+			BAD("dir");
+		if (key_u64(payload, "dma_addr", 16, &ev->addr))
+			BAD("dma_addr");
+		if (key_u64(payload, "size", 10, &ev->size))
+			BAD("size");
+		if (key_u64(payload, "phys_addr", 16, &ev->paddr))
+			BAD("phys_addr");
+		if (parse_attrs(payload, &ev->attrs))
+			BAD("attrs");
+		if (fe == FT_MAP_RESOURCE || (ev->attrs & ISM_ATTR_MMIO))
+			ev->flags |= ISM_EF_MMIO;
+		return 1;
+	case FT_UNMAP_PAGE: case FT_UNMAP_PHYS: case FT_UNMAP_RESOURCE:
+		ev->kind = ISM_EV_UNMAP;
+		if (payload_dev(r, payload, ev))
+			BAD("device");
+		if (parse_dir(payload, &ev->dir))
+			BAD("dir");
+		if (key_u64(payload, "dma_addr", 16, &ev->addr))
+			BAD("dma_addr");
+		if (key_u64(payload, "size", 10, &ev->size))
+			BAD("size");
+		if (parse_attrs(payload, &ev->attrs))
+			BAD("attrs");
+		if (fe == FT_UNMAP_RESOURCE || (ev->attrs & ISM_ATTR_MMIO))
+			ev->flags |= ISM_EF_MMIO;
+		return 1;
+	case FT_MAP_SG: {
+		const char *nv;
+		long n;
+
+		ev->kind = ISM_EV_MAP_SG;
+		if (payload_dev(r, payload, ev))
+			BAD("device");
+		if (parse_dir(payload, &ev->dir))
+			BAD("dir");
+		na = parse_array(find_key(payload, "phys_addrs"), &arr->a, &arr->ca);
+		nb = parse_array(find_key(payload, "dma_addrs"), &arr->b, &arr->cb);
+		nc = parse_array(find_key(payload, "sizes"), &arr->c, &arr->cc);
+		if (na < 0)
+			BAD("phys_addrs");
+		if (nb < 0)
+			BAD("dma_addrs");
+		if (nc != nb)
+			BAD("sizes");
+		if (parse_attrs(payload, &ev->attrs))
+			BAD("attrs");
+		ev->nents = (uint32_t)na;
+		ev->ents = (uint32_t)nb;
+		/* capped kernels: nents=STORED/FULL ents=STORED/FULL [TRUNCATED] */
+		if ((nv = find_key(payload, "nents")) != NULL) {
+			const char *s = strchr(nv, '/');
+
+			if (!s || parse_u64(s + 1, 10, &v))
+				BAD("nents");
+			ev->nents = (uint32_t)v;
+		}
+		if ((nv = find_key(payload, "ents")) != NULL) {
+			const char *s = strchr(nv, '/');
+
+			if (!s || parse_u64(s + 1, 10, &v))
+				BAD("ents");
+			ev->ents = (uint32_t)v;
+		}
+		if (strstr(payload, "[TRUNCATED]"))
+			ev->flags |= ISM_EF_TRUNCATED;
+		n = na > nb ? na : nb;
+		sg = reader_sg_reserve(r, (size_t)n);
+		for (long i = 0; i < n; i++) {
+			sg[i].flags = 0;
+			sg[i].phys = sg[i].dma = 0;
+			sg[i].len = 0;
+			if (i < na) {
+				sg[i].phys = arr->a[i];
+				sg[i].flags |= ISM_SGE_PHYS;
+			}
+			if (i < nb) {
+				sg[i].dma = arr->b[i];
+				sg[i].len = (uint32_t)arr->c[i];
+				sg[i].flags |= ISM_SGE_DMA;
+				ev->size += (uint32_t)arr->c[i];
+			}
+		}
+		ev->sg = sg;
+		ev->nsg = (uint32_t)n;
+		return 1;
+	}
+	case FT_UNMAP_SG: case FT_MAP_SG_ERR: case FT_ALLOC_SGT: case FT_FREE_SGT:
+		ev->kind = fe == FT_UNMAP_SG ? ISM_EV_UNMAP_SG :
+			   fe == FT_MAP_SG_ERR ? ISM_EV_MAP_SG_ERR :
+			   fe == FT_ALLOC_SGT ? ISM_EV_ALLOC : ISM_EV_FREE;
+		if (payload_dev(r, payload, ev))
+			BAD("device");
+		if (fe == FT_UNMAP_SG || fe == FT_MAP_SG_ERR) {
+			if (parse_dir(payload, &ev->dir))
+				BAD("dir");
+		} else if (parse_dir(payload, &ev->dir)) {
+			ev->dir = ISM_DIR_UNKNOWN;
+		}
+		/* dma_map_sg_err prints its phys_addrs under the label dma_addrs (sic) */
+		na = parse_array(find_key(payload, fe == FT_MAP_SG_ERR ? "dma_addrs" : "phys_addrs"),
+				 &arr->a, &arr->ca);
+		if (na < 0)
+			BAD("phys_addrs");
+		if (parse_attrs(payload, &ev->attrs))
+			BAD("attrs");
+		if (fe == FT_MAP_SG_ERR) {
+			if (parse_s64(find_key(payload, "err"), &ev->err))
+				BAD("err");
+		}
+		if (fe == FT_ALLOC_SGT || fe == FT_FREE_SGT) {
+			ev->flags |= ISM_EF_SGT;
+			if (key_u64(payload, "dma_addr", 16, &ev->addr))
+				BAD("dma_addr");
+			if (key_u64(payload, "size", 10, &ev->size))
+				BAD("size");
+		}
+		ev->nents = (uint32_t)na;
+		sg = reader_sg_reserve(r, (size_t)na);
+		for (long i = 0; i < na; i++) {
+			sg[i].phys = arr->a[i];
+			sg[i].dma = 0;
+			sg[i].len = 0;
+			sg[i].flags = ISM_SGE_PHYS;
+		}
+		ev->sg = sg;
+		ev->nsg = (uint32_t)na;
+		return 1;
+	case FT_ALLOC: case FT_ALLOC_PAGES: case FT_ALLOC_SGT_ERR:
+	case FT_FREE: case FT_FREE_PAGES:
+		ev->kind = (fe == FT_FREE || fe == FT_FREE_PAGES) ? ISM_EV_FREE :
+			   fe == FT_ALLOC_SGT_ERR ? ISM_EV_ALLOC_ERR : ISM_EV_ALLOC;
+		if (fe == FT_ALLOC_PAGES || fe == FT_FREE_PAGES)
+			ev->flags |= ISM_EF_PAGES;
+		if (payload_dev(r, payload, ev))
+			BAD("device");
+		if (parse_dir(payload, &ev->dir))
+			ev->dir = ISM_DIR_UNKNOWN; /* no dir before 6.13 / 6.12.48 */
+		if (key_u64(payload, "dma_addr", 16, &ev->addr))
+			BAD("dma_addr");
+		if (key_u64(payload, "size", 10, &ev->size))
+			BAD("size");
+		/* virt_addr is %p: hashed unless no_hash_pointers; keep what is printed */
+		if (find_key(payload, "virt_addr") &&
+		    key_u64(payload, "virt_addr", 16, &ev->paddr))
+			ev->paddr = 0;
+		if (parse_attrs(payload, &ev->attrs))
+			BAD("attrs");
+		return 1;
+	case FT_SYNC_CPU: case FT_SYNC_DEV:
+		ev->kind = fe == FT_SYNC_CPU ? ISM_EV_SYNC_CPU : ISM_EV_SYNC_DEV;
+		if (payload_dev(r, payload, ev))
+			BAD("device");
+		if (parse_dir(payload, &ev->dir))
+			BAD("dir");
+		if (key_u64(payload, "dma_addr", 16, &ev->addr))
+			BAD("dma_addr");
+		if (key_u64(payload, "size", 10, &ev->size))
+			BAD("size");
+		return 1;
+	case FT_SYNC_SG_CPU: case FT_SYNC_SG_DEV:
+		ev->kind = fe == FT_SYNC_SG_CPU ? ISM_EV_SYNC_SG_CPU : ISM_EV_SYNC_SG_DEV;
+		if (payload_dev(r, payload, ev))
+			BAD("device");
+		if (parse_dir(payload, &ev->dir))
+			BAD("dir");
+		nb = parse_array(find_key(payload, "dma_addrs"), &arr->b, &arr->cb);
+		nc = parse_array(find_key(payload, "sizes"), &arr->c, &arr->cc);
+		if (nb < 0)
+			BAD("dma_addrs");
+		if (nc != nb)
+			BAD("sizes");
+		sg = reader_sg_reserve(r, (size_t)nb);
+		for (long i = 0; i < nb; i++) {
+			sg[i].phys = 0;
+			sg[i].dma = arr->b[i];
+			sg[i].len = (uint32_t)arr->c[i];
+			sg[i].flags = ISM_SGE_DMA;
+			ev->size += (uint32_t)arr->c[i];
+		}
+		ev->nents = ev->ents = (uint32_t)nb;
+		ev->sg = sg;
+		ev->nsg = (uint32_t)nb;
+		return 1;
+	case FT_BOUNCE: {
+		const char *p = payload;
+		const char *last;
+
+		ev->kind = ISM_EV_BOUNCE;
+		ev->dir = ISM_DIR_UNKNOWN;
+		if (strncmp(p, "dev_name: ", 10) == 0)
+			p += 10;
+		if (payload_dev(r, p, ev))
+			BAD("dev_name");
+		if (key_u64(p, "dma_mask", 16, &ev->dma_mask))
+			BAD("dma_mask");
+		if (key_u64(p, "dev_addr", 16, &ev->addr))
+			BAD("dev_addr");
+		if (key_u64(p, "size", 10, &ev->size))
+			BAD("size");
+		last = strrchr(p, ' ');
+		if (last && strcmp(last + 1, "FORCE") == 0)
+			ev->flags |= ISM_EF_FORCE;
+		return 1;
+	}
+	case FT_HCALL_ENTRY:
+		ev->kind = ISM_EV_HCALL_ENTRY;
+		ev->dir = ISM_DIR_UNKNOWN;
+		if (key_u64(payload, "opcode", 10, &ev->opcode))
+			BAD("opcode");
+		return 1;
+	case FT_HCALL_EXIT: {
+		const char *rv;
+
+		ev->kind = ISM_EV_HCALL_EXIT;
+		ev->dir = ISM_DIR_UNKNOWN;
+		if (key_u64(payload, "opcode", 10, &ev->opcode))
+			BAD("opcode");
+		rv = find_key(payload, "retval");
+		if (rv && *rv != '-') {
+			/* old kernels print it unsigned: 18446744073709551612 is H_PARAMETER */
+			if (parse_u64(rv, 10, &v))
+				BAD("retval");
+			ev->retval = (int64_t)v;
+		} else if (parse_s64(rv, &ev->retval)) {
+			BAD("retval");
+		}
+		return 1;
+	}
+	case FT_IOMMU_MAP: case FT_IOMMU_UNMAP: {
+		const char *p = payload;
+
+		if (strncmp(p, "IOMMU: ", 7) != 0)
+			return 0; /* some other event called map/unmap */
+		ev->kind = fe == FT_IOMMU_MAP ? ISM_EV_IOMMU_MAP : ISM_EV_IOMMU_UNMAP;
+		ev->dir = ISM_DIR_UNKNOWN;
+		p += 7;
+		if (strncmp(p, "iova=0x", 7) || parse_u64(p + 7, 16, &ev->addr))
+			BAD("iova");
+		if (key_u64(p, "size", 10, &ev->size))
+			BAD("size");
+		if (fe == FT_IOMMU_MAP) {
+			const char *pa = find_key(p, "paddr");
+
+			if (!pa || strncmp(pa, "0x", 2) || parse_u64(pa + 2, 16, &ev->paddr))
+				BAD("paddr");
+		} else if (key_u64(p, "unmapped_size", 10, &ev->arg)) {
+			BAD("unmapped_size");
+		}
+		return 1;
+	}
+	case FT_MARK: case FT_PRINT: {
+		const char *t = payload;
+		size_t n;
+		char *txt;
+
+		if (fe == FT_PRINT) {
+			/* trace-cmd report: "print: tracing_mark_write: TEXT" or "ADDR: TEXT" */
+			const char *c = strstr(t, ": ");
+
+			if (c && (strncmp(t, "tracing_mark_write", 18) == 0 ||
+				  strncmp(t, "0x", 2) == 0))
+				t = c + 2;
+		}
+		n = strlen(t);
+		while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
+			n--;
+		ev->kind = ISM_EV_MARKER;
+		ev->dir = ISM_DIR_UNKNOWN;
+		txt = reader_text_reserve(r, n);
+		memcpy(txt, t, n);
+		txt[n] = '\0';
+		ev->text = txt;
+		ev->text_len = (uint32_t)n;
+		return 1;
+	}
+	}
+	return 0;
+malformed:
+	if (r->err)
+		return r->errcode;
+	return reader_fail(r, -ISM_ECORRUPT, "line %llu: malformed %s event: bad or missing '%s'",
+			   (unsigned long long)in_lineno(r->in), ism_kind_name(ev->kind), bad);
+}
+
+/* "CPU:1 [LOST 12 EVENTS]" (kernel), "CPU:1 [12 EVENTS DROPPED]" / "[EVENTS DROPPED]" (trace-cmd) */
+static int parse_lost(const char *line, struct ft_priv *p, uint64_t lineno)
+{
+	char *end;
+	unsigned long cpu;
+	const char *b;
+
+	if (strncmp(line, "CPU:", 4) != 0)
+		return 0;
+	cpu = strtoul(line + 4, &end, 10);
+	if (end == line + 4 || cpu > 65535)
+		return 0;
+	b = skip_sp(end);
+	if (strncmp(b, "[LOST ", 6) == 0) {
+		p->lost_count += strtoull(b + 6, NULL, 10);
+	} else if (strncmp(b, "[EVENTS DROPPED]", 16) == 0) {
+		p->lost_unknown = 1;
+	} else if (*b == '[' && isdigit((unsigned char)b[1]) && strstr(b, "EVENTS DROPPED]")) {
+		p->lost_count += strtoull(b + 1, NULL, 10);
+	} else {
+		return 0;
+	}
+	p->have_lost = 1;
+	p->lost_cpu = (unsigned)cpu;
+	p->lost_line = lineno;
+	return 1;
+}
+
+/* Lines that are part of ftrace/trace-cmd output but carry no event. */
+static int is_noise(const char *line)
+{
+	return line[0] == '#' || line[0] == '\0' || strncmp(line, "version = ", 10) == 0 ||
+	       strncmp(line, "cpus=", 5) == 0 || strncmp(line, "CPU ", 4) == 0 ||
+	       strncmp(line, "trace-cmd: ", 11) == 0;
+}
+
+static int ftrace_next(struct reader *r, struct ism_event *ev)
+{
+	struct ft_priv *p = r->priv;
+	const char *line;
+	long len;
+
+	if (p->have_held) {
+		*ev = p->held;
+		p->have_held = 0;
+		return 1;
+	}
+	for (;;) {
+		unsigned cpu;
+		uint64_t ts;
+		struct ism_event lost;
+		int pending = 0;
+		const char *name, *payload;
+		size_t nl;
+		int fe, ret;
+
+		len = in_getline(r->in, &line);
+		if (len < 0) {
+			if (in_error(r->in))
+				return reader_fail(r, in_error(r->in), "line %llu: %s",
+						   (unsigned long long)in_lineno(r->in) + 1,
+						   in_error_msg(r->in));
+			if (p->have_lost) {
+				/* loss reported after the last event: emit it at the end */
+				memset(ev, 0, sizeof(*ev));
+				ev->kind = ISM_EV_LOST;
+				ev->cpu = (uint16_t)p->lost_cpu;
+				ev->dir = ISM_DIR_UNKNOWN;
+				ev->count = p->lost_count;
+				if (!p->lost_count)
+					ev->flags |= ISM_EF_LOST_UNKNOWN;
+				p->have_lost = 0;
+				return 1;
+			}
+			return 0;
+		}
+		if (memchr(line, '\0', (size_t)len))
+			return reader_fail(r, -ISM_ECORRUPT, "line %llu: binary data (NUL byte) in a text trace",
+					   (unsigned long long)in_lineno(r->in));
+		{
+			const char *l = skip_sp(line);
+
+			if (parse_lost(l, p, in_lineno(r->in)))
+				continue;
+			if (!split_line(line, &cpu, &ts, &name, &nl, &payload)) {
+				if (is_noise(l))
+					continue;
+				return reader_fail(r, -ISM_ECORRUPT,
+						   "line %llu: not an ftrace event line: \"%.60s%s\"",
+						   (unsigned long long)in_lineno(r->in), l,
+						   strlen(l) > 60 ? "..." : "");
+			}
+		}
+		if (p->have_lost) {
+			/* report the loss with the timestamp of the next event, as trace.dat does */
+			memset(&lost, 0, sizeof(lost));
+			lost.kind = ISM_EV_LOST;
+			lost.ts_ns = ts;
+			lost.cpu = (uint16_t)p->lost_cpu;
+			lost.dir = ISM_DIR_UNKNOWN;
+			lost.count = p->lost_count;
+			if (!p->lost_count)
+				lost.flags |= ISM_EF_LOST_UNKNOWN;
+			p->have_lost = 0;
+			p->lost_count = 0;
+			p->lost_unknown = 0;
+			pending = 1;
+		}
+		fe = ft_lookup(name, nl);
+		if (fe < 0 || strstr(payload, "[FAILED TO PARSE]")) {
+			if (fe >= 0) {
+				char *n2 = xasprintf("%.*s (FAILED TO PARSE)", (int)nl, name);
+
+				reader_count_unknown(r, n2, strlen(n2));
+				free(n2);
+			} else {
+				reader_count_unknown(r, name, nl);
+			}
+			if (pending) {
+				*ev = lost;
+				return 1;
+			}
+			continue;
+		}
+		memset(ev, 0, sizeof(*ev));
+		ev->ts_ns = ts;
+		ev->cpu = (uint16_t)cpu;
+		ret = parse_event(r, fe, payload, ev);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			reader_count_unknown(r, name, nl);
+		if (pending) {
+			if (ret > 0) {
+				p->held = *ev;
+				p->have_held = 1;
+			}
+			*ev = lost;
+			return 1;
+		}
+		if (ret == 0)
+			continue;
+		return 1;
+	}
+}
+
+static void ftrace_close(struct reader *r)
+{
+	struct ft_priv *p = r->priv;
+
+	if (p) {
+		free(p->a);
+		free(p->b);
+		free(p->c);
+	}
+	free(p);
+	r->priv = NULL;
+}
+
+static uint64_t ftrace_position(struct reader *r)
+{
+	return in_lineno(r->in);
+}
+
+const struct reader_ops reader_ftrace_ops = {
+	.name = "ftrace",
+	.summary = "ftrace text: `cat trace` (with or without irq-info) and `trace-cmd report`",
+	.probe = ftrace_probe,
+	.open = ftrace_open,
+	.next = ftrace_next,
+	.close = ftrace_close,
+	.pos_unit = "line",
+	.position = ftrace_position,
+};

@@ -1,0 +1,249 @@
+/*
+ * reader-native.c: the native binary format (man/iommusim-trace.5), streamed record by record.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "native.h"
+#include "reader.h"
+
+struct native_priv {
+	uint64_t recno;   /* 64-byte blocks read after the header (for messages) */
+	uint64_t nevents; /* from the header; 0 = unknown */
+	uint64_t last;    /* block number of the last event returned */
+	uint16_t *devmap; /* file device id -> reader device id */
+};
+
+static int native_probe(const unsigned char *buf, size_t len)
+{
+	return len >= 8 && memcmp(buf, ISM_NATIVE_MAGIC, 8) == 0 ? 100 : 0;
+}
+
+static int native_open(struct reader *r)
+{
+	struct native_priv *p = xcalloc(1, sizeof(*p));
+	const unsigned char *h;
+	size_t n;
+	uint32_t ver, bom, hdrsize, provlen;
+	uint16_t recsize;
+
+	r->priv = p;
+	p->devmap = xcalloc(65536, sizeof(*p->devmap));
+	h = in_view(r->in, ISM_NATIVE_HDR, &n);
+	if (!h || n < ISM_NATIVE_HDR)
+		return reader_fail(r, in_error(r->in) ? in_error(r->in) : -ISM_ETRUNCATED,
+				   "header: truncated (%zu of %d bytes)", n, ISM_NATIVE_HDR);
+	if (memcmp(h, ISM_NATIVE_MAGIC, 8) != 0)
+		return reader_fail(r, -ISM_EFORMAT, "header: bad magic (not an iommusim native trace)");
+	bom = ism_le32(h + NH_BOM);
+	if (bom == 0x04030201u)
+		return reader_fail(r, -ISM_EUNSUPPORTED,
+				   "header: big-endian native file; only little-endian is supported");
+	if (bom != ISM_NATIVE_BOM)
+		return reader_fail(r, -ISM_ECORRUPT, "header: bad byte-order mark 0x%08x", bom);
+	ver = ism_le32(h + NH_VERSION);
+	if (ver != ISM_NATIVE_VERSION)
+		return reader_fail(r, -ISM_EVERSION,
+				   "header: format version %u, this iommusim reads version %d",
+				   ver, ISM_NATIVE_VERSION);
+	recsize = ism_le16(h + NH_RECSIZE);
+	if (recsize != ISM_NATIVE_REC)
+		return reader_fail(r, -ISM_ECORRUPT, "header: record size %u, expected %d",
+				   recsize, ISM_NATIVE_REC);
+	hdrsize = ism_le32(h + NH_HDRSIZE);
+	provlen = ism_le32(h + NH_PROVLEN);
+	p->nevents = ism_le64(h + NH_NEVENTS);
+	if (provlen > ISM_NATIVE_MAX_PROV || hdrsize % ISM_NATIVE_REC ||
+	    hdrsize < ISM_NATIVE_HDR + provlen || hdrsize > ISM_NATIVE_HDR + provlen + ISM_NATIVE_REC)
+		return reader_fail(r, -ISM_ECORRUPT,
+				   "header: inconsistent sizes (header %u bytes, provenance %u bytes)",
+				   hdrsize, provlen);
+	h = in_view(r->in, hdrsize, &n);
+	if (!h || n < hdrsize)
+		return reader_fail(r, in_error(r->in) ? in_error(r->in) : -ISM_ETRUNCATED,
+				   "header: truncated provenance (%zu of %u bytes)", n, hdrsize);
+	/* provenance: key=value lines; malformed lines are an error */
+	for (size_t off = ISM_NATIVE_HDR; off < ISM_NATIVE_HDR + provlen;) {
+		const char *line = (const char *)h + off;
+		size_t rest = ISM_NATIVE_HDR + provlen - off;
+		const char *nl = memchr(line, '\n', rest);
+		const char *eq;
+		size_t ll = nl ? (size_t)(nl - line) : rest;
+		char *key, *val;
+
+		eq = memchr(line, '=', ll);
+		if (!eq || eq == line || memchr(line, '\0', ll))
+			return reader_fail(r, -ISM_ECORRUPT,
+					   "header: malformed provenance line at byte %zu", off);
+		key = xstrndup(line, (size_t)(eq - line));
+		val = xstrndup(eq + 1, ll - (size_t)(eq - line) - 1);
+		/* what the file says about its origin; our own source keys are kept apart */
+		if (strcmp(key, "source") == 0 || strcmp(key, "source_format") == 0 ||
+		    strcmp(key, "source_compression") == 0) {
+			char *k2 = xasprintf("orig_%s", key);
+
+			reader_set_prov(r, k2, val);
+			free(k2);
+		} else {
+			reader_set_prov(r, key, val);
+		}
+		free(key);
+		free(val);
+		off += ll + 1;
+	}
+	in_consume(r->in, hdrsize);
+	return 0;
+}
+
+static int native_next(struct reader *r, struct ism_event *ev)
+{
+	struct native_priv *p = r->priv;
+	const unsigned char *b;
+	size_t n;
+
+	for (;;) {
+		uint64_t ncont, blkno = p->recno;
+		unsigned kind;
+		uint32_t nsg;
+		uint64_t size;
+
+		b = in_view(r->in, ISM_NATIVE_REC, &n);
+		if (!b) {
+			if (in_error(r->in))
+				return reader_fail(r, in_error(r->in), "record %llu: %s",
+						   (unsigned long long)blkno, in_error_msg(r->in));
+			if (p->nevents && r->nevents != p->nevents)
+				return reader_fail(r, -ISM_ETRUNCATED,
+						   "truncated: %llu of %llu events present",
+						   (unsigned long long)r->nevents,
+						   (unsigned long long)p->nevents);
+			return 0;
+		}
+		if (n < ISM_NATIVE_REC)
+			return reader_fail(r, -ISM_ETRUNCATED,
+					   "record %llu: truncated (%zu of %d bytes)",
+					   (unsigned long long)blkno, n, ISM_NATIVE_REC);
+		kind = b[NR_KIND];
+		nsg = ism_le32(b + NR_NSG);
+		size = ism_le64(b + NR_SIZE);
+		if (kind != ISM_NATIVE_DEVICE && (kind == 0 || kind >= ISM_EV__COUNT))
+			return reader_fail(r, -ISM_ECORRUPT, "record %llu: invalid event kind %u",
+					   (unsigned long long)blkno, kind);
+		if (nsg > ISM_NATIVE_MAX_SG || (nsg && !ism_kind_has_sg(kind)))
+			return reader_fail(r, -ISM_ECORRUPT, "record %llu: invalid sg count %u",
+					   (unsigned long long)blkno, nsg);
+		if ((kind == ISM_EV_MARKER || kind == ISM_NATIVE_DEVICE) &&
+		    size > ISM_NATIVE_MAX_TEXT)
+			return reader_fail(r, -ISM_ECORRUPT, "record %llu: text length %llu too large",
+					   (unsigned long long)blkno, (unsigned long long)size);
+		ncont = ism_native_ncont(kind, nsg, size);
+		if (ncont) {
+			size_t need = (size_t)(ncont + 1) * ISM_NATIVE_REC;
+
+			b = in_view(r->in, need, &n);
+			if (!b || n < need)
+				return reader_fail(r, in_error(r->in) ? in_error(r->in) : -ISM_ETRUNCATED,
+						   "record %llu: truncated continuation (%zu of %zu bytes)",
+						   (unsigned long long)blkno, n, need);
+		}
+		p->recno += 1 + ncont;
+		p->last = blkno;
+		if (kind == ISM_NATIVE_DEVICE) {
+			unsigned fid = ism_le16(b + NR_DEV);
+			int id;
+
+			if (fid == 0 || size == 0 ||
+			    memchr(b + ISM_NATIVE_REC, '\0', (size_t)size))
+				return reader_fail(r, -ISM_ECORRUPT, "record %llu: bad device definition",
+						   (unsigned long long)blkno);
+			id = reader_dev(r, (const char *)b + ISM_NATIVE_REC, (size_t)size);
+			if (id < 0)
+				return r->errcode;
+			p->devmap[fid] = (uint16_t)id;
+			in_consume(r->in, (size_t)(ncont + 1) * ISM_NATIVE_REC);
+			continue;
+		}
+		memset(ev, 0, sizeof(*ev));
+		ev->ts_ns = ism_le64(b + NR_TS);
+		ev->addr = ism_le64(b + NR_ADDR);
+		ev->paddr = ism_le64(b + NR_PADDR);
+		ev->size = size;
+		ev->arg = ism_le64(b + NR_ARG);
+		ev->attrs = ism_le32(b + NR_ATTRS);
+		ev->nents = ism_le32(b + NR_NENTS);
+		ev->ents = ism_le32(b + NR_ENTS);
+		ev->cpu = ism_le16(b + NR_CPU);
+		ev->kind = (uint8_t)kind;
+		ev->dir = b[NR_DIR];
+		ev->flags = ism_le16(b + NR_FLAGS);
+		if (ev->dir > ISM_DIR_UNKNOWN)
+			return reader_fail(r, -ISM_ECORRUPT, "record %llu: invalid direction %u",
+					   (unsigned long long)blkno, ev->dir);
+		{
+			unsigned fid = ism_le16(b + NR_DEV);
+
+			if (fid && !p->devmap[fid])
+				return reader_fail(r, -ISM_ECORRUPT,
+						   "record %llu: device id %u used before its definition",
+						   (unsigned long long)blkno, fid);
+			ev->dev = p->devmap[fid];
+		}
+		if (nsg) {
+			struct ism_sge *sg = reader_sg_reserve(r, nsg);
+			const unsigned char *s = b + ISM_NATIVE_REC;
+
+			for (uint32_t i = 0; i < nsg; i++, s += ISM_NATIVE_SGE) {
+				sg[i].phys = ism_le64(s);
+				sg[i].dma = ism_le64(s + 8);
+				sg[i].len = ism_le32(s + 16);
+				sg[i].flags = ism_le32(s + 20);
+			}
+			ev->sg = sg;
+			ev->nsg = nsg;
+		}
+		if (kind == ISM_EV_MARKER) {
+			const unsigned char *t = b + ISM_NATIVE_REC + (size_t)nsg * ISM_NATIVE_SGE;
+			char *txt = reader_text_reserve(r, (size_t)size);
+
+			if (memchr(t, '\0', (size_t)size))
+				return reader_fail(r, -ISM_ECORRUPT, "record %llu: NUL in marker text",
+						   (unsigned long long)blkno);
+			memcpy(txt, t, (size_t)size);
+			txt[size] = '\0';
+			ev->text = txt;
+			ev->text_len = (uint32_t)size;
+			ev->size = 0;
+		}
+		in_consume(r->in, (size_t)(ncont + 1) * ISM_NATIVE_REC);
+		return 1;
+	}
+}
+
+static void native_close(struct reader *r)
+{
+	struct native_priv *p = r->priv;
+
+	if (p)
+		free(p->devmap);
+	free(p);
+	r->priv = NULL;
+}
+
+static uint64_t native_position(struct reader *r)
+{
+	return ((struct native_priv *)r->priv)->last;
+}
+
+const struct reader_ops reader_native_ops = {
+	.name = "native",
+	.summary = "iommusim native binary trace (.ist), see iommusim-trace(5)",
+	.probe = native_probe,
+	.open = native_open,
+	.next = native_next,
+	.close = native_close,
+	.pos_unit = "record",
+	.position = native_position,
+};

@@ -1,0 +1,38 @@
+/*
+ * util.h: allocation that aborts on out-of-memory, string helpers, growable buffers.
+ */
+#ifndef ISM_UTIL_H
+#define ISM_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ISM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ISM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t sz);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) ISM_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) ISM_PRINTF(1, 0);
+
+/* Levenshtein distance, for near-miss suggestions. */
+unsigned ism_edit_distance(const char *a, const char *b);
+
+/* Device name interning: id 0 is "no device"; ids count up from 1 in first-seen order. */
+struct ism_devtab {
+	char **names;
+	uint32_t *hash; /* open-addressing table of ids */
+	unsigned n, cap, hcap;
+};
+void devtab_init(struct ism_devtab *t);
+void devtab_free(struct ism_devtab *t);
+/* Returns the id for @name (interning it), or -1 when the table is full (65535 names). */
+int devtab_intern(struct ism_devtab *t, const char *name, size_t len);
+const char *devtab_name(const struct ism_devtab *t, unsigned id);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * writer-native.c: writes the native binary format (man/iommusim-trace.5).
+ * Device names are defined inline by DEVICE records just before their first use, so the
+ * writer streams: it needs no pass over the input and no table in the header.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "native.h"
+#include "reader.h"
+
+#define W_BUFSZ (1u << 20)
+
+struct ism_writer {
+	char *path;
+	int fd;
+	int own_fd;
+	unsigned char *buf;
+	size_t len, cap;
+	int err;
+	char *errmsg;
+	uint64_t nevents;
+	struct ism_devtab devs;
+	struct ism_prov *prov;
+	unsigned nprov;
+	int header_done;
+};
+
+static int w_flush(struct ism_writer *w)
+{
+	size_t off = 0;
+
+	while (off < w->len && !w->err) {
+		ssize_t r = write(w->fd, w->buf + off, w->len - off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			w->err = -ISM_EIO;
+			w->errmsg = xasprintf("%s: write error: %s", w->path, strerror(errno));
+			break;
+		}
+		off += (size_t)r;
+	}
+	w->len = 0;
+	return w->err;
+}
+
+static unsigned char *w_reserve(struct ism_writer *w, size_t n)
+{
+	unsigned char *p;
+
+	if (w->len + n > w->cap)
+		w_flush(w);
+	if (n > w->cap) {
+		/* one huge sg list: grow rather than split a record */
+		w->buf = xrealloc(w->buf, n);
+		w->cap = n;
+	}
+	p = w->buf + w->len;
+	memset(p, 0, n);
+	w->len += n;
+	return p;
+}
+
+void writer_add_prov(struct ism_writer *w, const char *key, const char *value)
+{
+	for (unsigned i = 0; i < w->nprov; i++)
+		if (strcmp(w->prov[i].key, key) == 0) {
+			free(w->prov[i].value);
+			w->prov[i].value = xstrdup(value);
+			return;
+		}
+	w->prov = xreallocarray(w->prov, w->nprov + 1, sizeof(*w->prov));
+	w->prov[w->nprov].key = xstrdup(key);
+	w->prov[w->nprov].value = xstrdup(value);
+	w->nprov++;
+}
+
+int writer_open(const char *path, const struct reader *src, struct ism_writer **out, char **cause)
+{
+	struct ism_writer *w = xcalloc(1, sizeof(*w));
+
+	w->path = xstrdup(path);
+	if (strcmp(path, "-") == 0) {
+		w->fd = 1;
+	} else {
+		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (w->fd < 0) {
+			*cause = xasprintf("%s: %s", path, strerror(errno));
+			free(w->path);
+			free(w);
+			return -ISM_EIO;
+		}
+		w->own_fd = 1;
+	}
+	w->buf = xmalloc(W_BUFSZ);
+	w->cap = W_BUFSZ;
+	devtab_init(&w->devs);
+	writer_add_prov(w, "tool", PACKAGE_NAME " " PACKAGE_VERSION);
+	if (src)
+		for (unsigned i = 0; i < src->nprov; i++)
+			writer_add_prov(w, src->prov[i].key, src->prov[i].value);
+	*out = w;
+	return 0;
+}
+
+/* Provenance values must stay on one line. */
+static size_t prov_text(struct ism_writer *w, char *dst)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < w->nprov; i++) {
+		const char *k = w->prov[i].key, *v = w->prov[i].value;
+		size_t kl = strlen(k), vl = strlen(v);
+
+		if (dst) {
+			memcpy(dst + n, k, kl);
+			dst[n + kl] = '=';
+			for (size_t j = 0; j < vl; j++)
+				dst[n + kl + 1 + j] = (v[j] == '\n' || v[j] == '\0') ? ' ' : v[j];
+			dst[n + kl + 1 + vl] = '\n';
+		}
+		n += kl + vl + 2;
+		if (n > ISM_NATIVE_MAX_PROV - 256)
+			break;
+	}
+	return n;
+}
+
+static void write_header(struct ism_writer *w)
+{
+	size_t provlen = prov_text(w, NULL);
+	size_t hdrsize = (ISM_NATIVE_HDR + provlen + ISM_NATIVE_REC - 1) / ISM_NATIVE_REC *
+			 ISM_NATIVE_REC;
+	unsigned char *h = w_reserve(w, hdrsize);
+
+	memcpy(h + NH_MAGIC, ISM_NATIVE_MAGIC, 8);
+	ism_put32(h + NH_VERSION, ISM_NATIVE_VERSION);
+	ism_put32(h + NH_BOM, ISM_NATIVE_BOM);
+	ism_put16(h + NH_RECSIZE, ISM_NATIVE_REC);
+	ism_put32(h + NH_HDRSIZE, (uint32_t)hdrsize);
+	ism_put32(h + NH_PROVLEN, (uint32_t)provlen);
+	prov_text(w, (char *)h + ISM_NATIVE_HDR);
+	w->header_done = 1;
+}
+
+int writer_write(struct ism_writer *w, const struct ism_event *ev, const char *devname)
+{
+	unsigned char *b;
+	unsigned fid = 0;
+	uint64_t size = ev->size, ncont;
+	uint32_t nsg = ev->nsg;
+
+	if (w->err)
+		return w->err;
+	if (!w->header_done)
+		write_header(w);
+	if (ev->dev && devname) {
+		unsigned before = w->devs.n;
+		int id = devtab_intern(&w->devs, devname, strlen(devname));
+		size_t nl = strlen(devname);
+
+		if (id < 0)
+			return -ISM_ETOOMANY;
+		fid = (unsigned)id;
+		if (w->devs.n != before) {
+			if (nl > ISM_NATIVE_MAX_TEXT)
+				nl = ISM_NATIVE_MAX_TEXT;
+			ncont = ism_native_ncont(ISM_NATIVE_DEVICE, 0, nl);
+			b = w_reserve(w, (size_t)(1 + ncont) * ISM_NATIVE_REC);
+			b[NR_KIND] = ISM_NATIVE_DEVICE;
+			ism_put16(b + NR_DEV, (uint16_t)fid);
+			ism_put64(b + NR_SIZE, nl);
+			memcpy(b + ISM_NATIVE_REC, devname, nl);
+		}
+	}
+	if (nsg > ISM_NATIVE_MAX_SG)
+		nsg = ISM_NATIVE_MAX_SG;
+	if (ev->kind == ISM_EV_MARKER)
+		size = ev->text_len > ISM_NATIVE_MAX_TEXT ? ISM_NATIVE_MAX_TEXT : ev->text_len;
+	ncont = ism_native_ncont(ev->kind, nsg, size);
+	b = w_reserve(w, (size_t)(1 + ncont) * ISM_NATIVE_REC);
+	ism_put64(b + NR_TS, ev->ts_ns);
+	ism_put64(b + NR_ADDR, ev->addr);
+	ism_put64(b + NR_PADDR, ev->paddr);
+	ism_put64(b + NR_SIZE, size);
+	ism_put64(b + NR_ARG, ev->arg);
+	ism_put32(b + NR_ATTRS, ev->attrs);
+	ism_put32(b + NR_NENTS, ev->nents);
+	ism_put32(b + NR_ENTS, ev->ents);
+	ism_put32(b + NR_NSG, nsg);
+	ism_put16(b + NR_CPU, ev->cpu);
+	ism_put16(b + NR_DEV, (uint16_t)fid);
+	b[NR_KIND] = ev->kind;
+	b[NR_DIR] = ev->dir;
+	ism_put16(b + NR_FLAGS, ev->flags);
+	if (nsg) {
+		unsigned char *s = b + ISM_NATIVE_REC;
+
+		for (uint32_t i = 0; i < nsg; i++, s += ISM_NATIVE_SGE) {
+			ism_put64(s, ev->sg[i].phys);
+			ism_put64(s + 8, ev->sg[i].dma);
+			ism_put32(s + 16, ev->sg[i].len);
+			ism_put32(s + 20, ev->sg[i].flags);
+		}
+	}
+	if (ev->kind == ISM_EV_MARKER && size)
+		memcpy(b + ISM_NATIVE_REC + (size_t)nsg * ISM_NATIVE_SGE, ev->text, (size_t)size);
+	w->nevents++;
+	return w->err;
+}
+
+int writer_close(struct ism_writer *w, char **cause)
+{
+	int err;
+
+	if (!w->header_done && !w->err)
+		write_header(w);
+	w_flush(w);
+	if (!w->err && w->own_fd) {
+		unsigned char n[8];
+
+		ism_put64(n, w->nevents);
+		/* seekable output: record the event count so truncation is detectable */
+		if (pwrite(w->fd, n, 8, NH_NEVENTS) != 8 && errno != ESPIPE) {
+			w->err = -ISM_EIO;
+			w->errmsg = xasprintf("%s: write error: %s", w->path, strerror(errno));
+		}
+	}
+	if (w->own_fd && close(w->fd) < 0 && !w->err) {
+		w->err = -ISM_EIO;
+		w->errmsg = xasprintf("%s: close: %s", w->path, strerror(errno));
+	}
+	err = w->err;
+	if (err && cause)
+		*cause = w->errmsg, w->errmsg = NULL;
+	free(w->errmsg);
+	for (unsigned i = 0; i < w->nprov; i++) {
+		free(w->prov[i].key);
+		free(w->prov[i].value);
+	}
+	free(w->prov);
+	devtab_free(&w->devs);
+	free(w->buf);
+	free(w->path);
+	free(w);
+	return err;
+}
