@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,8 @@ struct ism_in {
 	uint64_t consumed;
 	uint64_t lineno;
 	int spooled_fd;
+	const unsigned char *map; /* in_map(): the whole file, read without copies */
+	size_t map_size, map_pos, map_dropped;
 #ifdef HAVE_LZMA
 	lzma_stream xz;
 	int xz_init;
@@ -218,6 +221,10 @@ static ssize_t produce(struct ism_in *in)
 
 const unsigned char *in_view(struct ism_in *in, size_t want, size_t *avail)
 {
+	if (in->map) {
+		*avail = in->map_size - in->map_pos;
+		return *avail ? in->map + in->map_pos : NULL;
+	}
 	while (in->end - in->pos < want) {
 		if (in->pos > 0 && (in->cap - in->end < want || in->pos > in->cap / 2)) {
 			memmove(in->buf, in->buf + in->pos, in->end - in->pos);
@@ -243,8 +250,26 @@ const unsigned char *in_view(struct ism_in *in, size_t want, size_t *avail)
 	return in->buf + in->pos;
 }
 
+/* Bytes of a mapping consumed between two drops of its pages from our resident set. */
+#define IN_MAP_DROP (16u << 20)
+
 void in_consume(struct ism_in *in, size_t n)
 {
+	if (in->map) {
+		if (n > in->map_size - in->map_pos)
+			n = in->map_size - in->map_pos;
+		in->map_pos += n;
+		in->consumed += n;
+		if (in->map_pos - in->map_dropped >= IN_MAP_DROP) {
+			/* keep RSS flat: read pages stay in the page cache, not in our process */
+			size_t upto = in->map_pos & ~((size_t)IN_MAP_DROP - 1);
+
+			madvise((void *)(in->map + in->map_dropped), upto - in->map_dropped,
+				MADV_DONTNEED);
+			in->map_dropped = upto;
+		}
+		return;
+	}
 	if (n > in->end - in->pos)
 		n = in->end - in->pos;
 	in->pos += n;
@@ -420,6 +445,28 @@ int in_open(const char *path, struct ism_in **out, char **cause)
 	return 0;
 }
 
+int in_map(struct ism_in *in)
+{
+	struct stat st;
+	void *m;
+
+	if (in->map)
+		return 0;
+	if (in->comp != ISM_COMP_NONE || in->fd == 0 || fstat(in->fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX ||
+	    in->consumed > (uint64_t)st.st_size)
+		return -1;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, in->fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+	in->map = m;
+	in->map_size = (size_t)st.st_size;
+	in->map_pos = (size_t)in->consumed;
+	in->map_dropped = 0;
+	return 0;
+}
+
 int in_plain_fd(struct ism_in *in, char **cause)
 {
 	const char *tmpdir;
@@ -487,6 +534,8 @@ void in_close(struct ism_in *in)
 	if (in->zs)
 		ZSTD_freeDStream(in->zs);
 #endif
+	if (in->map)
+		munmap((void *)in->map, in->map_size);
 	if (in->own_fd)
 		close(in->fd);
 	if (in->spooled_fd >= 0)

@@ -45,6 +45,13 @@ long in_getline(struct ism_in *in, const char **line);
 uint64_t in_lineno(const struct ism_in *in);
 
 /*
+ * Switch an uncompressed regular file to memory-mapped reading (no copy per byte; pages are
+ * dropped from the resident set as they are consumed). Only for readers that never call
+ * in_getline(). Returns 0, or -1 when the input cannot be mapped (then nothing changes).
+ */
+int in_map(struct ism_in *in);
+
+/*
  * For readers that need a real file (libtracecmd): returns an fd of a plain file holding the
  * decompressed content, spooling compressed input to an unlinked temporary file in $TMPDIR.
  * Only valid before any in_view()/in_getline() beyond the probe window.

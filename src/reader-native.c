@@ -14,6 +14,9 @@ struct native_priv {
 	uint64_t recno;   /* 64-byte blocks read after the header (for messages) */
 	uint64_t nevents; /* from the header; 0 = unknown */
 	uint64_t last;    /* block number of the last event returned */
+	const unsigned char *cur; /* records viewed but not yet consumed: [cur, end) */
+	const unsigned char *end;
+	size_t viewed;            /* bytes of the current view, consumed in bulk on refill */
 	uint16_t *devmap; /* file device id -> reader device id */
 };
 
@@ -95,7 +98,29 @@ static int native_open(struct reader *r)
 		off += ll + 1;
 	}
 	in_consume(r->in, hdrsize);
+	in_map(r->in); /* plain files: read records in place */
 	return 0;
+}
+
+/*
+ * Hand back the records used so far and view the next batch: at least @want bytes when the
+ * input has them, at most 1 MiB more (a memory-mapped file is consumed in steps so that its
+ * pages leave the resident set).
+ */
+static const unsigned char *native_view(struct reader *r, struct native_priv *p, size_t want,
+					size_t *n)
+{
+	const unsigned char *b;
+	size_t cap = want > (1u << 20) ? want : (1u << 20);
+
+	in_consume(r->in, (size_t)(p->cur - (p->end - p->viewed)));
+	b = in_view(r->in, want, n);
+	if (*n > cap)
+		*n = cap;
+	p->cur = b;
+	p->end = b ? b + *n : NULL;
+	p->viewed = b ? *n : 0;
+	return b;
 }
 
 static int native_next(struct reader *r, struct ism_event *ev)
@@ -110,7 +135,12 @@ static int native_next(struct reader *r, struct ism_event *ev)
 		uint32_t nsg;
 		uint64_t size;
 
-		b = in_view(r->in, ISM_NATIVE_REC, &n);
+		if (p->end - p->cur < ISM_NATIVE_REC) {
+			/* refill: hand back what was used, view a large batch of records */
+			b = native_view(r, p, 1u << 16, &n);
+		}
+		b = p->cur;
+		n = b ? (size_t)(p->end - b) : 0;
 		if (!b) {
 			if (in_error(r->in))
 				return reader_fail(r, in_error(r->in), "record %llu: %s",
@@ -140,10 +170,10 @@ static int native_next(struct reader *r, struct ism_event *ev)
 			return reader_fail(r, -ISM_ECORRUPT, "record %llu: text length %llu too large",
 					   (unsigned long long)blkno, (unsigned long long)size);
 		ncont = ism_native_ncont(kind, nsg, size);
-		if (ncont) {
+		if (ncont && (uint64_t)(p->end - p->cur) < (ncont + 1) * ISM_NATIVE_REC) {
 			size_t need = (size_t)(ncont + 1) * ISM_NATIVE_REC;
 
-			b = in_view(r->in, need, &n);
+			b = native_view(r, p, need, &n);
 			if (!b || n < need)
 				return reader_fail(r, in_error(r->in) ? in_error(r->in) : -ISM_ETRUNCATED,
 						   "record %llu: truncated continuation (%zu of %zu bytes)",
@@ -163,10 +193,9 @@ static int native_next(struct reader *r, struct ism_event *ev)
 			if (id < 0)
 				return r->errcode;
 			p->devmap[fid] = (uint16_t)id;
-			in_consume(r->in, (size_t)(ncont + 1) * ISM_NATIVE_REC);
+			p->cur += (ncont + 1) * ISM_NATIVE_REC;
 			continue;
 		}
-		memset(ev, 0, sizeof(*ev));
 		ev->ts_ns = ism_le64(b + NR_TS);
 		ev->addr = ism_le64(b + NR_ADDR);
 		ev->paddr = ism_le64(b + NR_PADDR);
@@ -179,6 +208,10 @@ static int native_next(struct reader *r, struct ism_event *ev)
 		ev->kind = (uint8_t)kind;
 		ev->dir = b[NR_DIR];
 		ev->flags = ism_le16(b + NR_FLAGS);
+		ev->nsg = 0;
+		ev->sg = NULL;
+		ev->text = NULL;
+		ev->text_len = 0;
 		if (ev->dir > ISM_DIR_UNKNOWN)
 			return reader_fail(r, -ISM_ECORRUPT, "record %llu: invalid direction %u",
 					   (unsigned long long)blkno, ev->dir);
@@ -217,7 +250,7 @@ static int native_next(struct reader *r, struct ism_event *ev)
 			ev->text_len = (uint32_t)size;
 			ev->size = 0;
 		}
-		in_consume(r->in, (size_t)(ncont + 1) * ISM_NATIVE_REC);
+		p->cur += (ncont + 1) * ISM_NATIVE_REC;
 		return 1;
 	}
 }
