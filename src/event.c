@@ -133,6 +133,9 @@ static const struct {
 	{ 0xef0c, "H_SVM_INIT_DONE" },
 	{ 0xef14, "H_SVM_INIT_ABORT" },
 	{ 0xf000, "H_RTAS" },
+	{ 0xf078, "H_GET_24X7_CATALOG_PAGE" },
+	{ 0xf07c, "H_GET_24X7_DATA" },
+	{ 0xf080, "H_GET_PERF_COUNTER_INFO" },
 };
 
 const char *ism_hcall_name(uint64_t opcode)

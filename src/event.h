@@ -154,4 +154,15 @@ static inline int ism_kind_has_sg(unsigned k)
 	       k == ISM_EV_FREE || k == ISM_EV_ALLOC_ERR;
 }
 
+/*
+ * Where the kernel fires the tracepoint relative to the work (kernel/dma/mapping.c):
+ * dma_unmap_sg_attrs() and dma_free_attrs() (and the _pages/_sgt frees) trace BEFORE they do
+ * the work, every other DMA API call traces after it. So the hypercalls of an unmap_sg or a
+ * free follow its event; those of a map, unmap, alloc or sync precede it.
+ */
+static inline int ism_kind_traced_first(unsigned k)
+{
+	return k == ISM_EV_UNMAP_SG || k == ISM_EV_FREE;
+}
+
 #endif

@@ -18,6 +18,7 @@ struct live_entry {
 	uint8_t tag;
 	uint8_t pad;
 	uint16_t cpu;
+	uint64_t d[3];     /* payload for the owner (simulator, strategies) */
 };
 
 struct livemap {

@@ -263,30 +263,13 @@ void stats_add(struct ism_stats *s, const struct ism_event *ev)
 
 /* ---- rendering ------------------------------------------------------------- */
 
-static const char *human_bytes(uint64_t b, char *buf, size_t len)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	unsigned i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%" PRIu64 " B", b);
-	else
-		snprintf(buf, len, "%.1f %s", v, u[i]);
-	return buf;
-}
-
 static const char *bucket_label(unsigned b, char *buf, size_t len)
 {
 	char lo[32];
 
 	if (b == 0)
 		return "0";
-	human_bytes(1ull << (b - 1), lo, sizeof(lo));
+	ism_human_bytes(1ull << (b - 1), lo, sizeof(lo));
 	snprintf(buf, len, ">= %s", lo);
 	return buf;
 }
@@ -371,7 +354,7 @@ void stats_print_text(const struct ism_stats *s, const struct reader *r, FILE *o
 				d->kind[ISM_EV_ALLOC], d->kind[ISM_EV_FREE],
 				d->kind[ISM_EV_SYNC_CPU] + d->kind[ISM_EV_SYNC_DEV] +
 					d->kind[ISM_EV_SYNC_SG_CPU] + d->kind[ISM_EV_SYNC_SG_DEV],
-				d->kind[ISM_EV_BOUNCE], human_bytes(mb, b1, sizeof(b1)));
+				d->kind[ISM_EV_BOUNCE], ism_human_bytes(mb, b1, sizeof(b1)));
 		}
 	}
 
@@ -379,9 +362,9 @@ void stats_print_text(const struct ism_stats *s, const struct reader *r, FILE *o
 		uint64_t max = 0;
 
 		fprintf(out, "\nmapped bytes by direction: to_device %s, from_device %s, "
-			"bidirectional %s\n", human_bytes(s->map_bytes[ISM_DIR_TO_DEVICE], b1, sizeof(b1)),
-			human_bytes(s->map_bytes[ISM_DIR_FROM_DEVICE], b2, sizeof(b2)),
-			human_bytes(s->map_bytes[ISM_DIR_BIDIRECTIONAL], b3, sizeof(b3)));
+			"bidirectional %s\n", ism_human_bytes(s->map_bytes[ISM_DIR_TO_DEVICE], b1, sizeof(b1)),
+			ism_human_bytes(s->map_bytes[ISM_DIR_FROM_DEVICE], b2, sizeof(b2)),
+			ism_human_bytes(s->map_bytes[ISM_DIR_BIDIRECTIONAL], b3, sizeof(b3)));
 		if (s->kind[ISM_EV_MAP_SG])
 			fprintf(out, "sg entries: %" PRIu64 " in, %" PRIu64 " mapped%s\n",
 				s->sg_entries_in, s->sg_entries_out,
@@ -419,7 +402,7 @@ void stats_print_text(const struct ism_stats *s, const struct reader *r, FILE *o
 
 	if (s->bounces)
 		fprintf(out, "\nswiotlb: %" PRIu64 " bounces (%" PRIu64 " forced), %s bounced\n",
-			s->bounces, s->bounces_forced, human_bytes(s->bounce_bytes, b1, sizeof(b1)));
+			s->bounces, s->bounces_forced, ism_human_bytes(s->bounce_bytes, b1, sizeof(b1)));
 
 	if (s->markers) {
 		fprintf(out, "\nmarkers: %" PRIu64 "\n", s->markers);
@@ -451,7 +434,7 @@ void stats_print_text(const struct ism_stats *s, const struct reader *r, FILE *o
 				p->name, secs(p->start_ns), secs(p->end_ns - p->start_ns), p->events,
 				p->kind[ISM_EV_MAP] + p->kind[ISM_EV_MAP_SG],
 				p->kind[ISM_EV_UNMAP] + p->kind[ISM_EV_UNMAP_SG], p->kind[ISM_EV_BOUNCE],
-				human_bytes(p->map_bytes, b1, sizeof(b1)), hc, tce);
+				ism_human_bytes(p->map_bytes, b1, sizeof(b1)), hc, tce);
 		}
 	}
 	print_unknown(r, out);

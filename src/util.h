@@ -20,6 +20,9 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) ISM_PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) ISM_PRINTF(1, 0);
 
+/* "1.5 MiB" (binary units, one decimal) into @buf. */
+const char *ism_human_bytes(uint64_t b, char *buf, size_t len);
+
 /* Levenshtein distance, for near-miss suggestions. */
 unsigned ism_edit_distance(const char *a, const char *b);
 

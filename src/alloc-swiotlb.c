@@ -1,0 +1,639 @@
+/*
+ * alloc-swiotlb.c: model of the Linux swiotlb slot allocator (see alloc-swiotlb.h).
+ *
+ * Rules are re-implemented from kernel/dma/swiotlb.c (v6.17-rc mirror; the search and release
+ * logic is the same since 6.10) and named after the kernel functions they come from.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc-swiotlb.h"
+#include "error.h"
+#include "util.h"
+
+#define SLOT_SIZE ((uint64_t)1 << SWIOTLB_SLOT_SHIFT)	/* IO_TLB_SIZE */
+#define SLOT_MASK (SLOT_SIZE - 1)
+#define SEG_BYTES ((uint64_t)SWIOTLB_SEGSIZE * SLOT_SIZE)
+#define MAX_NSLABS ((uint64_t)1 << 31)	/* slot indices are unsigned int in the kernel */
+#define MAX_NAREAS (1u << 20)
+
+/* head[] word: live bit, pad_slots (< 128) above the sub-slot offset (< 2048). */
+#define HEAD_LIVE (1u << 31)
+#define HEAD_PAD_SHIFT SWIOTLB_SLOT_SHIFT
+
+/* One request, with every mask already worked out (they do not depend on the pool). */
+struct swiotlb_req {
+	uint64_t orig;		/* orig_addr */
+	uint64_t size;		/* total bytes: mapping + offset, aligned to alloc_align_mask + 1 */
+	uint64_t nslots;
+	uint64_t full_offset;	/* swiotlb_align_offset(dev, alloc_align_mask, orig): may span
+				 * whole pad slots */
+	uint64_t sub_offset;	/* swiotlb_align_offset(dev, 0, orig): within one slot */
+	uint64_t align;		/* slot address bits that must be clear */
+	uint64_t iotlb;		/* slot address bits that must equal orig's */
+	uint64_t stride;
+	uint64_t boundary;	/* dma_get_seg_boundary() */
+	uint64_t max_slots;	/* get_max_slots(boundary) */
+};
+
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+static uint64_t roundup_pow2(uint64_t x)
+{
+	uint64_t r = 1;
+
+	while (r < x)
+		r <<= 1;
+	return r;
+}
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+/* nr_slots(): DIV_ROUND_UP(bytes, IO_TLB_SIZE), without overflow near 2^64. */
+static uint64_t nr_slots(uint64_t bytes)
+{
+	return (bytes >> SWIOTLB_SLOT_SHIFT) + !!(bytes & SLOT_MASK);
+}
+
+/* io_tlb_offset(): a slot's position within its IO_TLB_SEGSIZE segment. */
+static uint64_t seg_offset(uint64_t slot)
+{
+	return slot & (SWIOTLB_SEGSIZE - 1);
+}
+
+/* limit_nareas(): no more areas than whole segments. */
+static unsigned limit_nareas(unsigned nareas, uint64_t nslots)
+{
+	if (nslots < (uint64_t)nareas * SWIOTLB_SEGSIZE)
+		return (unsigned)(nslots / SWIOTLB_SEGSIZE);
+	return nareas;
+}
+
+/* wrap_area_index(): past the end of the area means back to its start, not modulo. */
+static uint64_t wrap_area_index(const struct swiotlb_pool *p, uint64_t index)
+{
+	return index >= p->area_nslabs ? 0 : index;
+}
+
+/* iommu_is_span_boundary(): would @nr slots from @index cross a @boundary_size-slot line? */
+static bool span_boundary(uint64_t index, uint64_t nr, uint64_t shift, uint64_t boundary_size)
+{
+	return ((shift + index) & (boundary_size - 1)) + nr > boundary_size;
+}
+
+/* swiotlb_init_io_tlb_pool(): every slot free; a run never passes its segment or the pool end. */
+static void pool_setup(struct swiotlb_pool *p, uint64_t nslabs, unsigned nareas, uint64_t base)
+{
+	uint64_t i, seg_left;
+
+	memset(p, 0, sizeof(*p));
+	p->nslabs = nslabs;
+	p->nareas = nareas;
+	p->area_nslabs = nslabs / nareas;
+	p->base = base;
+	p->areas = xcalloc(nareas, sizeof(*p->areas));
+	p->list = xcalloc(nslabs, sizeof(*p->list));
+	p->alloc_size = xcalloc(nslabs, sizeof(*p->alloc_size));
+	p->head = xcalloc(nslabs, sizeof(*p->head));
+	for (i = 0; i < nslabs; i++) {
+		seg_left = SWIOTLB_SEGSIZE - seg_offset(i);
+		p->list[i] = (uint32_t)(seg_left < nslabs - i ? seg_left : nslabs - i);
+	}
+}
+
+int swiotlb_pool_init(struct swiotlb_pool *p, uint64_t nslabs, unsigned nareas, unsigned ncpus,
+		      uint64_t base)
+{
+	uint64_t na;
+
+	memset(p, 0, sizeof(*p));
+	if (nslabs > MAX_NSLABS || nareas > MAX_NAREAS || (base & SLOT_MASK))
+		return -ISM_ERANGE;
+	/* setup_io_tlb_npages(): "avoid tail segment of size < IO_TLB_SEGSIZE" */
+	nslabs = nslabs ? align_up(nslabs, SWIOTLB_SEGSIZE) : SWIOTLB_DEFAULT_NSLABS;
+	/* swiotlb_adjust_nareas(): zero counts as one, else the next power of two */
+	na = nareas ? nareas : ncpus;
+	if (na > MAX_NAREAS)
+		return -ISM_ERANGE;
+	na = roundup_pow2(na ? na : 1);
+	/* round_up_default_nslabs(): at least one segment per area, and a power of two */
+	if (nslabs < SWIOTLB_SEGSIZE * na)
+		nslabs = SWIOTLB_SEGSIZE * na;
+	nslabs = roundup_pow2(nslabs);
+	if (nslabs > MAX_NSLABS || base + (nslabs << SWIOTLB_SLOT_SHIFT) < base)
+		return -ISM_ERANGE;
+	/* swiotlb_init_remap(): limit_nareas() cuts nothing after the rounding above */
+	pool_setup(p, nslabs, limit_nareas((unsigned)na, nslabs), base);
+	return 0;
+}
+
+void swiotlb_pool_free(struct swiotlb_pool *p)
+{
+	free(p->areas);
+	free(p->list);
+	free(p->alloc_size);
+	free(p->head);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * swiotlb_tbl_map_single() and the top of swiotlb_search_pool_area(): the preserved offset,
+ * the padded size, and the masks and stride of the search. Returns -1 for invalid arguments.
+ */
+static int prepare_req(struct swiotlb_req *r, uint64_t orig, uint64_t size, uint64_t min_align,
+		       uint64_t alloc_align, uint64_t boundary, unsigned page_shift)
+{
+	uint64_t page_size, align, iotlb;
+
+	if (min_align > UINT32_MAX || alloc_align > INT32_MAX || !is_pow2(alloc_align + 1))
+		return -1;
+	if (page_shift <= SWIOTLB_SLOT_SHIFT || page_shift > 30)
+		return -1;
+	/* dma_get_seg_boundary(): a device that set no mask gets ULONG_MAX */
+	if (!boundary)
+		boundary = UINT64_MAX;
+	if (boundary != UINT64_MAX && !is_pow2(boundary + 1))
+		return -1;
+	if (size > UINT32_MAX)
+		size = UINT32_MAX;	/* more than any map can get: it fails the same way */
+
+	/* swiotlb_align_offset(): orig's bits under min_align_mask that the slot cannot hold */
+	r->orig = orig;
+	r->full_offset = orig & min_align & (alloc_align | SLOT_MASK);
+	r->sub_offset = orig & min_align & SLOT_MASK;
+	/* swiotlb_tbl_map_single(): pad the end to the allocation alignment */
+	r->size = align_up(size + r->full_offset, alloc_align + 1);
+	if (!r->size)
+		return -1;	/* BUG_ON(!nslots) in the kernel */
+	r->nslots = nr_slots(r->size);
+
+	/*
+	 * swiotlb_search_pool_area(): a streaming map of a page or more with no other alignment
+	 * asked for is page aligned; every allocation is slot aligned; min_align bits that the
+	 * alignment already clears are not matched; the stride follows the larger mask.
+	 */
+	page_size = (uint64_t)1 << page_shift;
+	align = alloc_align;
+	iotlb = min_align;
+	if (!align && !iotlb && r->size >= page_size)
+		align = page_size - 1;
+	align |= SLOT_MASK;
+	iotlb &= ~align;
+	r->align = align;
+	r->iotlb = iotlb;
+	r->stride = ((align > iotlb ? align : iotlb) >> SWIOTLB_SLOT_SHIFT) + 1;
+	r->boundary = boundary;
+	r->max_slots = (boundary >> SWIOTLB_SLOT_SHIFT) + 1;	/* get_max_slots() */
+	return 0;
+}
+
+/*
+ * swiotlb_search_pool_area(): search area @a of @p from its saved index, claim the slots if a
+ * fit is found. Counts into @m too when the pool belongs to an io_tlb_mem. Returns the first
+ * slot of the allocation (pad slots included) or SWIOTLB_FAIL.
+ */
+static uint64_t search_area(struct swiotlb_pool *p, unsigned a, const struct swiotlb_req *r,
+			    struct swiotlb_mem *m)
+{
+	struct swiotlb_area *area = &p->areas[a];
+	uint64_t tbl = p->base & r->boundary;	/* tbl_dma_addr */
+	uint64_t shift = nr_slots(tbl);
+	uint64_t slot_base = (uint64_t)a * p->area_nslabs;
+	uint64_t index = area->index, checked, slot = 0, addr, i, n = 0, count = 0;
+	bool found = false;
+
+	/* A quick refusal when the area has fewer free slots than asked for, in any order. */
+	if (r->nslots <= p->area_nslabs - area->used) {
+		for (checked = 0; checked < p->area_nslabs;) {
+			slot = slot_base + index;
+			addr = tbl + (slot << SWIOTLB_SLOT_SHIFT);
+			n++;
+			/* Misaligned slots are stepped over one at a time. */
+			if ((addr & r->align) ||
+			    (r->orig && (addr & r->iotlb) != (r->orig & r->iotlb))) {
+				index = wrap_area_index(p, index + 1);
+				checked++;
+				continue;
+			}
+			if (!span_boundary(slot, r->nslots, shift, r->max_slots) &&
+			    p->list[slot] >= r->nslots) {
+				found = true;
+				break;
+			}
+			index = wrap_area_index(p, index + r->stride);
+			checked += r->stride;
+		}
+	}
+	p->areas_searched++;
+	p->slots_searched += n;
+	if (m) {
+		m->areas_searched++;
+		m->slots_searched += n;
+	}
+	if (!found)
+		return SWIOTLB_FAIL;
+
+	/* Claim the run; alloc_size counts down from the first slot, as the kernel keeps it. */
+	for (i = slot; i < slot + r->nslots; i++) {
+		p->list[i] = 0;
+		p->alloc_size[i] = (uint32_t)(r->size - (r->sub_offset +
+							 ((i - slot) << SWIOTLB_SLOT_SHIFT)));
+	}
+	/* The free slots just before it in the segment now run only up to it. */
+	for (i = slot; i-- > 0 && seg_offset(i) != SWIOTLB_SEGSIZE - 1 && p->list[i];)
+		p->list[i] = (uint32_t)++count;
+
+	/* The next search in this area starts after this allocation. */
+	area->index = wrap_area_index(p, index + r->nslots);
+	area->used += r->nslots;
+	p->used += r->nslots;
+	if (p->used > p->hiwater)
+		p->hiwater = p->used;
+	if (m) {
+		/* inc_used_and_hiwater() */
+		m->used += r->nslots;
+		if (m->used > m->hiwater)
+			m->hiwater = m->used;
+	}
+	return slot;
+}
+
+/* The !CONFIG_SWIOTLB_DYNAMIC swiotlb_find_slots(): the CPU's area, then the others in order. */
+static uint64_t pool_find_slots(struct swiotlb_pool *p, const struct swiotlb_req *r, unsigned cpu,
+				struct swiotlb_mem *m)
+{
+	unsigned start = cpu & (p->nareas - 1), i = start;
+	uint64_t slot;
+
+	do {
+		slot = search_area(p, i, r, m);
+		if (slot != SWIOTLB_FAIL)
+			return slot;
+		if (++i >= p->nareas)
+			i = 0;
+	} while (i != start);
+	return SWIOTLB_FAIL;
+}
+
+/*
+ * The end of swiotlb_tbl_map_single(): skip the pad slots, remember them in the bounce slot
+ * (io_tlb_slot.pad_slots) and return that slot; the address keeps the sub-slot offset.
+ */
+static uint64_t finish_map(struct swiotlb_pool *p, uint64_t first, const struct swiotlb_req *r,
+			   uint64_t *tlb_addr)
+{
+	uint64_t pad = r->full_offset >> SWIOTLB_SLOT_SHIFT;
+	uint64_t off = r->full_offset & SLOT_MASK;
+	uint64_t slot = first + pad;
+
+	p->head[slot] = HEAD_LIVE | (uint32_t)(pad << HEAD_PAD_SHIFT) | (uint32_t)off;
+	*tlb_addr = p->base + (slot << SWIOTLB_SLOT_SHIFT) + off;
+	return slot;
+}
+
+uint64_t swiotlb_alloc(struct swiotlb_pool *p, uint64_t orig_addr, uint64_t size,
+		       uint64_t min_align_mask, uint64_t alloc_align_mask, uint64_t boundary_mask,
+		       unsigned page_shift, unsigned cpu, uint64_t *tlb_addr)
+{
+	struct swiotlb_req r;
+	uint64_t first;
+
+	if (prepare_req(&r, orig_addr, size, min_align_mask, alloc_align_mask, boundary_mask,
+			page_shift) < 0)
+		return SWIOTLB_FAIL;
+	first = pool_find_slots(p, &r, cpu, NULL);
+	if (first == SWIOTLB_FAIL) {
+		p->failures++;
+		return SWIOTLB_FAIL;
+	}
+	return finish_map(p, first, &r, tlb_addr);
+}
+
+/*
+ * Find the live mapping whose bounce address is @tlb_addr: its bounce slot, or SWIOTLB_FAIL.
+ * The kernel trusts the caller; the model checks, so that a bad unmap in a trace is seen.
+ */
+static uint64_t live_slot(const struct swiotlb_pool *p, uint64_t tlb_addr)
+{
+	uint64_t slot;
+	uint32_t h;
+
+	if (tlb_addr < p->base || tlb_addr - p->base >= (p->nslabs << SWIOTLB_SLOT_SHIFT))
+		return SWIOTLB_FAIL;
+	slot = (tlb_addr - p->base) >> SWIOTLB_SLOT_SHIFT;
+	h = p->head[slot];
+	if (!(h & HEAD_LIVE) || (h & SLOT_MASK) != (tlb_addr & SLOT_MASK))
+		return SWIOTLB_FAIL;
+	return slot;
+}
+
+uint64_t swiotlb_release(struct swiotlb_pool *p, uint64_t tlb_addr)
+{
+	uint64_t slot = live_slot(p, tlb_addr), first, nslots, end, off, count, i;
+
+	if (slot == SWIOTLB_FAIL)
+		return 0;
+	/*
+	 * swiotlb_release_slots(): the kernel's offset is tlb_addr & min_align_mask &
+	 * (IO_TLB_SIZE - 1); for a live mapping's own address that equals tlb_addr's sub-slot
+	 * bits, because the bounce slot is slot aligned and holds orig's bits under min_align_mask.
+	 */
+	off = tlb_addr & SLOT_MASK;
+	first = slot - ((p->head[slot] & ~HEAD_LIVE) >> HEAD_PAD_SHIFT);
+	nslots = nr_slots(p->alloc_size[first] + off);
+	end = first + nslots;
+	p->head[slot] = 0;
+
+	/* Join the free run after it, if that is in the same segment (and, here, in the pool). */
+	if (end < align_up(first + 1, SWIOTLB_SEGSIZE) && end < p->nslabs)
+		count = p->list[end];
+	else
+		count = 0;
+	for (i = end; i-- > first;) {
+		p->list[i] = (uint32_t)++count;
+		p->alloc_size[i] = 0;
+	}
+	/* The free slots before it in the segment now run through it. */
+	for (i = first; i-- > 0 && seg_offset(i) != SWIOTLB_SEGSIZE - 1 && p->list[i];)
+		p->list[i] = (uint32_t)++count;
+
+	p->areas[first / p->area_nslabs].used -= nslots;
+	p->used -= nslots;
+	return nslots;
+}
+
+uint64_t swiotlb_max_mapping_size(uint64_t min_align_mask)
+{
+	uint64_t min_align = 0;
+
+	/* swiotlb_max_mapping_size(): roundup(min_align_mask, IO_TLB_SIZE) when set */
+	if (min_align_mask)
+		min_align = align_up(min_align_mask, SLOT_SIZE);
+	if (min_align >= SEG_BYTES)
+		return 0;
+	return SEG_BYTES - min_align;
+}
+
+/* ---- io_tlb_mem ------------------------------------------------------------------------ */
+
+/* get_order(): the buddy order of @bytes in pages of 2^@page_shift. */
+static unsigned get_order(uint64_t bytes, unsigned page_shift)
+{
+	uint64_t pages = (bytes + ((uint64_t)1 << page_shift) - 1) >> page_shift;
+	unsigned order = 0;
+
+	while (((uint64_t)1 << order) < pages)
+		order++;
+	return order;
+}
+
+/*
+ * Where a new pool's pages go. The model cannot know the kernel's page allocator; it hands
+ * out rising addresses with the natural alignment of a buddy block of the pool's order.
+ */
+static uint64_t place_pool(struct swiotlb_mem *m, uint64_t nslabs)
+{
+	uint64_t block = (uint64_t)1 << (m->page_shift + get_order(nslabs << SWIOTLB_SLOT_SHIFT,
+								 m->page_shift));
+	uint64_t addr = align_up(m->next_addr, block);
+
+	m->next_addr = addr + block;
+	return addr;
+}
+
+/* Position of the first pool in bybase[] whose base is above @addr. */
+static uint64_t bybase_upper(const struct swiotlb_mem *m, uint64_t addr)
+{
+	uint64_t lo = 0, hi = m->nbybase, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m->bybase[mid]->base <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void bybase_insert(struct swiotlb_mem *m, struct swiotlb_pool *p)
+{
+	uint64_t pos = bybase_upper(m, p->base);
+
+	if (m->nbybase == m->bybase_cap) {
+		m->bybase_cap = m->bybase_cap ? 2 * m->bybase_cap : 16;
+		m->bybase = xreallocarray(m->bybase, m->bybase_cap, sizeof(*m->bybase));
+	}
+	memmove(&m->bybase[pos + 1], &m->bybase[pos], (m->nbybase - pos) * sizeof(*m->bybase));
+	m->bybase[pos] = p;
+	m->nbybase++;
+}
+
+/* swiotlb_find_pool(): the pool holding @addr, and its place in bybase[]. */
+static struct swiotlb_pool *find_pool(const struct swiotlb_mem *m, uint64_t addr, uint64_t *pos)
+{
+	uint64_t i = bybase_upper(m, addr);
+	struct swiotlb_pool *p;
+
+	if (!i)
+		return NULL;
+	p = m->bybase[i - 1];
+	if (addr - p->base >= (p->nslabs << SWIOTLB_SLOT_SHIFT))
+		return NULL;
+	*pos = i - 1;
+	return p;
+}
+
+int swiotlb_mem_init(struct swiotlb_mem *m, const struct swiotlb_mem_config *cfg)
+{
+	uint64_t end;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->page_shift = cfg->page_shift ? cfg->page_shift : 12;
+	m->max_page_order = cfg->max_page_order ? cfg->max_page_order : 10;
+	if (m->page_shift <= SWIOTLB_SLOT_SHIFT || m->page_shift > 30 || m->max_page_order > 30 ||
+	    ((uint64_t)1 << (m->page_shift - SWIOTLB_SLOT_SHIFT + m->max_page_order)) <
+		    SWIOTLB_SEGSIZE)
+		return -ISM_ERANGE;
+	err = swiotlb_pool_init(&m->defpool, cfg->nslabs, cfg->nareas, cfg->ncpus, cfg->base);
+	if (err)
+		return err;
+	end = m->defpool.base + (m->defpool.nslabs << SWIOTLB_SLOT_SHIFT);
+	m->next_addr = cfg->dyn_base ? cfg->dyn_base : align_up(end, (uint64_t)1 << 30);
+	if (m->next_addr < end) {
+		swiotlb_pool_free(&m->defpool);
+		return -ISM_ERANGE;
+	}
+	m->default_nslabs = m->defpool.nslabs;
+	m->default_nareas = m->defpool.nareas;
+	m->dynamic = cfg->dynamic;
+	m->can_grow = cfg->dynamic && cfg->can_grow;
+	m->nslabs = m->defpool.nslabs;
+	m->pools = xmalloc(sizeof(*m->pools));
+	m->pools[0] = &m->defpool;
+	m->npools = 1;
+	bybase_insert(m, &m->defpool);
+	return 0;
+}
+
+void swiotlb_mem_free(struct swiotlb_mem *m)
+{
+	uint64_t i;
+
+	for (i = 0; i < m->nbybase; i++) {
+		swiotlb_pool_free(m->bybase[i]);
+		if (m->bybase[i] != &m->defpool)
+			free(m->bybase[i]);
+	}
+	free(m->bybase);
+	free(m->pools);
+	memset(m, 0, sizeof(*m));
+}
+
+/* The CONFIG_SWIOTLB_DYNAMIC swiotlb_find_slots() up to the transient pool. */
+static uint64_t mem_find_slots(struct swiotlb_mem *m, const struct swiotlb_req *r, unsigned cpu,
+			       struct swiotlb_pool **poolp)
+{
+	struct swiotlb_pool *p;
+	uint64_t slot;
+	unsigned i, j;
+
+	/* swiotlb_search_area(): one cpu offset at a time, across every pool, newest first */
+	for (i = 0; i < m->default_nareas; i++) {
+		for (j = m->npools; j-- > 0;) {
+			p = m->pools[j];
+			if (i >= p->nareas)
+				continue;
+			slot = search_area(p, (cpu + i) & (p->nareas - 1), r, m);
+			if (slot != SWIOTLB_FAIL) {
+				*poolp = p;
+				return slot;
+			}
+		}
+	}
+	return SWIOTLB_FAIL;
+}
+
+uint64_t swiotlb_mem_map(struct swiotlb_mem *m, uint64_t orig_addr, uint64_t size,
+			 uint64_t min_align_mask, uint64_t alloc_align_mask, uint64_t boundary_mask,
+			 unsigned cpu, enum swiotlb_map_kind *kind)
+{
+	struct swiotlb_pool *p = &m->defpool;
+	struct swiotlb_req r;
+	uint64_t first, tlb_addr;
+
+	*kind = SWIOTLB_MAP_FAILED;
+	if (prepare_req(&r, orig_addr, size, min_align_mask, alloc_align_mask, boundary_mask,
+			m->page_shift) < 0)
+		return SWIOTLB_FAIL;
+	if (!m->dynamic) {
+		first = pool_find_slots(p, &r, cpu, m);
+		if (first == SWIOTLB_FAIL) {
+			p->failures++;
+			m->failures++;
+			return SWIOTLB_FAIL;
+		}
+		finish_map(p, first, &r, &tlb_addr);
+		*kind = SWIOTLB_MAP_POOL;
+		return tlb_addr;
+	}
+
+	/* No pool has a run this long: fail before searching, and do not grow. */
+	if (r.size > SEG_BYTES)
+		goto fail;
+	first = mem_find_slots(m, &r, cpu, &p);
+	if (first != SWIOTLB_FAIL) {
+		finish_map(p, first, &r, &tlb_addr);
+		*kind = SWIOTLB_MAP_POOL;
+		return tlb_addr;
+	}
+	if (!m->can_grow)
+		goto fail;
+	/* schedule_work(&mem->dyn_alloc): queued once until the worker runs */
+	if (!m->grow_pending) {
+		m->grow_pending = true;
+		m->grow_scheduled++;
+	}
+	/* swiotlb_alloc_pool(dev, nslots, nslots, 1, ...): one area, exactly the slots needed */
+	p = xmalloc(sizeof(*p));
+	pool_setup(p, r.nslots, 1, place_pool(m, r.nslots));
+	first = search_area(p, 0, &r, m);
+	if (first == SWIOTLB_FAIL) {
+		/* swiotlb_dyn_free(); the map fails */
+		swiotlb_pool_free(p);
+		free(p);
+		m->transient_failures++;
+		goto fail;
+	}
+	p->transient = true;
+	bybase_insert(m, p);
+	m->transient_nslabs += p->nslabs;	/* inc_transient_used() */
+	m->transient_maps++;
+	finish_map(p, first, &r, &tlb_addr);
+	*kind = SWIOTLB_MAP_TRANSIENT;
+	return tlb_addr;
+fail:
+	m->failures++;
+	return SWIOTLB_FAIL;
+}
+
+uint64_t swiotlb_mem_unmap(struct swiotlb_mem *m, uint64_t tlb_addr)
+{
+	struct swiotlb_pool *p;
+	uint64_t pos = 0, n;
+
+	p = find_pool(m, tlb_addr, &pos);
+	if (!p)
+		return 0;
+	if (!p->transient) {
+		n = swiotlb_release(p, tlb_addr);
+		m->used -= n;	/* dec_used() */
+		return n;
+	}
+	if (live_slot(p, tlb_addr) == SWIOTLB_FAIL)
+		return 0;
+	/* swiotlb_del_transient(): the whole pool goes, whatever the search claimed in it */
+	n = p->nslabs;
+	m->used -= n;
+	m->transient_nslabs -= n;
+	memmove(&m->bybase[pos], &m->bybase[pos + 1], (m->nbybase - pos - 1) * sizeof(*m->bybase));
+	m->nbybase--;
+	swiotlb_pool_free(p);
+	free(p);
+	return n;
+}
+
+int swiotlb_mem_run_worker(struct swiotlb_mem *m)
+{
+	uint64_t nslabs = m->default_nslabs;
+	uint64_t cap = (uint64_t)1 << (m->page_shift - SWIOTLB_SLOT_SHIFT + m->max_page_order);
+	unsigned nareas = m->default_nareas;
+	struct swiotlb_pool *p;
+
+	if (!m->grow_pending)
+		return 0;
+	m->grow_pending = false;
+	/* swiotlb_dyn_alloc() -> swiotlb_alloc_pool(): at most one MAX_PAGE_ORDER block */
+	if (nslabs > cap) {
+		nslabs = cap;
+		nareas = limit_nareas(nareas, nslabs);
+	}
+	p = xmalloc(sizeof(*p));
+	pool_setup(p, nslabs, nareas, place_pool(m, nslabs));
+	/* add_mem_pool(): list_add_rcu() puts it at the head, so it is searched first */
+	m->pools = xreallocarray(m->pools, m->npools + 1, sizeof(*m->pools));
+	m->pools[m->npools++] = p;
+	bybase_insert(m, p);
+	m->nslabs += nslabs;
+	m->pools_added++;
+	return 1;
+}

@@ -1,0 +1,323 @@
+/*
+ * cmd-run.c: `iommusim run` and `iommusim compare` - replay a trace against strategies.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "reader.h"
+#include "report.h"
+#include "scenario.h"
+#include "sim.h"
+#include "stats.h"
+
+/* What `compare` replays when -S is not given: the mission's strategies. */
+static const char *const compare_default[] = {
+	"passthrough", "window32", "direct-tce", "indirect-tce", "indirect-tce:share-per-call",
+	"indirect-tce:shared-once", "indirect-tce:bounce-page", "ddw", "swiotlb",
+	"swiotlb+window32", "svm", NULL,
+};
+
+static void help_common(FILE *out, const char *cmd)
+{
+	fprintf(out,
+		"  -s, --scenario FILE     machine and cost model (JSON, iommusim-scenario(5));\n"
+		"                          default: the built-in defaults\n"
+		"      --set PATH=VALUE    override one scenario parameter (repeatable), e.g.\n"
+		"                          --set cost.h_put_tce.fixed_ns=50000\n"
+		"  -S, --strategies LIST   comma-separated strategy specs%s\n"
+		"      --format LIST       text, json, csv (comma-separated; default text)\n"
+		"  -j, --json              same as --format json\n"
+		"  -o, --output FILE       write there instead of standard output\n"
+		"      --check-hcalls      compare each DMA event's predicted TCE hypercalls with the\n"
+		"                          hcall_entry events recorded before it\n"
+		"  -f, --format-in FORMAT  read the trace as FORMAT (native, tracedat, ftrace)\n"
+		"  -h, --help              this help\n\n"
+		"A strategy spec is NAME[:VARIANT] or a bounce layer over a translation layer,\n"
+		"LAYER+LAYER (e.g. swiotlb+ddw). `iommusim list strategies` lists them.\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage error or bad input.\n",
+		strcmp(cmd, "compare") == 0 ?
+		"\n                          (default: every strategy of the mission)" :
+		" (required)");
+}
+
+void help_run(FILE *out)
+{
+	fprintf(out,
+		"usage: iommusim run -S STRATEGY[,STRATEGY...] [-s SCENARIO] [options] TRACE\n\n"
+		"Replay TRACE against each strategy in one pass and report, next to the recorded\n"
+		"figures: boot time and throughput with the delta, time by category, hypercalls and\n"
+		"ultracalls, TCEs written and cleared, window and pool pressure, bytes exposed to the\n"
+		"hypervisor, map/unmap latency percentiles.\n\n");
+	help_common(out, "run");
+}
+
+void help_compare(FILE *out)
+{
+	fprintf(out,
+		"usage: iommusim compare [-S STRATEGY,...] [-s SCENARIO] [options] TRACE\n\n"
+		"Like `run`, with every strategy of the mission by default: passthrough, window32,\n"
+		"direct-tce, indirect-tce and its TCE-page variants, ddw, swiotlb, swiotlb+window32\n"
+		"and svm (a POWER Secure VM since Linux 5.6).\n\n");
+	help_common(out, "compare");
+}
+
+struct run_opts {
+	const char *scenario;
+	const char *format_in;
+	const char *output;
+	unsigned formats;   /* 1 text, 2 json, 4 csv */
+	int check;
+	char **specs;
+	unsigned nspecs;
+	char **sets;
+	unsigned nsets;
+};
+
+static int parse_formats(const char *cmd, const char *s, unsigned *out)
+{
+	char *dup = xstrdup(s), *save = NULL;
+
+	*out = 0;
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "text") == 0)
+			*out |= 1;
+		else if (strcmp(t, "json") == 0)
+			*out |= 2;
+		else if (strcmp(t, "csv") == 0)
+			*out |= 4;
+		else {
+			free(dup);
+			return usage_error(cmd, "unknown output format '%s' (text, json, csv)", t);
+		}
+	}
+	free(dup);
+	if (!*out)
+		return usage_error(cmd, "empty --format");
+	return 0;
+}
+
+static void add_specs(struct run_opts *o, const char *list)
+{
+	char *dup = xstrdup(list), *save = NULL;
+
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		o->specs = xreallocarray(o->specs, o->nspecs + 1, sizeof(*o->specs));
+		o->specs[o->nspecs++] = xstrdup(t);
+	}
+	free(dup);
+}
+
+static void free_opts(struct run_opts *o)
+{
+	for (unsigned i = 0; i < o->nspecs; i++)
+		free(o->specs[i]);
+	free(o->specs);
+	free(o->sets);
+}
+
+static int replay(const char *cmd, struct run_opts *o, const char *trace)
+{
+	struct scenario sc;
+	struct sim *sim;
+	struct reader *r;
+	struct ism_event ev;
+	struct progress pg;
+	struct report_ctx rc;
+	char *cause = NULL;
+	const char *unit;
+	unsigned ncpus = 0;
+	uint64_t cpumask[16] = { 0 };
+	FILE *out = stdout;
+	int ret, status = EXIT_OK;
+
+	ret = scenario_load(o->scenario, &sc, &cause);
+	if (ret < 0) {
+		ism_err("%s", cause ? cause : ism_strerror(ret));
+		free(cause);
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < o->nsets; i++) {
+		char *eq = strchr(o->sets[i], '=');
+
+		if (!eq) {
+			scenario_free(&sc);
+			return usage_error(cmd, "--set wants PATH=VALUE, got '%s'", o->sets[i]);
+		}
+		*eq = '\0';
+		ret = scenario_set(&sc, o->sets[i], eq + 1, &cause);
+		*eq = '=';
+		if (ret < 0) {
+			ism_err("--set: %s", cause);
+			free(cause);
+			scenario_free(&sc);
+			return EXIT_USAGE;
+		}
+	}
+	sim = sim_new(&sc, o->specs, o->nspecs, &cause);
+	if (!sim) {
+		ism_err("%s", cause);
+		free(cause);
+		scenario_free(&sc);
+		return EXIT_USAGE;
+	}
+	sim_check_hcalls(sim, o->check);
+	ret = reader_open(trace, o->format_in, &r, &cause);
+	if (ret < 0) {
+		ism_err("%s", cause ? cause : ism_strerror(ret));
+		free(cause);
+		sim_free(sim);
+		scenario_free(&sc);
+		return ism_err_exit(ret);
+	}
+	progress_start(&pg, r->path);
+	while ((ret = reader_next(r, &ev)) > 0) {
+		sim_event(sim, &ev, reader_position(r, &unit));
+		if (ev.cpu < 1024 && !(cpumask[ev.cpu / 64] & (1ull << (ev.cpu % 64)))) {
+			cpumask[ev.cpu / 64] |= 1ull << (ev.cpu % 64);
+			ncpus++;
+		}
+		progress_tick(&pg, r->nevents, in_offset(r->in));
+	}
+	progress_end(&pg);
+	if (ret < 0) {
+		ism_err("%s", reader_error(r));
+		status = EXIT_USAGE;
+		goto out;
+	}
+	sim_finish(sim);
+	rc.trace = trace;
+	rc.trace_format = r->ops->name;
+	rc.sc = &sc;
+	rc.sim = sim;
+	rc.trace_events = r->nevents;
+	rc.cpus = ncpus;
+	rc.check = o->check;
+	if (o->output && strcmp(o->output, "-") != 0) {
+		out = fopen(o->output, "w");
+		if (!out) {
+			ism_err("%s: %s", o->output, strerror(errno));
+			status = EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (o->formats & 1)
+		report_text(out, &rc);
+	if (o->formats & 2) {
+		json_t *j = report_json(&rc);
+
+		if (o->formats & 1)
+			fputc('\n', out);
+		json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+		fputc('\n', out);
+		json_decref(j);
+	}
+	if (o->formats & 4) {
+		if (o->formats & 3)
+			fputc('\n', out);
+		report_csv(out, &rc);
+	}
+	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+		ism_err("%s: write error", o->output ? o->output : "standard output");
+		status = EXIT_FAIL;
+	}
+out:
+	reader_close(r);
+	sim_free(sim);
+	scenario_free(&sc);
+	return status;
+}
+
+static int run_main(const char *cmd, int argc, char **argv, int is_compare)
+{
+	enum { OPT_SET = 256, OPT_FORMAT, OPT_CHECK };
+	static const struct option opts[] = {
+		{ "scenario", required_argument, NULL, 's' },
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "strategies", required_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "check-hcalls", no_argument, NULL, OPT_CHECK },
+		{ "format-in", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_opts o;
+	int c, status;
+
+	memset(&o, 0, sizeof(o));
+	o.formats = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:S:jo:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.scenario = optarg;
+			break;
+		case OPT_SET:
+			o.sets = xreallocarray(o.sets, o.nsets + 1, sizeof(*o.sets));
+			o.sets[o.nsets++] = optarg;
+			break;
+		case 'S':
+			add_specs(&o, optarg);
+			break;
+		case OPT_FORMAT:
+			if ((status = parse_formats(cmd, optarg, &o.formats))) {
+				free_opts(&o);
+				return status;
+			}
+			break;
+		case 'j':
+			o.formats = 2;
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case OPT_CHECK:
+			o.check = 1;
+			break;
+		case 'f':
+			o.format_in = optarg;
+			break;
+		case 'h':
+			(is_compare ? help_compare : help_run)(stdout);
+			free_opts(&o);
+			return EXIT_OK;
+		default:
+			free_opts(&o);
+			return usage_error(cmd, "bad option");
+		}
+	}
+	if (optind != argc - 1) {
+		free_opts(&o);
+		return usage_error(cmd, "expected exactly one trace");
+	}
+	if (!o.nspecs) {
+		if (!is_compare) {
+			free_opts(&o);
+			return usage_error(cmd, "no strategy (-S); `iommusim list strategies` lists them");
+		}
+		for (unsigned i = 0; compare_default[i]; i++)
+			add_specs(&o, compare_default[i]);
+	}
+	status = replay(cmd, &o, argv[optind]);
+	free_opts(&o);
+	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_main("run", argc, argv, 0);
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	return run_main("compare", argc, argv, 1);
+}

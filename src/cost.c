@@ -1,0 +1,82 @@
+/*
+ * cost.c: actions to nanoseconds.
+ */
+#include "config.h"
+
+#include "cost.h"
+
+static double call(const struct call_cost *c, uint64_t calls, uint64_t units)
+{
+	return c->fixed_ns * (double)calls + c->per_entry_ns * (double)units;
+}
+
+double cost_hcall(const struct scenario *sc, uint32_t op, uint64_t calls, uint64_t entries)
+{
+	const struct scenario_cost *c = &sc->cost;
+
+	switch (op) {
+	case H_PUT_TCE:
+		return call(&c->h_put_tce, calls, entries);
+	case H_PUT_TCE_INDIRECT:
+		return call(&c->h_put_tce_indirect, calls, entries);
+	case H_STUFF_TCE:
+		return call(&c->h_stuff_tce, calls, entries);
+	case H_GET_TCE:
+		return call(&c->h_get_tce, calls, entries);
+	default:
+		/* any other hcall costs what a null hcall (H_GET_TCE) costs */
+		return c->h_get_tce.fixed_ns * (double)calls;
+	}
+}
+
+struct act_cost cost_action(const struct scenario *sc, const struct action *a)
+{
+	const struct scenario_cost *c = &sc->cost;
+	struct act_cost r = { 0, 0, CAT_GUEST };
+
+	switch ((enum act_kind)a->kind) {
+	case ACT_HCALL:
+		r.cpu_ns = cost_hcall(sc, a->op, a->calls, a->units);
+		r.category = CAT_HCALL;
+		break;
+	case ACT_UCALL:
+		r.cpu_ns = call(a->op == UV_UNSHARE_PAGE ? &c->uv_unshare_page : &c->uv_share_page,
+				a->calls, a->units);
+		r.category = CAT_UCALL;
+		break;
+	case ACT_RTAS:
+		r.cpu_ns = call(a->op == RTAS_QUERY ? &c->rtas_query :
+				a->op == RTAS_CREATE ? &c->rtas_create : &c->rtas_remove,
+				a->calls, a->units);
+		r.category = CAT_RTAS;
+		break;
+	case ACT_COPY:
+		r.cpu_ns = c->copy_fixed_ns * (double)a->calls +
+			   (double)a->units * 1e9 / c->copy_bytes_per_s;
+		r.category = CAT_COPY;
+		break;
+	case ACT_GUEST:
+		r.cpu_ns = c->guest_map_ns * (double)a->calls;
+		break;
+	case ACT_GUEST_PAGES:
+		r.cpu_ns = c->guest_per_page_ns * (double)a->units;
+		break;
+	case ACT_ALLOC_SEARCH:
+		r.cpu_ns = c->guest_alloc_per_bit_ns * (double)a->units;
+		break;
+	case ACT_SLOT_SEARCH:
+		r.cpu_ns = c->swiotlb_per_slot_ns * (double)a->units;
+		break;
+	case ACT_LOCK:
+		/* op 1: the hypervisor's TCE table lock held for the call; else a guest spinlock */
+		r.cpu_ns = (a->op == 1 ? c->hv_tce_lock_hold_ns : c->lock_ns) * (double)a->calls;
+		break;
+	case ACT_DEV_XLATE:
+		r.dev_ns = c->device_xlate_per_page_ns * (double)a->units;
+		r.category = CAT_DEVICE;
+		break;
+	case ACT__COUNT:
+		break;
+	}
+	return r;
+}

@@ -1,0 +1,1008 @@
+/*
+ * sim.c: the replay engine (see sim.h for the re-timing rules).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cost.h"
+#include "error.h"
+#include "livemap.h"
+#include "sim.h"
+#include "util.h"
+
+/* ---- latency histograms --------------------------------------------------------------- */
+
+static unsigned lat_bucket(double ns)
+{
+	uint64_t v = ns < 1 ? 0 : (uint64_t)ns;
+	unsigned e, sub;
+
+	if (v < 8)
+		return (unsigned)v;
+	e = 63u - (unsigned)__builtin_clzll(v);
+	sub = (unsigned)((v >> (e - 3)) & 7);
+	return e * 8 + sub;
+}
+
+static double lat_bucket_hi(unsigned b)
+{
+	unsigned e = b / 8, sub = b % 8;
+
+	if (b < 8)
+		return b;
+	return (double)((8ull + sub + 1) << (e - 3));
+}
+
+void lat_add(struct lat_hist *h, double ns)
+{
+	unsigned b = lat_bucket(ns);
+
+	if (b >= ISM_ARRAY_SIZE(h->b))
+		b = ISM_ARRAY_SIZE(h->b) - 1;
+	h->b[b]++;
+	h->count++;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+}
+
+double lat_percentile(const struct lat_hist *h, double p)
+{
+	uint64_t want, seen = 0;
+
+	if (!h->count)
+		return 0;
+	want = (uint64_t)ceil(p / 100.0 * (double)h->count);
+	if (want < 1)
+		want = 1;
+	for (unsigned b = 0; b < ISM_ARRAY_SIZE(h->b); b++) {
+		seen += h->b[b];
+		if (seen >= want) {
+			double hi = lat_bucket_hi(b);
+
+			return hi < h->max_ns ? hi : h->max_ns;
+		}
+	}
+	return h->max_ns;
+}
+
+/* ---- resources: calendars of busy intervals -------------------------------------------- */
+
+#define CAL_MAX 256
+
+struct interval {
+	double start, end;
+};
+
+struct calendar {
+	struct interval iv[CAL_MAX]; /* sorted by start, non-overlapping */
+	unsigned n;
+};
+
+/* Earliest start >= @t of a @dur-long hold that overlaps no busy interval; book it. */
+static double cal_reserve(struct calendar *c, double t, double dur)
+{
+	unsigned i = 0, pos;
+	double s = t;
+
+	while (i < c->n && c->iv[i].end <= s)
+		i++;
+	while (i < c->n && c->iv[i].start < s + dur) {
+		if (c->iv[i].end > s)
+			s = c->iv[i].end;
+		i++;
+	}
+	pos = i;
+	if (dur <= 0)
+		return s;
+	if (c->n == CAL_MAX) {
+		/* forget the oldest hold */
+		memmove(&c->iv[0], &c->iv[1], (CAL_MAX - 1) * sizeof(c->iv[0]));
+		c->n--;
+		if (pos)
+			pos--;
+	}
+	/* merge with neighbours that touch */
+	if (pos > 0 && c->iv[pos - 1].end >= s) {
+		c->iv[pos - 1].end = s + dur;
+		return s;
+	}
+	memmove(&c->iv[pos + 1], &c->iv[pos], (c->n - pos) * sizeof(c->iv[0]));
+	c->iv[pos].start = s;
+	c->iv[pos].end = s + dur;
+	c->n++;
+	return s;
+}
+
+/* ---- engine state ---------------------------------------------------------------------- */
+
+struct run {
+	struct strat *stack;
+	struct sim_result res;
+	double *T;                /* per-CPU simulated clock (ns) */
+	struct livemap deps;      /* per mapping: simulated end, recorded time, failed */
+	struct calendar **cal;    /* per resource */
+	unsigned ncal;
+	struct actbuf ab;
+	double boot_T;
+	int hidden;               /* the recorded-with instance: no result */
+	struct owe *owe;          /* per CPU */
+};
+
+struct rcpu {
+	double t_prev;            /* recorded time of this CPU's previous DMA event */
+	int have_prev;
+	double ovh_ns;            /* TCE hypercall time seen since then */
+	int hc_pending;
+	uint32_t hc_op;
+	double hc_ts;
+	uint64_t seen[3];         /* TCE hcalls seen since then: PUT, INDIRECT, STUFF */
+	double pending_rec;       /* modelled recording cost of a traced-first event, due next */
+};
+
+/* Hypercalls a traced-first event (unmap_sg, free) predicts: they follow its event. */
+struct owe {
+	uint64_t pred[3];
+	uint64_t pos;
+	char what[64];
+	int active;
+};
+
+struct sim {
+	const struct scenario *sc;
+	struct run *runs;
+	unsigned nruns;
+	struct run *rec;          /* sim.recorded_with instance, or NULL */
+	struct rcpu *cpus;
+	unsigned ncpus;
+	struct sim_recorded r;
+	char **resnames;
+	unsigned nres;
+	int started, boot_done, finished, check;
+	unsigned boot_cpu;
+	struct dma_seg *segs;
+	unsigned segcap;
+	double kbytes_page;
+};
+
+uint16_t sim_resource(struct sim *sim, const char *name)
+{
+	if (sim->nres >= 65534)
+		return 0;
+	sim->resnames = xreallocarray(sim->resnames, sim->nres + 1, sizeof(*sim->resnames));
+	sim->resnames[sim->nres++] = xstrdup(name);
+	return (uint16_t)sim->nres;
+}
+
+static struct rcpu *rcpu(struct sim *sim, unsigned cpu)
+{
+	if (cpu >= sim->ncpus) {
+		unsigned n = sim->ncpus ? sim->ncpus : 4;
+
+		while (n <= cpu)
+			n *= 2;
+		sim->cpus = xreallocarray(sim->cpus, n, sizeof(*sim->cpus));
+		memset(sim->cpus + sim->ncpus, 0, (n - sim->ncpus) * sizeof(*sim->cpus));
+		for (unsigned i = 0; i < sim->nruns; i++) {
+			sim->runs[i].T = xreallocarray(sim->runs[i].T, n, sizeof(double));
+			sim->runs[i].owe = xreallocarray(sim->runs[i].owe, n, sizeof(struct owe));
+			for (unsigned c = sim->ncpus; c < n; c++) {
+				sim->runs[i].T[c] = 0;
+				memset(&sim->runs[i].owe[c], 0, sizeof(struct owe));
+			}
+		}
+		if (sim->rec) {
+			sim->rec->T = xreallocarray(sim->rec->T, n, sizeof(double));
+			for (unsigned c = sim->ncpus; c < n; c++)
+				sim->rec->T[c] = 0;
+		}
+		sim->ncpus = n;
+	}
+	return &sim->cpus[cpu];
+}
+
+static int init_run(struct sim *sim, struct run *run, const char *spec, unsigned index,
+		    char **cause)
+{
+	memset(run, 0, sizeof(*run));
+	run->stack = strat_new(spec, sim->sc, sim, index, cause);
+	if (!run->stack)
+		return -1;
+	snprintf(run->res.spec, sizeof(run->res.spec), "%s", spec);
+	run->res.top = run->stack->ops;
+	for (struct strat *s = run->stack; s; s = s->next)
+		run->res.flags |= s->ops->flags;
+	if (run->stack->sc->machine.secure_vm)
+		run->res.flags |= STRAT_PROTECTED;
+	else if (!(run->stack->sc->machine.secure_vm))
+		run->res.flags &= ~(unsigned)STRAT_PROTECTED;
+	livemap_init(&run->deps);
+	return 0;
+}
+
+struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspecs, char **cause)
+{
+	struct sim *sim = xcalloc(1, sizeof(*sim));
+
+	sim->sc = sc;
+	if (strategy_check(cause) < 0) {
+		free(sim);
+		return NULL;
+	}
+	sim->runs = xcalloc(nspecs ? nspecs : 1, sizeof(*sim->runs));
+	for (unsigned i = 0; i < nspecs; i++) {
+		if (init_run(sim, &sim->runs[i], specs[i], i, cause) < 0) {
+			sim->nruns = i;
+			sim_free(sim);
+			return NULL;
+		}
+		sim->nruns = i + 1;
+	}
+	if (sc->sim.recorded_with && *sc->sim.recorded_with) {
+		char *c2 = NULL;
+
+		sim->rec = xcalloc(1, sizeof(*sim->rec));
+		if (init_run(sim, sim->rec, sc->sim.recorded_with, nspecs, &c2) < 0) {
+			*cause = xasprintf("sim.recorded_with: %s", c2);
+			free(c2);
+			free(sim->rec);
+			sim->rec = NULL;
+			sim_free(sim);
+			return NULL;
+		}
+		sim->rec->hidden = 1;
+	}
+	rcpu(sim, 0);
+	return sim;
+}
+
+static void run_free(struct run *run)
+{
+	strat_free(run->stack);
+	free(run->T);
+	free(run->owe);
+	livemap_free(&run->deps);
+	for (unsigned i = 0; i < run->ncal; i++)
+		free(run->cal[i]);
+	free(run->cal);
+	actbuf_free(&run->ab);
+}
+
+void sim_free(struct sim *sim)
+{
+	if (!sim)
+		return;
+	for (unsigned i = 0; i < sim->nruns; i++)
+		run_free(&sim->runs[i]);
+	free(sim->runs);
+	if (sim->rec) {
+		run_free(sim->rec);
+		free(sim->rec);
+	}
+	for (unsigned i = 0; i < sim->nres; i++)
+		free(sim->resnames[i]);
+	free(sim->resnames);
+	free(sim->cpus);
+	free(sim->segs);
+	free(sim);
+}
+
+unsigned sim_count(const struct sim *sim)
+{
+	return sim->nruns;
+}
+
+const struct sim_result *sim_result(const struct sim *sim, unsigned i)
+{
+	return i < sim->nruns ? &sim->runs[i].res : NULL;
+}
+
+const struct sim_recorded *sim_recorded(const struct sim *sim)
+{
+	return &sim->r;
+}
+
+void sim_check_hcalls(struct sim *sim, int on)
+{
+	sim->check = on;
+}
+
+static struct calendar *calendar(struct run *run, uint16_t res)
+{
+	if (res >= run->ncal) {
+		unsigned n = run->ncal ? run->ncal : 8;
+
+		while (n <= res)
+			n *= 2;
+		run->cal = xreallocarray(run->cal, n, sizeof(*run->cal));
+		memset(run->cal + run->ncal, 0, (n - run->ncal) * sizeof(*run->cal));
+		run->ncal = n;
+	}
+	if (!run->cal[res])
+		run->cal[res] = xcalloc(1, sizeof(struct calendar));
+	return run->cal[res];
+}
+
+static void op_account(struct op_stat *ops, unsigned *nops, uint32_t op, uint64_t calls,
+		       uint64_t units, double ns)
+{
+	unsigned i;
+
+	for (i = 0; i < *nops; i++)
+		if (ops[i].op == op)
+			break;
+	if (i == *nops) {
+		if (*nops == SIM_MAX_OPS)
+			return;
+		memset(&ops[i], 0, sizeof(ops[i]));
+		ops[i].op = op;
+		(*nops)++;
+	}
+	ops[i].calls += calls;
+	ops[i].units += units;
+	ops[i].ns += ns;
+}
+
+/*
+ * Cost the actions in @run->ab starting at simulated time @t on the run's timeline; returns
+ * the end time. *@dev_ns gets device time. Exposure changes are booked at their times.
+ */
+static double execute(struct sim *sim, struct run *run, double t, double *dev_ns, int setup)
+{
+	struct sim_result *res = &run->res;
+	double dev = 0;
+
+	for (unsigned i = 0; i < run->ab.n; i++) {
+		const struct action *a = &run->ab.a[i];
+		struct act_cost c = cost_action(sim->sc, a);
+
+		if (a->res) {
+			double s = cal_reserve(calendar(run, a->res), t, c.cpu_ns);
+
+			res->cat_ns[CAT_LOCK_WAIT] += s - t;
+			t = s;
+		}
+		if (a->kind == ACT_UCALL && !run->hidden) {
+			uint64_t bytes = a->units * run->stack->sc->machine.page_bytes;
+
+			if (a->op == UV_SHARE_PAGE) {
+				strat_share(&res->pr, bytes, a->outside, (uint64_t)t);
+				res->pr.share_calls += a->calls;
+			} else {
+				strat_unshare(&res->pr, bytes, a->outside, (uint64_t)(t + c.cpu_ns));
+				res->pr.unshare_calls += a->calls;
+			}
+		}
+		t += c.cpu_ns;
+		dev += c.dev_ns;
+		res->cat_ns[c.category] += c.cpu_ns + c.dev_ns;
+		if (setup)
+			res->setup_cat_ns[c.category] += c.cpu_ns;
+		if (a->kind == ACT_HCALL || a->kind == ACT_UCALL || a->kind == ACT_RTAS) {
+			uint32_t op = a->kind == ACT_RTAS ? 0x10000u + a->op : a->op;
+
+			op_account(res->ops, &res->nops, op, a->calls, a->units, c.cpu_ns);
+			if (setup)
+				op_account(res->setup_ops, &res->nsetup_ops, op, a->calls, a->units,
+					   c.cpu_ns);
+		}
+	}
+	if (dev_ns)
+		*dev_ns = dev;
+	return t;
+}
+
+/* Sum of the CPU cost of the actions in @run->ab, without hypercalls when they are traced. */
+static double model_cost(struct sim *sim, struct run *run, double *dev_ns)
+{
+	double t = 0, dev = 0;
+
+	for (unsigned i = 0; i < run->ab.n; i++) {
+		struct act_cost c = cost_action(sim->sc, &run->ab.a[i]);
+
+		if (run->ab.a[i].kind == ACT_HCALL && sim->r.hcalls_traced)
+			continue;
+		t += c.cpu_ns;
+		dev += c.dev_ns;
+	}
+	*dev_ns = dev;
+	return t;
+}
+
+static int tce_index(uint32_t op)
+{
+	return op == H_PUT_TCE ? 0 : op == H_PUT_TCE_INDIRECT ? 1 : op == H_STUFF_TCE ? 2 : -1;
+}
+
+static void fid_example(struct fidelity *f, uint64_t pos, const char *what, const uint64_t *pred,
+			const uint64_t *seen)
+{
+	f->events_mismatched++;
+	if (getenv("ISM_HCALL_CHECK_ALL"))
+		fprintf(stderr, "hcall check: at %llu: %s: predicted %llu/%llu/%llu, recorded "
+			"%llu/%llu/%llu\n", (unsigned long long)pos, what,
+			(unsigned long long)pred[0], (unsigned long long)pred[1],
+			(unsigned long long)pred[2], (unsigned long long)seen[0],
+			(unsigned long long)seen[1], (unsigned long long)seen[2]);
+	if (f->nex >= 5)
+		return;
+	snprintf(f->ex_what[f->nex], sizeof(f->ex_what[0]),
+		 "%s: predicted %llu/%llu/%llu, recorded %llu/%llu/%llu (PUT/INDIRECT/STUFF)", what,
+		 (unsigned long long)pred[0], (unsigned long long)pred[1],
+		 (unsigned long long)pred[2], (unsigned long long)seen[0],
+		 (unsigned long long)seen[1], (unsigned long long)seen[2]);
+	f->ex_pos[f->nex++] = pos;
+}
+
+/* Match @pred against @seen (consumed); returns 1 when something predicted was not seen. */
+static int fid_match(struct fidelity *f, const uint64_t *pred, uint64_t *seen)
+{
+	int bad = 0;
+
+	f->events_checked++;
+	for (int k = 0; k < 3; k++) {
+		uint64_t m = pred[k] < seen[k] ? pred[k] : seen[k];
+
+		f->matched[k] += m;
+		f->missing[k] += pred[k] - m;
+		seen[k] -= m;
+		if (pred[k] > m)
+			bad = 1;
+	}
+	return bad;
+}
+
+/* A traced-first event's hypercalls come right after it: settle them with what was seen. */
+static void fid_settle(struct run *run, unsigned cpu, uint64_t *seen)
+{
+	struct owe *o = &run->owe[cpu];
+	uint64_t before[3] = { seen[0], seen[1], seen[2] };
+
+	if (!o->active)
+		return;
+	o->active = 0;
+	if (fid_match(&run->res.fid, o->pred, seen))
+		fid_example(&run->res.fid, o->pos, o->what, o->pred, before);
+}
+
+/*
+ * Compare a run's predicted TCE hcalls for one event with what the recording shows: the
+ * hcall events on this CPU since its previous DMA event, less what a traced-first previous
+ * event owed. Hypercalls no event explains are counted as recorded outside DMA events.
+ */
+static void fidelity(struct run *run, const struct rcpu *rc, const struct ism_event *ev,
+		     uint64_t pos)
+{
+	struct fidelity *f = &run->res.fid;
+	uint64_t pred[3] = { 0, 0, 0 }, seen[3] = { rc->seen[0], rc->seen[1], rc->seen[2] };
+	uint64_t before[3];
+	char what[64];
+
+	for (unsigned i = 0; i < run->ab.n; i++) {
+		int k = run->ab.a[i].kind == ACT_HCALL ? tce_index(run->ab.a[i].op) : -1;
+
+		if (k >= 0)
+			pred[k] += run->ab.a[i].calls;
+	}
+	fid_settle(run, ev->cpu, seen);
+	snprintf(what, sizeof(what), "%s size %llu", ism_kind_name(ev->kind),
+		 (unsigned long long)ev->size);
+	if (ism_kind_traced_first(ev->kind)) {
+		struct owe *o = &run->owe[ev->cpu];
+
+		memcpy(o->pred, pred, sizeof(pred));
+		o->pos = pos;
+		snprintf(o->what, sizeof(o->what), "%s", what);
+		o->active = 1;
+	} else {
+		memcpy(before, seen, sizeof(before));
+		if (fid_match(f, pred, seen))
+			fid_example(f, pos, what, pred, before);
+	}
+	for (int k = 0; k < 3; k++)
+		f->extra[k] += seen[k];
+}
+
+/* ---- sg input lengths ------------------------------------------------------------------ */
+
+/*
+ * The dma_map_sg tracepoint gives every input segment's physical address but the lengths of
+ * the output (merged) segments only. When nothing was merged (ents == nents) input i is
+ * output i. Otherwise the inputs are spread over the outputs in order, each output taking at
+ * least one input and at most one per IOMMU page it spans, and each input spans one page
+ * except the last input of an output, which takes the rest. That is what the block layer
+ * hands down for I/O to scattered page-cache or user pages (physically contiguous pages are
+ * already one segment), and it reproduced the recorded H_PUT_TCE/H_PUT_TCE_INDIRECT split of
+ * the shipped pseries-noddw trace exactly. The possible range of the single-page count is
+ * reported.
+ */
+static unsigned sg_infer(struct sim *sim, const struct ism_event *ev)
+{
+	unsigned nin = ev->nents, nout = ev->ents, nphys = 0, ndma = 0, k = 0;
+	uint64_t page = sim->sc->machine.window32_tce_bytes;
+	uint64_t surplus;
+
+	for (unsigned i = 0; i < ev->nsg; i++) {
+		if (ev->sg[i].flags & ISM_SGE_PHYS)
+			nphys = i + 1;
+		if (ev->sg[i].flags & ISM_SGE_DMA)
+			ndma = i + 1;
+	}
+	if (!nin)
+		nin = nphys;
+	if (!nout)
+		nout = ndma;
+	if (nin > sim->segcap) {
+		sim->segcap = nin;
+		sim->segs = xreallocarray(sim->segs, nin, sizeof(*sim->segs));
+	}
+	sim->r.sg_lists++;
+	if (nin == nout && nphys >= nin && ndma >= nout) {
+		for (unsigned i = 0; i < nin; i++) {
+			sim->segs[i].phys = ev->sg[i].phys;
+			sim->segs[i].len = ev->sg[i].len;
+		}
+		return nin;
+	}
+	/* inferred */
+	sim->r.sg_inferred_lists++;
+	sim->r.sg_inferred_segments += nin;
+	surplus = nin > nout ? nin - nout : 0;
+	for (unsigned j = 0; j < nout; j++) {
+		uint64_t len = j < ndma ? ev->sg[j].len : page;
+		uint64_t off = j < ndma ? ev->sg[j].dma & (page - 1) : 0;
+		uint64_t pages = (len + off + page - 1) / page;
+		uint64_t take = 1, extra, left;
+		uint64_t smin, smax;
+
+		if (!pages)
+			pages = 1;
+		/* inputs this output absorbs: one, plus surplus as pages allow */
+		extra = pages - 1 < surplus ? pages - 1 : surplus;
+		if (j == nout - 1)
+			extra = surplus; /* all remaining inputs belong to the last output */
+		take += extra;
+		surplus -= extra;
+		/* range of one-page inputs among @take inputs over @pages pages */
+		smax = pages <= take ? take : take - 1;
+		smin = 2 * take > pages ? 2 * take - pages : 0;
+		if (smin > take)
+			smin = take;
+		sim->r.sg_put_tce_min += smin;
+		sim->r.sg_put_tce_max += smax;
+		left = len;
+		for (uint64_t i = 0; i < take && k < nin; i++, k++) {
+			uint64_t p = i < take - 1 ? 1 : pages - (take - 1), l;
+			uint64_t phys = k < nphys ? ev->sg[k].phys : 0;
+
+			if (!p)
+				p = 1;
+			l = p * page - (phys & (page - 1));
+			if (i == take - 1 || l > left)
+				l = left;
+			if (!l)
+				l = 1;
+			sim->segs[k].phys = phys;
+			sim->segs[k].len = l;
+			left -= l < left ? l : left;
+		}
+	}
+	return k;
+}
+
+/* ---- event handling ---------------------------------------------------------------------- */
+
+enum { DEP_MAP = 1, DEP_SG = 2, DEP_ALLOC = 3 };
+
+static double d2u(uint64_t v)
+{
+	double d;
+
+	memcpy(&d, &v, sizeof(d));
+	return d;
+}
+
+static uint64_t u2d(double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, sizeof(v));
+	return v;
+}
+
+/* What kind of request an event is, and how it is keyed. */
+enum req_op { OP_NONE, OP_MAP, OP_MAP_SG, OP_ALLOC, OP_UNMAP, OP_UNMAP_SG, OP_FREE,
+	      OP_SYNC_CPU, OP_SYNC_DEV, OP_MARK };
+
+static enum req_op classify(const struct ism_event *ev, uint8_t *tag, uint64_t *key)
+{
+	switch (ev->kind) {
+	case ISM_EV_MAP:
+		*tag = DEP_MAP;
+		*key = ev->addr;
+		return OP_MAP;
+	case ISM_EV_UNMAP:
+		*tag = DEP_MAP;
+		*key = ev->addr;
+		return OP_UNMAP;
+	case ISM_EV_MAP_SG:
+		*tag = DEP_SG;
+		*key = ev->nsg ? ev->sg[0].phys : 0;
+		return ev->nsg ? OP_MAP_SG : OP_NONE;
+	case ISM_EV_UNMAP_SG:
+		*tag = DEP_SG;
+		*key = ev->nsg ? ev->sg[0].phys : 0;
+		return ev->nsg ? OP_UNMAP_SG : OP_NONE;
+	case ISM_EV_ALLOC:
+		*tag = DEP_ALLOC;
+		*key = ev->addr;
+		return OP_ALLOC;
+	case ISM_EV_FREE:
+		*tag = DEP_ALLOC;
+		*key = ev->addr;
+		return OP_FREE;
+	case ISM_EV_SYNC_CPU:
+	case ISM_EV_SYNC_DEV:
+		*tag = DEP_MAP;
+		*key = ev->addr;
+		return ev->kind == ISM_EV_SYNC_CPU ? OP_SYNC_CPU : OP_SYNC_DEV;
+	case ISM_EV_MARKER:
+		return OP_MARK;
+	default:
+		return OP_NONE;
+	}
+}
+
+/* Run the stack's hook for @op into run->ab. Returns <0 when a map failed. */
+static int call_stack(struct run *run, enum req_op op, struct dma_req *rq)
+{
+	struct strat *s = run->stack;
+
+	actbuf_reset(&run->ab);
+	switch (op) {
+	case OP_MAP:
+		return s->ops->map ? s->ops->map(s, rq, &run->ab) : 0;
+	case OP_MAP_SG:
+		return s->ops->map_sg ? s->ops->map_sg(s, rq, &run->ab) : 0;
+	case OP_ALLOC:
+		return s->ops->alloc ? s->ops->alloc(s, rq, &run->ab) : 0;
+	case OP_UNMAP:
+		if (s->ops->unmap)
+			s->ops->unmap(s, rq, &run->ab);
+		return 0;
+	case OP_UNMAP_SG:
+		if (s->ops->unmap_sg)
+			s->ops->unmap_sg(s, rq, &run->ab);
+		return 0;
+	case OP_FREE:
+		if (s->ops->free)
+			s->ops->free(s, rq, &run->ab);
+		return 0;
+	case OP_SYNC_CPU:
+		if (s->ops->sync_cpu)
+			s->ops->sync_cpu(s, rq, &run->ab);
+		return 0;
+	case OP_SYNC_DEV:
+		if (s->ops->sync_dev)
+			s->ops->sync_dev(s, rq, &run->ab);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void start(struct sim *sim, const struct ism_event *ev)
+{
+	sim->started = 1;
+	sim->r.start_ns = (double)ev->ts_ns;
+	sim->boot_cpu = ev->cpu;
+	rcpu(sim, ev->cpu);
+	for (unsigned i = 0; i < sim->nruns; i++) {
+		struct run *run = &sim->runs[i];
+		struct strat *s = run->stack;
+		double end;
+
+		actbuf_reset(&run->ab);
+		if (s->ops->setup)
+			s->ops->setup(s, &run->ab);
+		end = execute(sim, run, 0, NULL, 1);
+		run->res.setup_ns = end;
+		run->T[sim->boot_cpu] = end;
+	}
+	/* predicted setup calls, to explain what the recording shows outside DMA events */
+	for (unsigned i = 0; i < sim->nruns; i++) {
+		struct run *run = &sim->runs[i];
+
+		for (unsigned k = 0; k < run->res.nsetup_ops; k++) {
+			int t = tce_index(run->res.setup_ops[k].op);
+
+			if (t >= 0)
+				run->res.fid.setup_pred[t] = run->res.setup_ops[k].calls;
+		}
+	}
+	if (sim->rec) {
+		/* the recorded instance's boot state (tables, pools) but no timeline */
+		actbuf_reset(&sim->rec->ab);
+		if (sim->rec->stack->ops->setup)
+			sim->rec->stack->ops->setup(sim->rec->stack, &sim->rec->ab);
+	}
+}
+
+static void hcall_event(struct sim *sim, struct rcpu *rc, const struct ism_event *ev)
+{
+	sim->r.hcalls_traced = 1;
+	if (ev->kind == ISM_EV_HCALL_ENTRY) {
+		rc->hc_pending = 1;
+		rc->hc_op = (uint32_t)ev->opcode;
+		rc->hc_ts = (double)ev->ts_ns;
+		return;
+	}
+	if (rc->hc_pending && rc->hc_op == ev->opcode) {
+		int k = tce_index((uint32_t)ev->opcode);
+
+		if (k >= 0 || ev->opcode == H_GET_TCE) {
+			double d = (double)ev->ts_ns - rc->hc_ts;
+
+			rc->ovh_ns += d > 0 ? d : 0;
+			sim->r.tce_hcall_ns += d > 0 ? d : 0;
+		}
+		if (k >= 0) {
+			rc->seen[k]++;
+			sim->r.tce_hcalls[k]++;
+		}
+	}
+	rc->hc_pending = 0;
+}
+
+static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec_t)
+{
+	const char *ph = ev->text ? strstr(ev->text, "phase=") : NULL;
+	const char *bm = sim->sc->sim.boot_end_marker;
+	struct sim_recorded *r = &sim->r;
+
+	if (bm && *bm && !sim->boot_done && ev->text && strstr(ev->text, bm)) {
+		sim->boot_done = 1;
+		r->have_boot_end = 1;
+		r->boot_end_ns = rec_t;
+		for (unsigned i = 0; i < sim->nruns; i++) {
+			struct run *run = &sim->runs[i];
+			double m = 0;
+
+			for (unsigned c = 0; c < sim->ncpus; c++)
+				if (run->T[c] > m)
+					m = run->T[c];
+			run->boot_T = m;
+		}
+	}
+	if (ph && (ph == ev->text || ph[-1] == ' ') && r->nphases < SIM_MAX_PHASES) {
+		struct phase_time *p = &r->phases[r->nphases];
+		size_t l = strcspn(ph + 6, " \t");
+
+		snprintf(p->name, sizeof(p->name), "%.*s", (int)(l < 47 ? l : 47), ph + 6);
+		p->rec_start_ns = rec_t - r->start_ns;
+		for (unsigned i = 0; i < sim->nruns; i++) {
+			struct run *run = &sim->runs[i];
+			double m = 0;
+
+			for (unsigned c = 0; c < sim->ncpus; c++)
+				if (run->T[c] > m)
+					m = run->T[c];
+			run->res.phase_sim_ns[r->nphases] = m;
+		}
+		r->nphases++;
+	}
+}
+
+void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
+{
+	struct sim_recorded *r = &sim->r;
+	struct rcpu *rc;
+	enum req_op op;
+	uint8_t tag = 0;
+	uint64_t key = 0;
+	double t = (double)ev->ts_ns, gap, think, rec_model = 0, rec_dev = 0;
+	struct dma_req rq;
+
+	if (!sim->started) {
+		const char *bs = sim->sc->sim.boot_start_marker;
+
+		if (bs && *bs && !(ev->kind == ISM_EV_MARKER && strstr(ev->text, bs)))
+			return;
+		start(sim, ev);
+	}
+	r->events++;
+	if (t > r->end_ns)
+		r->end_ns = t;
+	rc = rcpu(sim, ev->cpu);
+	switch (ev->kind) {
+	case ISM_EV_HCALL_ENTRY:
+	case ISM_EV_HCALL_EXIT:
+		hcall_event(sim, rc, ev);
+		return;
+	case ISM_EV_LOST:
+		r->lost_events += ev->count ? ev->count : 1;
+		rc->hc_pending = 0;
+		return;
+	case ISM_EV_BOUNCE:
+		r->bounces++;
+		return;
+	default:
+		break;
+	}
+	op = classify(ev, &tag, &key);
+	if (op == OP_NONE) {
+		r->unknown_kinds++;
+		return;
+	}
+	if (op != OP_MARK)
+		r->dma_events++;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.cpu = ev->cpu;
+	rq.dev = ev->dev;
+	rq.dir = ev->dir;
+	rq.attrs = ev->attrs;
+	rq.key = key;
+	rq.phys = ev->paddr;
+	rq.size = ev->size;
+	rq.coherent = op == OP_ALLOC || op == OP_FREE;
+	if (op == OP_MAP || op == OP_MAP_SG)
+		r->bytes[ev->dir <= ISM_DIR_UNKNOWN ? ev->dir : ISM_DIR_UNKNOWN] += ev->size;
+	if (op == OP_MAP_SG) {
+		rq.nsegs = sg_infer(sim, ev);
+		rq.segs = sim->segs;
+	} else if (op == OP_UNMAP_SG) {
+		rq.nsegs = 0;
+	}
+
+	/* the recording's own cost inside the gap */
+	if (sim->rec && op != OP_MARK) {
+		/* layers that rewrite segment addresses restore them before returning */
+		call_stack(sim->rec, op, &rq);
+		rec_model = model_cost(sim, sim->rec, &rec_dev);
+	}
+	gap = rc->have_prev ? t - rc->t_prev : t - r->start_ns;
+	/* the recording's work for this event sits before its tracepoint, except for
+	 * traced-first events (unmap_sg, free) whose work follows it: due in the next gap */
+	think = gap - rc->ovh_ns - rc->pending_rec;
+	if (!ism_kind_traced_first(ev->kind))
+		think -= rec_model;
+	if (think < 0) {
+		r->think_clamps++;
+		r->clamped_ns += -think;
+		think = 0;
+	}
+
+	for (unsigned i = 0; i < sim->nruns; i++) {
+		struct run *run = &sim->runs[i];
+		struct live_entry *dep = NULL;
+		double begin = run->T[ev->cpu] + think, end, dev = 0;
+		int failed = 0, created;
+
+		if (op == OP_MARK) {
+			run->T[ev->cpu] = begin;
+			continue;
+		}
+		if (op == OP_UNMAP || op == OP_UNMAP_SG || op == OP_FREE || op == OP_SYNC_CPU ||
+		    op == OP_SYNC_DEV) {
+			dep = livemap_find(&run->deps, tag, ev->dev, key);
+			if (!dep) {
+				if (i == 0)
+					r->orphans++;
+				run->T[ev->cpu] = begin;
+				continue;
+			}
+			/* the device's time since the map, as recorded, then this run's extra */
+			{
+				double rec_start = ism_kind_traced_first(ev->kind) ? t :
+						   t - rc->ovh_ns - rec_model;
+				double dev_time = rec_start - d2u(dep->d[1]);
+				double dmax = (double)sim->sc->sim.device_time_max_ns;
+
+				if (dev_time < 0)
+					dev_time = 0;
+				if (dev_time > dmax)
+					dev_time = dmax;
+				if (d2u(dep->d[0]) + dev_time + d2u(dep->d[2]) > begin)
+					begin = d2u(dep->d[0]) + dev_time + d2u(dep->d[2]);
+			}
+			if (dep->pad) {
+				/* the map failed: nothing to undo */
+				if (op != OP_SYNC_CPU && op != OP_SYNC_DEV) {
+					dep->refs = 1;
+					livemap_remove(&run->deps, dep);
+				}
+				run->T[ev->cpu] = begin;
+				continue;
+			}
+		}
+		rq.ts_ns = (uint64_t)begin;
+		failed = call_stack(run, op, &rq) < 0;
+		end = execute(sim, run, begin, &dev, 0);
+		run->T[ev->cpu] = end;
+		if (sim->check && (op != OP_SYNC_CPU && op != OP_SYNC_DEV))
+			fidelity(run, rc, ev, pos);
+		switch (op) {
+		case OP_MAP:
+		case OP_MAP_SG:
+		case OP_ALLOC:
+			run->res.maps++;
+			lat_add(&run->res.map_lat, end - begin);
+			if (failed)
+				run->res.map_failures++;
+			dep = livemap_get(&run->deps, tag, ev->dev, key, &created);
+			if (!created)
+				dep->refs++;
+			dep->d[0] = u2d(end);
+			dep->d[1] = u2d(t);
+			dep->d[2] = u2d(dev - rec_dev);
+			dep->pad = (uint8_t)failed;
+			run->res.dev_ns += dev;
+			break;
+		case OP_UNMAP:
+		case OP_UNMAP_SG:
+		case OP_FREE:
+			run->res.unmaps++;
+			lat_add(&run->res.unmap_lat, end - begin);
+			if (--dep->refs == 0) {
+				dep->refs = 1;
+				livemap_remove(&run->deps, dep);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if (op == OP_MARK)
+		phase_marker(sim, ev, t);
+	rc->t_prev = t;
+	rc->have_prev = 1;
+	rc->ovh_ns = 0;
+	if (op != OP_MARK)
+		rc->pending_rec = ism_kind_traced_first(ev->kind) ? rec_model : 0;
+	memset(rc->seen, 0, sizeof(rc->seen));
+}
+
+void sim_finish(struct sim *sim)
+{
+	struct sim_recorded *r = &sim->r;
+
+	if (sim->finished)
+		return;
+	sim->finished = 1;
+	if (!sim->started)
+		return;
+	r->boot_ns = (r->have_boot_end ? r->boot_end_ns : r->end_ns) - r->start_ns;
+	r->run_ns = r->have_boot_end ? r->end_ns - r->boot_end_ns : r->end_ns - r->start_ns;
+	for (unsigned i = 0; i < sim->nruns; i++) {
+		struct run *run = &sim->runs[i];
+		struct sim_result *res = &run->res;
+		double m = 0;
+
+		/* TCE hcalls seen after each CPU's last DMA event */
+		for (unsigned c = 0; c < sim->ncpus; c++) {
+			uint64_t seen[3];
+
+			if (run->T[c] > m)
+				m = run->T[c];
+			if (!sim->check)
+				continue;
+			memcpy(seen, sim->cpus[c].seen, sizeof(seen));
+			fid_settle(run, c, seen);
+			for (int k = 0; k < 3; k++)
+				res->fid.extra[k] += seen[k];
+		}
+		res->end_ns = m;
+		res->boot_ns = r->have_boot_end ? run->boot_T : m;
+		res->run_ns = r->have_boot_end ? m - run->boot_T : m;
+		if (r->live_at_end == 0 && i == 0)
+			r->live_at_end = run->deps.n;
+		if (run->stack->ops->report)
+			run->stack->ops->report(run->stack, &res->pr);
+		strat_share(&res->pr, 0, 0, (uint64_t)m); /* close the exposure integral */
+	}
+}

@@ -1,0 +1,128 @@
+/*
+ * sim.h: the replay engine. One pass over a trace drives N strategy stacks at once.
+ *
+ * Re-timing (DESIGN.md section 3): events are taken in trace order. For each CPU, the think
+ * time before a DMA event is the recorded gap since that CPU's previous DMA event, less what
+ * the recording machine spent inside it on the DMA path: the TCE hypercalls seen in the gap
+ * (hcall_entry/exit pairs) and, when the scenario names the strategy the trace was recorded
+ * under (sim.recorded_with), that strategy's modelled non-hypercall costs. Negative think
+ * times are clamped to 0 and counted. The simulated start of an event is the later of the
+ * CPU's clock plus the think time and its dependencies (an unmap or sync waits for its map's
+ * simulated end plus the recorded device time between them; a free waits for its alloc);
+ * its end adds the cost of the strategy's actions, including waits for shared resources
+ * (locks) that other CPUs hold. Resources are calendars of busy intervals, so a request is
+ * served in simulated-time order even when trace order differs. Memory grows with live
+ * mappings, never with trace length.
+ *
+ * Orphans: an unmap/unmap_sg/free/sync whose map is not in the trace (the trace started
+ * mid-flight or lost events) is counted and skipped; mappings live at the end are counted.
+ * sg lists whose segments the kernel merged (ents < nents) get inferred input lengths:
+ * see sg_infer() in sim.c and the uncertainty it reports.
+ */
+#ifndef ISM_SIM_H
+#define ISM_SIM_H
+
+#include <stdint.h>
+
+#include "event.h"
+#include "scenario.h"
+#include "strategy.h"
+
+struct reader;
+
+#define SIM_HIST_BUCKETS 64
+
+/* Log-linear latency histogram (ns): 8 sub-buckets per power of two. */
+struct lat_hist {
+	uint64_t count;
+	double sum_ns;
+	double max_ns;
+	uint64_t b[64 * 8];
+};
+void lat_add(struct lat_hist *h, double ns);
+double lat_percentile(const struct lat_hist *h, double p);
+
+struct op_stat {
+	uint32_t op;
+	uint64_t calls, units;
+	double ns;
+};
+
+#define SIM_MAX_OPS 16
+#define SIM_MAX_PHASES 64
+
+struct phase_time {
+	char name[48];
+	double rec_start_ns, sim_start_ns;
+};
+
+/* Predicted vs recorded TCE hypercalls (fidelity). */
+struct fidelity {
+	uint64_t events_checked;      /* DMA events whose prediction was compared */
+	uint64_t events_mismatched;
+	uint64_t matched[3], missing[3], extra[3]; /* by opcode: PUT_TCE, PUT_TCE_INDIRECT, STUFF */
+	uint64_t setup_pred[3];       /* setup model's prediction */
+	uint64_t ex_pos[5];           /* first mismatching events: reader positions */
+	char ex_what[5][160];
+	unsigned nex;
+};
+
+struct sim_result {
+	char spec[96];
+	const struct strategy_ops *top;  /* the stack's first layer */
+	unsigned flags;
+	/* time */
+	double setup_ns;              /* boot work: table clears, DDW creation, pool sharing */
+	double setup_cat_ns[CAT__COUNT];
+	double cat_ns[CAT__COUNT];    /* per-event work by category (incl. setup) */
+	double end_ns;                /* simulated time of the last event (max over CPUs) */
+	double boot_ns;               /* simulated boot time (start .. boot end) + setup */
+	double run_ns;                /* simulated span after boot (for throughput) */
+	double dev_ns;                /* device translation time added */
+	/* hypercalls etc. */
+	struct op_stat ops[SIM_MAX_OPS];
+	unsigned nops;
+	struct op_stat setup_ops[SIM_MAX_OPS];
+	unsigned nsetup_ops;
+	uint64_t maps, unmaps, map_failures;
+	struct lat_hist map_lat, unmap_lat;
+	struct strat_pressure pr;
+	double phase_sim_ns[SIM_MAX_PHASES];
+	struct fidelity fid;
+};
+
+/* Trace-side (recorded) figures, the same for every strategy. */
+struct sim_recorded {
+	uint64_t events, dma_events;
+	double start_ns, end_ns, boot_end_ns;
+	int have_boot_end;
+	double boot_ns, run_ns;
+	uint64_t bytes[5];            /* mapped bytes by direction */
+	uint64_t tce_hcalls[3];       /* H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE seen */
+	double tce_hcall_ns;          /* their total entry->exit time */
+	uint64_t think_clamps;
+	double clamped_ns;
+	uint64_t orphans, live_at_end, lost_events, unknown_kinds;
+	uint64_t sg_lists, sg_inferred_lists, sg_inferred_segments;
+	uint64_t sg_put_tce_min, sg_put_tce_max; /* H_PUT_TCE count range over inferred lists */
+	uint64_t bounces;             /* swiotlb_bounced events */
+	int hcalls_traced;
+	struct phase_time phases[SIM_MAX_PHASES];
+	unsigned nphases;
+};
+
+struct sim;
+
+/* @specs: strategy specs (strategy.h). Returns NULL with *cause on a bad spec or scenario. */
+struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspecs, char **cause);
+/* Feed one event; @pos is its reader position (for fidelity examples). */
+void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos);
+void sim_finish(struct sim *sim);
+void sim_free(struct sim *sim);
+unsigned sim_count(const struct sim *sim);
+const struct sim_result *sim_result(const struct sim *sim, unsigned i);
+const struct sim_recorded *sim_recorded(const struct sim *sim);
+/* Ask for the per-event hypercall check against the recording (fidelity). */
+void sim_check_hcalls(struct sim *sim, int on);
+
+#endif

@@ -1,0 +1,369 @@
+/*
+ * strategy.c: the strategy table, spec parsing and stacking, action buffers, exposure
+ * bookkeeping.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strategy.h"
+#include "util.h"
+
+const struct strategy_ops *const strategy_table[] = {
+	&strategy_passthrough_ops,
+	&strategy_direct_tce_ops,
+	&strategy_indirect_tce_ops,
+	&strategy_window32_ops,
+	&strategy_ddw_ops,
+	&strategy_swiotlb_ops,
+	NULL,
+};
+
+/* Aliases: names users know for compositions the kernel makes. */
+static const struct {
+	const char *name, *spec, *summary;
+	int secure; /* the composition runs the machine as a POWER Secure VM */
+} aliases[] = {
+	{ "svm", "swiotlb+ddw",
+	  "POWER Secure VM since Linux 5.6: swiotlb forced and shared at boot, slots mapped "
+	  "through TCEs with H_PUT_TCE per TCE (PUT_TCE_IND off), H_STUFF_TCE clears", 1 },
+};
+
+static const char *const cat_names[] = {
+#define ISM_CAT_NAME(n, s) s,
+	ISM_CATEGORIES(ISM_CAT_NAME)
+#undef ISM_CAT_NAME
+};
+
+const char *category_name(unsigned c)
+{
+	return c < CAT__COUNT ? cat_names[c] : "?";
+}
+
+const struct strategy_ops *strategy_find(const char *name)
+{
+	for (unsigned i = 0; strategy_table[i]; i++)
+		if (strcmp(strategy_table[i]->name, name) == 0)
+			return strategy_table[i];
+	return NULL;
+}
+
+int strategy_check(char **cause)
+{
+	for (unsigned i = 0; strategy_table[i]; i++) {
+		const struct strategy_ops *o = strategy_table[i];
+
+		if (!o->name || !*o->name || !o->summary || !o->init) {
+			*cause = xasprintf("strategy %u: missing name, summary or init", i);
+			return -1;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(strategy_table[j]->name, o->name) == 0) {
+				*cause = xasprintf("strategy '%s' defined twice", o->name);
+				return -1;
+			}
+		if (strchr(o->name, ':') || strchr(o->name, '+') || strchr(o->name, ',')) {
+			*cause = xasprintf("strategy '%s': name has a reserved character", o->name);
+			return -1;
+		}
+		if ((o->flags & STRAT_BOUNCE) && (!o->map || !o->unmap)) {
+			*cause = xasprintf("strategy '%s': a bounce layer needs map and unmap", o->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const char *strategy_alias(unsigned i, const char **spec, const char **summary)
+{
+	if (i >= ISM_ARRAY_SIZE(aliases))
+		return NULL;
+	*spec = aliases[i].spec;
+	*summary = aliases[i].summary;
+	return aliases[i].name;
+}
+
+void actbuf_reset(struct actbuf *b)
+{
+	b->n = 0;
+}
+
+void actbuf_free(struct actbuf *b)
+{
+	free(b->a);
+	memset(b, 0, sizeof(*b));
+}
+
+void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, uint64_t units,
+	     uint16_t res)
+{
+	struct action *a;
+
+	if (!calls && !units)
+		return;
+	if (b->n) {
+		a = &b->a[b->n - 1];
+		if (a->kind == kind && a->op == op && a->res == res) {
+			a->calls += calls;
+			a->units += units;
+			return;
+		}
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 32;
+		b->a = xreallocarray(b->a, b->cap, sizeof(*b->a));
+	}
+	a = &b->a[b->n++];
+	a->kind = (uint8_t)kind;
+	a->outside = 0;
+	a->res = res;
+	a->op = op;
+	a->calls = calls;
+	a->units = units;
+}
+
+void act_ucall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside)
+{
+	unsigned before = b->n;
+
+	act_add(b, ACT_UCALL, op, calls, pages, 0);
+	if (b->n > before || (b->n && b->a[b->n - 1].outside != !!outside))
+		b->a[b->n - 1].outside = (uint8_t)!!outside;
+}
+
+static void exposure_advance(struct strat_pressure *p, uint64_t ts_ns)
+{
+	if (ts_ns > p->shared_last_ns) {
+		p->shared_byte_seconds += (double)p->shared_bytes_now *
+					  (double)(ts_ns - p->shared_last_ns) / 1e9;
+		p->shared_last_ns = ts_ns;
+	}
+}
+
+void strat_share(struct strat_pressure *p, uint64_t bytes, int outside_pool, uint64_t ts_ns)
+{
+	exposure_advance(p, ts_ns);
+	p->shared_bytes_now += bytes;
+	if (p->shared_bytes_now > p->shared_bytes_peak)
+		p->shared_bytes_peak = p->shared_bytes_now;
+	if (outside_pool) {
+		p->shared_outside_now += bytes;
+		if (p->shared_outside_now > p->shared_outside_pool_peak)
+			p->shared_outside_pool_peak = p->shared_outside_now;
+	}
+}
+
+void strat_unshare(struct strat_pressure *p, uint64_t bytes, int outside_pool, uint64_t ts_ns)
+{
+	exposure_advance(p, ts_ns);
+	p->shared_bytes_now -= bytes > p->shared_bytes_now ? p->shared_bytes_now : bytes;
+	if (outside_pool)
+		p->shared_outside_now -= bytes > p->shared_outside_now ? p->shared_outside_now :
+									  bytes;
+}
+
+int machine_put_tce_indirect(const struct scenario *sc)
+{
+	/* fw_hypertas_feature_init(): a secure guest clears FW_FEATURE_PUT_TCE_IND (5.6) */
+	return sc->machine.put_tce_indirect && !sc->machine.secure_vm;
+}
+
+int machine_force_bounce(const struct scenario *sc)
+{
+	/* init_svm() forces swiotlb (5.4); swiotlb=force on the command line */
+	return sc->machine.swiotlb_force || sc->machine.secure_vm;
+}
+
+/* ---- stacks ------------------------------------------------------------------------- */
+
+static struct strat *strat_one(const char *name, size_t nlen, const char *variant, size_t vlen,
+			       const struct scenario *sc, struct sim *sim, unsigned index,
+			       char **cause)
+{
+	char *n = xstrndup(name, nlen);
+	const struct strategy_ops *o = strategy_find(n);
+	struct strat *s;
+
+	if (!o) {
+		const char *best = NULL;
+		unsigned bd = 3;
+
+		for (unsigned i = 0; strategy_table[i]; i++) {
+			unsigned d = ism_edit_distance(n, strategy_table[i]->name);
+
+			if (d < bd) {
+				bd = d;
+				best = strategy_table[i]->name;
+			}
+		}
+		*cause = best ? xasprintf("unknown strategy '%s'; did you mean '%s'?", n, best) :
+				xasprintf("unknown strategy '%s' (see `iommusim list strategies`)", n);
+		free(n);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->ops = o;
+	s->sc = sc;
+	s->sim = sim;
+	s->index = index;
+	if (o->variants) {
+		s->variant = o->variants[0];
+		if (variant) {
+			int ok = 0;
+
+			for (unsigned i = 0; o->variants[i]; i++)
+				if (strlen(o->variants[i]) == vlen &&
+				    memcmp(o->variants[i], variant, vlen) == 0) {
+					s->variant = o->variants[i];
+					ok = 1;
+				}
+			if (!ok) {
+				char list[256] = "";
+
+				for (unsigned i = 0; o->variants[i]; i++) {
+					strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+					strncat(list, o->variants[i], sizeof(list) - strlen(list) - 1);
+				}
+				*cause = xasprintf("strategy '%s': unknown variant '%.*s' (one of: %s)",
+						   n, (int)vlen, variant, list);
+				free(s);
+				free(n);
+				return NULL;
+			}
+		}
+	} else if (variant) {
+		*cause = xasprintf("strategy '%s' has no variants (got ':%.*s')", n, (int)vlen,
+				   variant);
+		free(s);
+		free(n);
+		return NULL;
+	}
+	free(n);
+	if (o->priv_size)
+		s->priv = xcalloc(1, o->priv_size);
+	return s;
+}
+
+struct strat *strat_new(const char *spec, const struct scenario *sc, struct sim *sim,
+			unsigned index, char **cause)
+{
+	struct strat *top = NULL, **tail = &top;
+	const char *p = spec;
+	struct scenario *own = NULL;
+
+	for (unsigned i = 0; i < ISM_ARRAY_SIZE(aliases); i++)
+		if (strcmp(spec, aliases[i].name) == 0) {
+			p = aliases[i].spec;
+			if (aliases[i].secure) {
+				/* init_svm(): swiotlb forced; fw_hypertas_feature_init(): no
+				 * PUT_TCE_IND. The copy shares the strings of @sc. */
+				own = xmalloc(sizeof(*own));
+				*own = *sc;
+				own->machine.secure_vm = 1;
+				own->machine.swiotlb_force = 1;
+				sc = own;
+			}
+		}
+	if (!*p) {
+		*cause = xstrdup("empty strategy spec");
+		free(own);
+		return NULL;
+	}
+	while (*p) {
+		const char *plus = strchr(p, '+');
+		size_t len = plus ? (size_t)(plus - p) : strlen(p);
+		const char *colon = memchr(p, ':', len);
+		struct strat *s;
+
+		if (!len) {
+			*cause = xasprintf("strategy spec '%s': empty layer", spec);
+			strat_free(top);
+			if (!top)
+				free(own);
+			return NULL;
+		}
+		s = strat_one(p, colon ? (size_t)(colon - p) : len, colon ? colon + 1 : NULL,
+			      colon ? len - (size_t)(colon - p) - 1 : 0, sc, sim, index, cause);
+		if (!s) {
+			strat_free(top);
+			if (!top)
+				free(own);
+			return NULL;
+		}
+		if (!top)
+			s->own_sc = own;
+		*tail = s;
+		tail = &s->next;
+		p += len;
+		if (*p == '+')
+			p++;
+	}
+	/* only bounce layers may have a layer below; a bounce layer alone bounces to dma-direct */
+	for (struct strat *s = top; s; s = s->next)
+		if (s->next && !(s->ops->flags & STRAT_BOUNCE)) {
+			*cause = xasprintf("strategy spec '%s': '%s' is a translation layer and must be "
+					   "last (e.g. swiotlb+ddw)", spec, s->ops->name);
+			strat_free(top);
+			return NULL;
+		}
+	for (struct strat *s = top; s; s = s->next) {
+		if (s->ops->init(s, cause) < 0) {
+			strat_free(top);
+			return NULL;
+		}
+	}
+	return top;
+}
+
+void strat_free(struct strat *s)
+{
+	while (s) {
+		struct strat *n = s->next;
+
+		if (s->ops->fini)
+			s->ops->fini(s);
+		free(s->priv);
+		free(s->own_sc);
+		free(s);
+		s = n;
+	}
+}
+
+const char *strat_spec(const struct strat *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; s; s = s->next) {
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s%s%s", n ? "+" : "",
+				      s->ops->name, s->variant && s->ops->variants &&
+				      s->variant != s->ops->variants[0] ? ":" : "",
+				      s->variant && s->ops->variants &&
+				      s->variant != s->ops->variants[0] ? s->variant : "");
+	}
+	return buf;
+}
+
+int strat_map_next(struct strat *s, struct dma_req *rq, struct actbuf *a)
+{
+	return s->next && s->next->ops->map ? s->next->ops->map(s->next, rq, a) : 0;
+}
+
+int strat_map_sg_next(struct strat *s, struct dma_req *rq, struct actbuf *a)
+{
+	return s->next && s->next->ops->map_sg ? s->next->ops->map_sg(s->next, rq, a) : 0;
+}
+
+void strat_unmap_next(struct strat *s, struct dma_req *rq, struct actbuf *a)
+{
+	if (s->next && s->next->ops->unmap)
+		s->next->ops->unmap(s->next, rq, a);
+}
+
+void strat_unmap_sg_next(struct strat *s, struct dma_req *rq, struct actbuf *a)
+{
+	if (s->next && s->next->ops->unmap_sg)
+		s->next->ops->unmap_sg(s->next, rq, a);
+}

@@ -1,0 +1,229 @@
+/*
+ * strategy.h: DMA-mapping strategies. A strategy decides WHAT a DMA operation costs (which
+ * hypercalls with how many entries, ultracalls, copies, allocator work, lock holds), never
+ * HOW LONG: it appends actions to an action buffer and the cost model (cost.c) turns them
+ * into nanoseconds. Because actions are separate from costs, hypercall counts can be checked
+ * against real traces exactly and cost sweeps are cheap.
+ *
+ * Strategies stack: a bounce layer (swiotlb) hands the bounce slot to the translation layer
+ * below it (ddw, window32, direct-tce, indirect-tce) through strat_map_next(). Every layer
+ * keys its per-mapping state by the RECORDED DMA address of the mapping (struct dma_req.key),
+ * so unmaps find their maps whatever addresses the simulated layer hands out.
+ *
+ * Adding a strategy: a file strategy-NAME.c with a `const struct strategy_ops`, one line in
+ * strategy_table[] (strategy.c), one line in Makefile.am, a STRATEGIES entry in iommusim(1).
+ */
+#ifndef ISM_STRATEGY_H
+#define ISM_STRATEGY_H
+
+#include <stdint.h>
+
+#include "event.h"
+#include "scenario.h"
+
+/* ---- actions ------------------------------------------------------------------------ */
+
+enum act_kind {
+	ACT_HCALL,        /* op = opcode; calls, units = TCE entries */
+	ACT_UCALL,        /* op = UV_SHARE_PAGE / UV_UNSHARE_PAGE; calls, units = pages */
+	ACT_RTAS,         /* op = RTAS_QUERY / RTAS_CREATE / RTAS_REMOVE; calls */
+	ACT_COPY,         /* calls, units = bytes copied (bounce) */
+	ACT_GUEST,        /* calls = DMA API calls (software path per map/unmap) */
+	ACT_GUEST_PAGES,  /* units = IOMMU pages handled by guest software */
+	ACT_ALLOC_SEARCH, /* units = bitmap bits examined by the IOVA allocator */
+	ACT_SLOT_SEARCH,  /* units = swiotlb slots examined */
+	ACT_LOCK,         /* calls = lock acquisitions (uncontended cost; waits come from res) */
+	ACT_DEV_XLATE,    /* units = IOMMU pages the device translates (device time, not CPU) */
+	ACT__COUNT
+};
+
+/* Time categories of the breakdown (cost.c maps actions to them). */
+#define ISM_CATEGORIES(X)             \
+	X(HCALL, "hcall")              \
+	X(UCALL, "ucall")              \
+	X(RTAS, "rtas")                \
+	X(COPY, "copy")                \
+	X(GUEST, "guest_sw")           \
+	X(LOCK_WAIT, "lock_wait")      \
+	X(DEVICE, "device_xlate")
+
+enum ism_category {
+#define ISM_CAT_ENUM(n, s) CAT_##n,
+	ISM_CATEGORIES(ISM_CAT_ENUM)
+#undef ISM_CAT_ENUM
+	CAT__COUNT
+};
+const char *category_name(unsigned c);
+
+#define UV_SHARE_PAGE 0xF130
+#define UV_UNSHARE_PAGE 0xF134
+#define H_GET_TCE 0x1C
+#define H_PUT_TCE 0x20
+#define H_STUFF_TCE 0x138
+#define H_PUT_TCE_INDIRECT 0x13C
+enum { RTAS_QUERY = 1, RTAS_CREATE = 2, RTAS_REMOVE = 3 };
+
+struct action {
+	uint8_t kind;     /* enum act_kind */
+	uint8_t outside;  /* ACT_UCALL share: pages outside a designated pool */
+	uint16_t res;     /* shared resource held while the action runs (0 = none) */
+	uint32_t op;
+	uint64_t calls;
+	uint64_t units;
+};
+
+struct actbuf {
+	struct action *a;
+	unsigned n, cap;
+};
+
+void actbuf_reset(struct actbuf *b);
+void actbuf_free(struct actbuf *b);
+/* Append an action; consecutive identical (kind, op, res) actions are merged. */
+void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, uint64_t units,
+	     uint16_t res);
+/* An ultracall sharing/unsharing @pages pages; @outside: pages outside a designated pool. */
+void act_ucall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside);
+static inline void act_hcall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t entries,
+			     uint16_t res)
+{
+	act_add(b, ACT_HCALL, op, calls, entries, res);
+}
+
+/* ---- requests ----------------------------------------------------------------------- */
+
+struct dma_seg {
+	uint64_t phys;   /* input: buffer physical address; after a bounce layer: the slot */
+	uint64_t len;
+};
+
+struct dma_req {
+	unsigned cpu;
+	uint16_t dev;
+	uint8_t dir;       /* enum ism_dir */
+	uint8_t coherent;  /* dma_alloc/dma_free */
+	uint32_t attrs;
+	uint64_t key;      /* recorded DMA address (sg: first input phys) identifying the mapping */
+	uint64_t phys;     /* single map: buffer physical address */
+	uint64_t size;     /* bytes */
+	struct dma_seg *segs; /* map_sg: input segments (lengths possibly inferred) */
+	unsigned nsegs;
+	uint64_t ts_ns;    /* simulated time of the request (exposure integrals) */
+};
+
+/* ---- strategies ---------------------------------------------------------------------- */
+
+struct strat;
+struct sim;
+
+/* Strategy flags. */
+enum {
+	STRAT_BOUNCE = 1 << 0,    /* a bounce layer: takes an inner translation layer */
+	STRAT_PROTECTED = 1 << 1, /* models a protected VM (exposure is meaningful) */
+};
+
+/* Per-strategy figures for reports, filled by ->report(). */
+struct strat_pressure {
+	const char *window_name;     /* "window32 (4 KiB TCEs)", NULL if none */
+	uint64_t window_entries, window_peak, window_failures, window_reserved;
+	uint64_t window_entry_bytes;
+	uint64_t pool_slots, pool_peak, pool_failures, pool_bytes;
+	uint64_t bounces, bounced_bytes, copied_bytes;
+	uint64_t pool_splits;         /* maps over the bounce limit, split */
+	uint64_t tces_written, tces_cleared;
+	uint64_t shared_bytes_now, shared_bytes_peak; /* exposed to the hypervisor */
+	uint64_t shared_outside_pool_peak;
+	double shared_byte_seconds;   /* integral of shared bytes over simulated time */
+	uint64_t shared_last_ns;      /* when shared_bytes_now last changed */
+	uint64_t shared_outside_now;
+	uint64_t share_calls, unshare_calls;
+	uint64_t ddw_direct, ddw_indirect, ddw_fallbacks;
+};
+
+/*
+ * struct strategy_ops - one strategy.
+ * @name/@summary: for -S and `iommusim list strategies`.
+ * @variants: NULL-terminated allowed ":variant" names, the first is the default; NULL = none.
+ * @flags: STRAT_*.
+ * @priv_size: bytes of private state allocated for each instance (zeroed).
+ * @init: set up state for the scenario (parse variant already done: s->variant).
+ * @setup: boot work (table clears, DDW creation, pool sharing) into @a.
+ * @map, @map_sg, @alloc: return 0, or -1 when the mapping fails (window/pool full).
+ * @unmap, @unmap_sg, @free, @sync_cpu, @sync_dev: release / copy.
+ * @report: fill pressure figures.
+ * @fini: free private state.
+ * Hooks may be NULL where the strategy does nothing (passthrough).
+ */
+struct strategy_ops {
+	const char *name;
+	const char *summary;
+	const char *const *variants;
+	unsigned flags;
+	size_t priv_size;
+	int (*init)(struct strat *s, char **cause);
+	void (*setup)(struct strat *s, struct actbuf *a);
+	int (*map)(struct strat *s, struct dma_req *rq, struct actbuf *a);
+	int (*map_sg)(struct strat *s, struct dma_req *rq, struct actbuf *a);
+	int (*alloc)(struct strat *s, struct dma_req *rq, struct actbuf *a);
+	void (*unmap)(struct strat *s, struct dma_req *rq, struct actbuf *a);
+	void (*unmap_sg)(struct strat *s, struct dma_req *rq, struct actbuf *a);
+	void (*free)(struct strat *s, struct dma_req *rq, struct actbuf *a);
+	void (*sync_cpu)(struct strat *s, struct dma_req *rq, struct actbuf *a);
+	void (*sync_dev)(struct strat *s, struct dma_req *rq, struct actbuf *a);
+	void (*report)(struct strat *s, struct strat_pressure *p);
+	void (*fini)(struct strat *s);
+};
+
+/* One instance in a run: ops + variant + private state + the layer below. */
+struct strat {
+	const struct strategy_ops *ops;
+	const char *variant;
+	const struct scenario *sc;
+	struct sim *sim;
+	unsigned index;         /* which strategy of the run (resource namespace) */
+	void *priv;
+	struct strat *next;     /* inner translation layer (bounce layers only) */
+	struct scenario *own_sc;/* a composition's machine overrides (e.g. "svm"), owned */
+};
+
+extern const struct strategy_ops *const strategy_table[];
+const struct strategy_ops *strategy_find(const char *name);
+/* Named compositions ("svm"): NULL after the last. */
+const char *strategy_alias(unsigned i, const char **spec, const char **summary);
+/* Check the table: names, variants, required hooks. Returns 0 or -1 with *cause. */
+int strategy_check(char **cause);
+
+/*
+ * Build a stack from a spec "NAME[:VARIANT][+NAME[:VARIANT]]" (e.g. "swiotlb+ddw",
+ * "indirect-tce:share-per-call", "svm"). Returns NULL with *cause on a bad spec.
+ */
+struct strat *strat_new(const char *spec, const struct scenario *sc, struct sim *sim,
+			unsigned index, char **cause);
+void strat_free(struct strat *s);
+const char *strat_spec(const struct strat *s, char *buf, size_t len);
+
+/* Calls into the next layer (no-ops when there is none). */
+int strat_map_next(struct strat *s, struct dma_req *rq, struct actbuf *a);
+int strat_map_sg_next(struct strat *s, struct dma_req *rq, struct actbuf *a);
+void strat_unmap_next(struct strat *s, struct dma_req *rq, struct actbuf *a);
+void strat_unmap_sg_next(struct strat *s, struct dma_req *rq, struct actbuf *a);
+
+/* Shared resources (locks) a strategy's actions can hold; ids are per run, 0 = none. */
+uint16_t sim_resource(struct sim *sim, const char *name);
+
+/* Exposure bookkeeping: bytes shared with the hypervisor change at simulated time @ts. */
+void strat_share(struct strat_pressure *p, uint64_t bytes, int outside_pool, uint64_t ts_ns);
+void strat_unshare(struct strat_pressure *p, uint64_t bytes, int outside_pool, uint64_t ts_ns);
+
+/* Effective machine features after the kernel's own rules (secure VM clears PUT_TCE_IND). */
+int machine_put_tce_indirect(const struct scenario *sc);
+int machine_force_bounce(const struct scenario *sc);
+
+extern const struct strategy_ops strategy_passthrough_ops;
+extern const struct strategy_ops strategy_direct_tce_ops;
+extern const struct strategy_ops strategy_indirect_tce_ops;
+extern const struct strategy_ops strategy_window32_ops;
+extern const struct strategy_ops strategy_ddw_ops;
+extern const struct strategy_ops strategy_swiotlb_ops;
+
+#endif

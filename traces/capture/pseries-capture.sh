@@ -1,0 +1,452 @@
+#!/bin/bash
+# pseries-capture.sh: record real DMA-API and TCE-hypercall traces from an unmodified Debian
+# ppc64le 6.12 kernel booted under qemu-system-ppc64 -M pseries (TCG) on an x86 Debian 12 host.
+#
+# Purpose
+#   The guest runs the real pseries IOMMU code (arch/powerpc/platforms/pseries/iommu.c) against
+#   QEMU's sPAPR TCE/DDW emulation, with dma:*, swiotlb:* and powerpc:hcall_entry/hcall_exit
+#   enabled from the kernel command line. traces/capture/guest-init.sh (the guest's /init) runs a
+#   small virtio-blk / NVMe / virtio-net workload with "iommusim phase=NAME" markers, then saves
+#   `cat trace` (text), a trace.dat (ppc64el trace-cmd extract), ring-buffer stats and swiotlb
+#   counters onto a carrier disk that does not use the DMA API. This script extracts them.
+#
+# Requirements
+#   Debian 12 (bookworm) x86_64 host, root, Debian's mirror reachable through apt. The script
+#   adds the ppc64el architecture and a bookworm-backports sources entry (same mirror as the
+#   existing Debian entry) if missing, installs qemu-system-ppc, cpio, xz-utils and trace-cmd on
+#   the host, and only downloads (never installs) the ppc64el guest packages:
+#   linux-image-6.12.*+deb12-powerpc64le (bookworm-backports), busybox-static, trace-cmd,
+#   libtraceevent1, libtracefs1, libzstd1, libc6. Runs one QEMU at a time; a run takes about
+#   1-3 minutes on 2 host cores.
+#
+# Usage
+#   traces/capture/pseries-capture.sh [--post] [VARIANT [DEST]]   (default VARIANT: ddw)
+#     DEST          also copy pseries-VARIANT.{txt.xz,dat.xz,meta} there (e.g. traces)
+#     --post        only redo the host-side part (checks, .meta, xz) on an existing output dir
+#     ddw           DDW on (maxmem set, so QEMU offers a 64-bit window); Linux maps all RAM once
+#     noddw         -global spapr-pci-host-bridge.ddw=off + guest disable_ddw: 32-bit window,
+#                   TCE hcalls on every map/unmap
+#     swiotlb       DDW on + guest swiotlb=force: every streaming map bounces
+#     multitce-off  DDW off + guest multitce=off (H_PUT_TCE only). The boot-time table clear
+#                   alone is ~650k hcall events, more than the boot buffer holds, so this variant
+#                   turns hcall_entry/exit on from /init (after the buffer has grown): its trace
+#                   has dma:* from boot but hcalls only from "iommusim note=late-events-on"
+#     ddw-nomaxmem  DDW on but no maxmem: QEMU 7.2 reports lrdr-capacity 0, the DDW request fails
+#   Environment:
+#     CAPTURE_WORK   work dir for packages, initramfs, disk images (default /work/capture-work;
+#                    keep it out of the repository)
+#     CAPTURE_OUT    output dir (default $CAPTURE_WORK/out/VARIANT)
+#     KERNEL_VERSION exact linux-image version to use, e.g. 6.12.95+deb12 (default: newest
+#                    6.12.*+deb12-powerpc64le that apt knows)
+#     GUEST_OPTS     extra guest kernel command-line words, e.g. "iommusim.pings=100
+#                    iommusim.small_mb=2" (see guest-init.sh for the iommusim.* knobs)
+#     QEMU_TIMEOUT   seconds before the QEMU run is killed (default 1200)
+#     BOOT_BUF       trace_buf_size= for boot (default 4M; 32M fails to allocate and oopses)
+#
+# Outputs (in CAPTURE_OUT)
+#   trace.txt        `cat /sys/kernel/tracing/trace` after tracing_on=0 (whole recording)
+#   trace.dat        trace-cmd extract of the same recording, made inside the guest
+#   trace-v6.dat     `trace-cmd convert --file-version 6 --compression none` copy (host), if possible
+#   ring-stats.txt   per_cpu/cpu*/stats (entries, overrun, dropped events, ...)
+#   swiotlb/         /sys/kernel/debug/swiotlb/* counters at the end
+#   cmdline, uname-r, dmesg.txt, init.log, extract.log, pci.txt, interrupts.txt, meminfo
+#   qemu-cmdline.txt, qemu-version.txt, console.log (the guest's hvc0), variant
+#   pseries-VARIANT.meta, pseries-VARIANT.txt.xz, pseries-VARIANT.dat.xz (what traces/ ships)
+#   report.txt, events-text.txt, events-dat.txt (the host-side text vs trace.dat comparison)
+set -euo pipefail
+
+POST_ONLY=0
+if [ "${1:-}" = --post ]; then
+	POST_ONLY=1
+	shift
+fi
+VARIANT=${1:-ddw}
+DEST=${2:-}
+if [ -n "$DEST" ]; then
+	DEST=$(realpath -m "$DEST")
+fi
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK=${CAPTURE_WORK:-/work/capture-work}
+OUT=${CAPTURE_OUT:-$WORK/out/$VARIANT}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
+GUEST_OPTS=${GUEST_OPTS:-}
+BOOT_BUF=${BOOT_BUF:-4M}
+
+case "$VARIANT" in
+ddw | noddw | swiotlb | multitce-off | ddw-nomaxmem) ;;
+*)
+	echo "pseries-capture: unknown variant '$VARIANT' (ddw, noddw, swiotlb, multitce-off, ddw-nomaxmem)" >&2
+	exit 2
+	;;
+esac
+
+REPO=$(cd "$HERE/../.." && pwd)
+case "$(realpath -m "$WORK")/" in
+"$REPO"/*)
+	echo "pseries-capture: CAPTURE_WORK ($WORK) must not be inside the repository" >&2
+	exit 2
+	;;
+esac
+
+if [ "$(id -u)" != 0 ]; then
+	echo "pseries-capture: run as root (apt-get, dpkg --add-architecture)" >&2
+	exit 2
+fi
+
+say() { echo "pseries-capture: $*" >&2; }
+
+export DEBIAN_FRONTEND=noninteractive
+
+# ---------------------------------------------------------------- 1. apt setup
+apt_setup() {
+	local changed=0 mirror
+	if ! dpkg --print-foreign-architectures | grep -qx ppc64el; then
+		say "adding architecture ppc64el"
+		dpkg --add-architecture ppc64el
+		changed=1
+	fi
+	if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		# the mirror of the existing main Debian entry (not -security)
+		mirror=$(grep -rhs -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list |
+			grep -v -- '-security' | grep -oE '(https?|file)://[^ ]*/debian/?' | head -n 1 || true)
+		mirror=${mirror%/}
+		if [ -z "$mirror" ]; then
+			say "cannot find the Debian mirror in /etc/apt/sources.list*"
+			exit 1
+		fi
+		say "adding bookworm-backports from $mirror"
+		cat > /etc/apt/sources.list.d/bookworm-backports.sources <<EOF
+Types: deb
+URIs: $mirror
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+		changed=1
+	fi
+	if [ $changed = 1 ] || ! apt-cache show busybox-static:ppc64el > /dev/null 2>&1; then
+		# bookworm-security may have no ppc64el index on the mirror: apt then exits 100
+		# although everything needed was fetched
+		apt-get update || say "apt-get update reported errors (ignored; checked below)"
+	fi
+	local need=() p
+	for p in qemu-system-ppc cpio xz-utils trace-cmd; do
+		dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q 'install ok installed' || need+=("$p")
+	done
+	if [ ${#need[@]} -gt 0 ]; then
+		say "installing host packages: ${need[*]}"
+		apt-get install -y --no-install-recommends "${need[@]}"
+	fi
+}
+
+# ---------------------------------------------------------------- 2. guest packages
+guest_packages() {
+	local kv
+	kv=${KERNEL_VERSION:-}
+	if [ -z "$kv" ]; then
+		kv=$(apt-cache pkgnames linux-image-6.12. | grep -E '^linux-image-6\.12\.[0-9]+\+deb12-powerpc64le$' |
+			sed -e 's/^linux-image-//' -e 's/-powerpc64le$//' | sort -V | tail -n 1 || true)
+	fi
+	if [ -z "$kv" ]; then
+		say "no linux-image-6.12.*+deb12-powerpc64le:ppc64el in apt (bookworm-backports missing?)"
+		exit 1
+	fi
+	KREL=$kv-powerpc64le
+	say "guest kernel $KREL"
+	mkdir -p "$WORK/debs"
+	local pkgs=("linux-image-$KREL:ppc64el" busybox-static:ppc64el trace-cmd:ppc64el
+		libtraceevent1:ppc64el libtracefs1:ppc64el libzstd1:ppc64el libc6:ppc64el) p name
+	for p in "${pkgs[@]}"; do
+		name=${p%:ppc64el}
+		if ! ls "$WORK/debs/${name}_"*_ppc64el.deb > /dev/null 2>&1; then
+			(cd "$WORK/debs" && apt-get download "$p")
+		fi
+	done
+	if [ ! -e "$WORK/root/.unpacked-$KREL" ]; then
+		rm -rf "$WORK/root"
+		mkdir -p "$WORK/root"
+		local d
+		for d in "$WORK"/debs/*.deb; do
+			case "$d" in
+			*/linux-image-*) case "$d" in */linux-image-${KREL}_*) ;; *) continue ;; esac ;;
+			esac
+			dpkg -x "$d" "$WORK/root"
+		done
+		touch "$WORK/root/.unpacked-$KREL"
+	fi
+	KERNEL=$WORK/root/boot/vmlinux-$KREL
+	[ -f "$KERNEL" ] || { say "missing $KERNEL"; exit 1; }
+}
+
+# ---------------------------------------------------------------- 3. initramfs
+build_initramfs() {
+	local R=$WORK/root ir=$WORK/initramfs m f moddir
+	rm -rf "$ir"
+	mkdir -p "$ir"/{bin,sbin,usr/bin,usr/sbin,lib64,lib/powerpc64le-linux-gnu,usr/lib/powerpc64le-linux-gnu,proc,sys,dev,tmp,results,etc}
+	cp "$R/bin/busybox" "$ir/bin/busybox"
+	ln -s busybox "$ir/bin/sh"
+	# trace-cmd and its shared libraries (loader /lib64/ld64.so.2)
+	cp "$R/usr/bin/trace-cmd" "$ir/usr/bin/"
+	cp -a "$R"/usr/lib/powerpc64le-linux-gnu/lib{traceevent,tracefs,zstd}.so* "$ir/usr/lib/powerpc64le-linux-gnu/"
+	cp -a "$R"/lib/powerpc64le-linux-gnu/{ld64.so.2,libc.so.6,libm.so.6,libpthread.so.0,libdl.so.2,librt.so.1} \
+		"$ir/lib/powerpc64le-linux-gnu/"
+	cp -a "$R"/lib64/ld64.so.2 "$ir/lib64/"
+	# modules, decompressed
+	moddir=lib/modules/$KREL
+	for m in failover net_failover virtio_net virtio_blk nvme-auth nvme-keyring nvme-core nvme; do
+		f=$(find "$R/$moddir/kernel" -name "$m.ko.xz" | head -n 1)
+		[ -n "$f" ] || { say "module $m not in the kernel package"; exit 1; }
+		f=${f#"$R"/}
+		mkdir -p "$ir/$(dirname "$f")"
+		xz -dc "$R/$f" > "$ir/${f%.xz}"
+	done
+	cp "$HERE/guest-init.sh" "$ir/init"
+	chmod 755 "$ir/init"
+	(cd "$ir" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$WORK/initramfs.cpio"
+	say "initramfs $(du -h "$WORK/initramfs.cpio" | cut -f1)"
+}
+
+# ---------------------------------------------------------------- 4. QEMU run
+# quote_words WORD...: one line, words quoted for a POSIX shell only where needed
+quote_words() {
+	local w out=
+	for w in "$@"; do
+		if [[ $w =~ ^[A-Za-z0-9_,.=:/+@%-]+$ ]]; then
+			out+=" $w"
+		else
+			out+=" '${w//\'/\'\\\'\'}'"
+		fi
+	done
+	echo "${out# }"
+}
+
+run_qemu() {
+	local img=$WORK/img cmdline maxmem=",slots=4,maxmem=4G"
+	local -a qemu_extra=()
+	mkdir -p "$img"
+	rm -f "$img"/{vblk,nvme,carrier}.raw
+	truncate -s 128M "$img/vblk.raw"
+	truncate -s 128M "$img/nvme.raw"
+	truncate -s 1G "$img/carrier.raw"
+
+	cmdline="console=hvc0 rdinit=/init panic=1"
+	if [ "$VARIANT" = multitce-off ]; then
+		# with multitce=off the boot-time clear of the TCE tables is ~330k H_PUT_TCE (~650k
+		# events): more than the 4 MiB boot buffer holds, and a bigger trace_buf_size fails to
+		# allocate this early. So hcall events are switched on by /init, after the buffer grows.
+		cmdline+=" trace_event=dma:*,swiotlb:* iommusim.late_events=powerpc:hcall_entry,powerpc:hcall_exit"
+	else
+		cmdline+=" trace_event=dma:*,swiotlb:*,powerpc:hcall_entry,powerpc:hcall_exit"
+	fi
+	cmdline+=" trace_clock=global trace_buf_size=$BOOT_BUF"
+	case "$VARIANT" in
+	ddw) ;;
+	noddw)
+		qemu_extra+=(-global spapr-pci-host-bridge.ddw=off)
+		cmdline+=" disable_ddw"
+		;;
+	swiotlb) cmdline+=" swiotlb=force" ;;
+	multitce-off)
+		qemu_extra+=(-global spapr-pci-host-bridge.ddw=off)
+		cmdline+=" disable_ddw multitce=off"
+		;;
+	ddw-nomaxmem) maxmem= ;;
+	esac
+	[ -n "$GUEST_OPTS" ] && cmdline+=" $GUEST_OPTS"
+
+	# shellcheck disable=SC2054 # commas are QEMU option syntax
+	QEMU=(qemu-system-ppc64 -M pseries,usb=off -cpu POWER9 -smp 2 -m "2G$maxmem"
+		-nographic -vga none -no-reboot -nic none
+		-kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" -append "$cmdline"
+		"${qemu_extra[@]}"
+		-drive "file=$img/vblk.raw,format=raw,if=none,id=d0,cache=unsafe"
+		-device "virtio-blk-pci,drive=d0,serial=vblk,iommu_platform=on,disable-legacy=on,romfile="
+		-drive "file=$img/nvme.raw,format=raw,if=none,id=d1,cache=unsafe"
+		-device "nvme,drive=d1,serial=nvme0"
+		-netdev hubport,id=n0,hubid=0 -netdev hubport,id=n1,hubid=0
+		-device "virtio-net-pci,netdev=n0,mac=52:54:00:12:00:01,iommu_platform=on,disable-legacy=on,romfile="
+		-device "virtio-net-pci,netdev=n1,mac=52:54:00:12:00:02,iommu_platform=on,disable-legacy=on,romfile="
+		-drive "file=$img/carrier.raw,format=raw,if=none,id=d2,cache=unsafe"
+		-device "virtio-blk-pci,drive=d2,serial=carrier")
+
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	echo "$VARIANT" > "$OUT/variant"
+	qemu-system-ppc64 --version | head -n 1 > "$OUT/qemu-version.txt"
+	quote_words "${QEMU[@]}" > "$OUT/qemu-cmdline.txt"
+	say "running QEMU ($VARIANT), console in $OUT/console.log"
+	local t0=$SECONDS rc=0
+	timeout "$QEMU_TIMEOUT" "${QEMU[@]}" < /dev/null > "$OUT/console.log" 2>&1 || rc=$?
+	say "QEMU exited rc=$rc after $((SECONDS - t0)) s"
+	echo "$((SECONDS - t0))" > "$OUT/wall-seconds"
+
+	tar -xf "$img/carrier.raw" -C "$OUT"
+	if [ ! -f "$OUT/DONE" ]; then
+		say "no results on the carrier disk; see $OUT/console.log"
+		exit 1
+	fi
+	rm -f "$OUT/DONE"
+}
+
+# ---------------------------------------------------------------- 5. host-side checks, metadata
+HCALL_NAMES='4 H_REMOVE
+8 H_ENTER
+24 H_READ
+28 H_GET_TCE
+32 H_PUT_TCE
+60 H_LOGICAL_CI_LOAD
+64 H_LOGICAL_CI_STORE
+84 H_GET_TERM_CHAR
+88 H_PUT_TERM_CHAR
+100 H_EOI
+104 H_CPPR
+108 H_IPI
+112 H_IPOLL
+116 H_XIRR
+220 H_REGISTER_VPA
+224 H_CEDE
+228 H_CONFER
+232 H_PROD
+292 H_BULK_REMOVE
+312 H_STUFF_TCE
+316 H_PUT_TCE_INDIRECT
+456 H_GET_CPU_CHARACTERISTICS
+764 H_XIRR_X
+768 H_RANDOM
+796 H_SET_MODE
+892 H_REGISTER_PROC_TBL
+936 H_INT_GET_SOURCE_INFO
+940 H_INT_SET_SOURCE_CONFIG
+944 H_INT_GET_SOURCE_CONFIG
+948 H_INT_GET_QUEUE_INFO
+952 H_INT_SET_QUEUE_CONFIG
+956 H_INT_GET_QUEUE_CONFIG
+960 H_INT_SET_OS_REPORTING_LINE
+964 H_INT_GET_OS_REPORTING_LINE
+968 H_INT_ESB
+972 H_INT_SYNC
+976 H_INT_RESET
+61440 H_RTAS
+61568 H_GET_PERF_COUNTER_INFO'
+
+# events FILE: one line "CPU TIMESTAMP EVENT [opcode=N]" per event of a `cat trace` or
+# `trace-cmd report` text (trace_marker writes are called "print" by trace-cmd report)
+events() {
+	awk '
+	!/^#/ && match($0, /\[[0-9]+\] +([^ ]+ +)?[0-9]+\.[0-9]+: [a-z_0-9]+:/) {
+		s = substr($0, RSTART, RLENGTH)
+		n = split(s, f, / +/)
+		cpu = f[1]; gsub(/[^0-9]/, "", cpu)
+		ts = f[n - 1]; sub(/:$/, "", ts)
+		ev = f[n]; sub(/:$/, "", ev)
+		if (ev == "print") ev = "tracing_mark_write"
+		extra = ""
+		if (ev ~ /^hcall_/ && match($0, /opcode=[0-9]+/)) extra = " " substr($0, RSTART, RLENGTH)
+		print cpu + 0, ts, ev extra
+	}' "$1"
+}
+
+post_process() {
+	local name=pseries-$VARIANT meta dat_check="no trace.dat" f
+	events "$OUT/trace.txt" > "$OUT/events-text.txt"
+	if [ -s "$OUT/trace.dat" ]; then
+		if trace-cmd convert --file-version 6 --compression none -i "$OUT/trace.dat" \
+			-o "$OUT/trace-v6.dat" > "$OUT/convert.log" 2>&1; then
+			say "trace-v6.dat written"
+		else
+			say "trace-cmd convert failed (see convert.log)"
+		fi
+		trace-cmd report -i "$OUT/trace.dat" > "$OUT/report.txt" 2> "$OUT/report.err" || true
+		events "$OUT/report.txt" > "$OUT/events-dat.txt"
+		if cmp -s <(sort "$OUT/events-text.txt") <(sort "$OUT/events-dat.txt"); then
+			dat_check="identical: same $(wc -l < "$OUT/events-text.txt") events (cpu, timestamp, name, hcall opcode) in trace.txt and trace-cmd report of trace.dat"
+		else
+			dat_check="DIFFERENT: trace.txt $(wc -l < "$OUT/events-text.txt") events, trace.dat $(wc -l < "$OUT/events-dat.txt") events"
+		fi
+		say "trace.dat vs trace.txt: $dat_check"
+	fi
+
+	meta=$OUT/$name.meta
+	{
+		echo "# $name: real trace from an unmodified Debian ppc64le kernel under qemu-system-ppc64 -M pseries (TCG)"
+		echo "# made by traces/capture/pseries-capture.sh $VARIANT"
+		echo "variant: $VARIANT"
+		echo "recorded: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		echo "host: $(uname -sr) $(uname -m)"
+		echo "kernel release: $(cat "$OUT/uname-r")"
+		echo "kernel uname: $(cat "$OUT/uname-a")"
+		echo "kernel package: linux-image-$KREL $(dpkg-deb -f "$WORK"/debs/linux-image-"${KREL}"_*_ppc64el.deb Version 2> /dev/null || echo '?')"
+		echo "qemu version: $(cat "$OUT/qemu-version.txt")"
+		echo "qemu command: $(cat "$OUT/qemu-cmdline.txt")"
+		echo "kernel cmdline: $(cat "$OUT/cmdline")"
+		echo "wall seconds: $(cat "$OUT/wall-seconds")"
+		echo "buffer_size_kb: $(cat "$OUT/buffer_size_kb")"
+		awk '/^== /{c=$2} /^(entries|overrun|commit overrun|dropped events|read events):/{
+			k=$0; sub(/:.*/, "", k); v=$NF; printf "ring %s %s: %s\n", c, k, v}' "$OUT/ring-stats.txt"
+		echo "ring overrun total: $(awk '/^overrun:/{s+=$2} END{print s+0}' "$OUT/ring-stats.txt")"
+		echo "ring dropped total: $(awk '/^dropped events:/{s+=$3} END{print s+0}' "$OUT/ring-stats.txt")"
+		if ls "$OUT"/swiotlb/* > /dev/null 2>&1; then
+			for f in "$OUT"/swiotlb/*; do
+				echo "swiotlb ${f##*/}: $(tr '\n' ' ' < "$f" | sed 's/ $//')"
+			done
+		else
+			echo "swiotlb: no /sys/kernel/debug/swiotlb counters (no default pool allocated)"
+		fi
+		grep -hE 'ibm,(query|create|remove)-pe-dma-window|ddw|DDW' "$OUT/dmesg.txt" | sed 's/^/dmesg: /' || true
+		echo "net tx_packets: $(cat "$OUT/net-tx-packets" 2> /dev/null || echo '?')"
+		echo "net rx_packets: $(cat "$OUT/net-rx-packets" 2> /dev/null || echo '?')"
+		sed 's/^/pci: /' "$OUT/pci.txt"
+		echo "events total: $(wc -l < "$OUT/events-text.txt")"
+		awk '{print $3}' "$OUT/events-text.txt" | sort | uniq -c | sort -rn | awk '{printf "events %s: %d\n", $2, $1}'
+		awk '$3 == "hcall_entry" {sub(/opcode=/, "", $4); print $4}' "$OUT/events-text.txt" | sort -n | uniq -c |
+			awk -v names="$HCALL_NAMES" 'BEGIN{n=split(names, l, "\n"); for(i=1;i<=n;i++){split(l[i], p, " "); nm[p[1]]=p[2]}}
+			{printf "hcall_entry opcode %d (0x%x %s): %d\n", $2, $2, ($2 in nm) ? nm[$2] : "?", $1}'
+		grep -vh '^#' "$OUT/trace.txt" | grep -oE '(dma_[a-z_]+|swiotlb_bounced): (dev_name: )?[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-9]' |
+			sed 's/dev_name: //' | sort | uniq -c | awk '{printf "events %s %s: %d\n", $2, $3, $1}' | sed 's/: \([0-9a-f]*:\)/ \1/' || true
+		grep -h 'hcall_exit' "$OUT/trace.txt" | grep -v 'retval=0$' | grep -oE 'opcode=[0-9]+ retval=-?[0-9]+' | sort | uniq -c |
+			awk '{printf "hcall_exit nonzero %s %s: %d\n", $2, $3, $1}' || true
+		grep -h 'tracing_mark_write: iommusim phase=' "$OUT/trace.txt" |
+			awk '{for(i=1;i<=NF;i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) ts=$i; sub(/:$/, "", ts); p=$NF; sub(/phase=/, "", p); printf "phase %s: %s\n", p, ts}' || true
+		echo "trace.dat: $( [ -s "$OUT/trace.dat" ] && trace-cmd dump --summary -i "$OUT/trace.dat" 2> /dev/null |
+			awk '/\[Version\]/{v=$1} /\[Compression algorithm\]/{c=$1} END{printf "file version %s, compression %s", v, c}')"
+		echo "trace.dat check: $dat_check"
+		echo "trace.dat extract: $(tail -n 3 "$OUT/extract.log" 2> /dev/null | tr '\n' ' ')"
+	} > "$meta"
+
+	xz -9 -T1 -c "$OUT/trace.txt" > "$OUT/$name.txt.xz"
+	[ -s "$OUT/trace.dat" ] && xz -9 -T1 -c "$OUT/trace.dat" > "$OUT/$name.dat.xz"
+	for f in "$OUT/$name".*; do
+		echo "file ${f##*/}: $(stat -c %s "$f") bytes" >&2
+	done
+	grep -E '^(ring overrun total|ring dropped total|events total|hcall_entry opcode (32|312|316) )' "$meta" >&2 || true
+	if [ -n "${DEST:-}" ]; then
+		mkdir -p "$DEST"
+		cp "$OUT/$name.txt.xz" "$meta" "$DEST/"
+		[ -s "$OUT/$name.dat.xz" ] && cp "$OUT/$name.dat.xz" "$DEST/"
+		say "copied $name.{txt.xz,meta$([ -s "$OUT/$name.dat.xz" ] && echo ,dat.xz)} to $DEST"
+	fi
+	say "results in $OUT"
+}
+
+# libtracefs (used by the host's trace-cmd report/convert/dump) mounts tracefs and debugfs on
+# its own when they are not mounted: undo that at exit
+is_mnt() { awk -v m="$1" '$2 == m {f=1} END{exit !f}' /proc/mounts; }
+HAD_TRACEFS=0
+HAD_DEBUGFS=0
+is_mnt /sys/kernel/tracing && HAD_TRACEFS=1
+is_mnt /sys/kernel/debug && HAD_DEBUGFS=1
+restore_mounts() {
+	if [ $HAD_DEBUGFS = 0 ] && is_mnt /sys/kernel/debug; then umount /sys/kernel/debug || true; fi
+	if [ $HAD_TRACEFS = 0 ] && is_mnt /sys/kernel/tracing; then umount /sys/kernel/tracing || true; fi
+}
+trap restore_mounts EXIT
+
+apt_setup
+guest_packages
+if [ "$POST_ONLY" = 1 ]; then
+	post_process
+	exit 0
+fi
+build_initramfs
+run_qemu
+post_process
