@@ -12,7 +12,7 @@
 
 #include "cmd.h"
 #include "error.h"
-#include "reader.h"
+#include "replay.h"
 #include "report.h"
 #include "scenario.h"
 #include "sim.h"
@@ -123,18 +123,18 @@ static void free_opts(struct run_opts *o)
 	free(o->sets);
 }
 
+static void tick(void *arg, uint64_t events, uint64_t bytes)
+{
+	progress_tick(arg, events, bytes);
+}
+
 static int replay(const char *cmd, struct run_opts *o, const char *trace)
 {
 	struct scenario sc;
-	struct sim *sim;
-	struct reader *r;
-	struct ism_event ev;
+	struct replay rp;
 	struct progress pg;
 	struct report_ctx rc;
 	char *cause = NULL;
-	const char *unit;
-	unsigned ncpus = 0;
-	uint64_t cpumask[16] = { 0 };
 	FILE *out = stdout;
 	int ret, status = EXIT_OK;
 
@@ -145,15 +145,7 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 		return EXIT_USAGE;
 	}
 	for (unsigned i = 0; i < o->nsets; i++) {
-		char *eq = strchr(o->sets[i], '=');
-
-		if (!eq) {
-			scenario_free(&sc);
-			return usage_error(cmd, "--set wants PATH=VALUE, got '%s'", o->sets[i]);
-		}
-		*eq = '\0';
-		ret = scenario_set(&sc, o->sets[i], eq + 1, &cause);
-		*eq = '=';
+		ret = scenario_set(&sc, o->sets[i], NULL, &cause);
 		if (ret < 0) {
 			ism_err("--set: %s", cause);
 			free(cause);
@@ -161,45 +153,23 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 			return EXIT_USAGE;
 		}
 	}
-	sim = sim_new(&sc, o->specs, o->nspecs, &cause);
-	if (!sim) {
-		ism_err("%s", cause);
+	if (o->nsets && scenario_check(&sc, &cause) < 0) {
+		ism_err("--set: %s", cause);
 		free(cause);
 		scenario_free(&sc);
 		return EXIT_USAGE;
 	}
-	sim_check_hcalls(sim, o->check);
-	ret = reader_open(trace, o->format_in, &r, &cause);
+	progress_start(&pg, trace);
+	ret = replay_trace(trace, o->format_in, &sc, o->specs, o->nspecs, o->check, tick, &pg,
+			   &rp, &cause);
+	progress_end(&pg);
 	if (ret < 0) {
 		ism_err("%s", cause ? cause : ism_strerror(ret));
 		free(cause);
-		sim_free(sim);
 		scenario_free(&sc);
 		return ism_err_exit(ret);
 	}
-	progress_start(&pg, r->path);
-	while ((ret = reader_next(r, &ev)) > 0) {
-		sim_event(sim, &ev, reader_position(r, &unit));
-		if (ev.cpu < 1024 && !(cpumask[ev.cpu / 64] & (1ull << (ev.cpu % 64)))) {
-			cpumask[ev.cpu / 64] |= 1ull << (ev.cpu % 64);
-			ncpus++;
-		}
-		progress_tick(&pg, r->nevents, in_offset(r->in));
-	}
-	progress_end(&pg);
-	if (ret < 0) {
-		ism_err("%s", reader_error(r));
-		status = EXIT_USAGE;
-		goto out;
-	}
-	sim_finish(sim);
-	rc.trace = trace;
-	rc.trace_format = r->ops->name;
-	rc.sc = &sc;
-	rc.sim = sim;
-	rc.trace_events = r->nevents;
-	rc.cpus = ncpus;
-	rc.check = o->check;
+	replay_report_ctx(&rp, trace, &sc, o->check, &rc);
 	if (o->output && strcmp(o->output, "-") != 0) {
 		out = fopen(o->output, "w");
 		if (!out) {
@@ -229,9 +199,9 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 		status = EXIT_FAIL;
 	}
 out:
-	reader_close(r);
-	sim_free(sim);
+	replay_free(&rp);
 	scenario_free(&sc);
+	(void)cmd;
 	return status;
 }
 

@@ -206,10 +206,12 @@ void report_text(FILE *out, const struct report_ctx *c)
 			const struct sim_result *r = sim_result(c->sim, i);
 			const struct fidelity *f = &r->fid;
 
-			fprintf(out, "%s: %" PRIu64 " of %" PRIu64 " DMA events as recorded; matched %"
-				PRIu64 "/%" PRIu64 "/%" PRIu64 ", predicted but not recorded %" PRIu64
-				"/%" PRIu64 "/%" PRIu64 "\n", r->spec,
+			fprintf(out, "%s: %" PRIu64 " of %" PRIu64 " DMA events as recorded (%" PRIu64
+				" of the %" PRIu64 " others have inferred sg lengths); matched %" PRIu64
+				"/%" PRIu64 "/%" PRIu64 ", predicted but not recorded %" PRIu64 "/%"
+				PRIu64 "/%" PRIu64 "\n", r->spec,
 				f->events_checked - f->events_mismatched, f->events_checked,
+				f->mismatched_inferred, f->events_mismatched,
 				f->matched[0], f->matched[1], f->matched[2], f->missing[0],
 				f->missing[1], f->missing[2]);
 			fprintf(out, "    recorded outside DMA events %" PRIu64 "/%" PRIu64 "/%" PRIu64
@@ -435,6 +437,8 @@ json_t *report_json(const struct report_ctx *c)
 
 			json_object_set_new(fx, "events_checked", jint(f->events_checked));
 			json_object_set_new(fx, "events_mismatched", jint(f->events_mismatched));
+			json_object_set_new(fx, "events_mismatched_inferred_sg",
+					    jint(f->mismatched_inferred));
 			for (int k = 0; k < 3; k++) {
 				json_t *q = json_object();
 

@@ -150,6 +150,8 @@ struct owe {
 	uint64_t pos;
 	char what[64];
 	int active;
+	int inferred;             /* the list's input lengths were inferred */
+	uint64_t carry[3];        /* seen before a traced-first event that interrupted a call */
 };
 
 struct sim {
@@ -419,9 +421,11 @@ static int tce_index(uint32_t op)
 }
 
 static void fid_example(struct fidelity *f, uint64_t pos, const char *what, const uint64_t *pred,
-			const uint64_t *seen)
+			const uint64_t *seen, int inferred)
 {
 	f->events_mismatched++;
+	if (inferred)
+		f->mismatched_inferred++;
 	if (getenv("ISM_HCALL_CHECK_ALL"))
 		fprintf(stderr, "hcall check: at %llu: %s: predicted %llu/%llu/%llu, recorded "
 			"%llu/%llu/%llu\n", (unsigned long long)pos, what,
@@ -466,7 +470,7 @@ static void fid_settle(struct run *run, unsigned cpu, uint64_t *seen)
 		return;
 	o->active = 0;
 	if (fid_match(&run->res.fid, o->pred, seen))
-		fid_example(&run->res.fid, o->pos, o->what, o->pred, before);
+		fid_example(&run->res.fid, o->pos, o->what, o->pred, before, o->inferred);
 }
 
 /*
@@ -475,7 +479,7 @@ static void fid_settle(struct run *run, unsigned cpu, uint64_t *seen)
  * event owed. Hypercalls no event explains are counted as recorded outside DMA events.
  */
 static void fidelity(struct run *run, const struct rcpu *rc, const struct ism_event *ev,
-		     uint64_t pos)
+		     uint64_t pos, int inferred)
 {
 	struct fidelity *f = &run->res.fid;
 	uint64_t pred[3] = { 0, 0, 0 }, seen[3] = { rc->seen[0], rc->seen[1], rc->seen[2] };
@@ -488,21 +492,32 @@ static void fidelity(struct run *run, const struct rcpu *rc, const struct ism_ev
 		if (k >= 0)
 			pred[k] += run->ab.a[i].calls;
 	}
+	struct owe *o = &run->owe[ev->cpu];
+
 	fid_settle(run, ev->cpu, seen);
 	snprintf(what, sizeof(what), "%s size %llu", ism_kind_name(ev->kind),
 		 (unsigned long long)ev->size);
 	if (ism_kind_traced_first(ev->kind)) {
-		struct owe *o = &run->owe[ev->cpu];
-
+		/*
+		 * Hypercalls seen before a traced-first event can belong to a call it interrupted
+		 * (an unmap_sg in hard-irq context inside a map): they go to the next event.
+		 */
+		for (int k = 0; k < 3; k++)
+			o->carry[k] += seen[k];
 		memcpy(o->pred, pred, sizeof(pred));
 		o->pos = pos;
 		snprintf(o->what, sizeof(o->what), "%s", what);
 		o->active = 1;
-	} else {
-		memcpy(before, seen, sizeof(before));
-		if (fid_match(f, pred, seen))
-			fid_example(f, pos, what, pred, before);
+		o->inferred = inferred;
+		return;
 	}
+	for (int k = 0; k < 3; k++) {
+		seen[k] += o->carry[k];
+		o->carry[k] = 0;
+	}
+	memcpy(before, seen, sizeof(before));
+	if (fid_match(f, pred, seen))
+		fid_example(f, pos, what, pred, before, inferred);
 	for (int k = 0; k < 3; k++)
 		f->extra[k] += seen[k];
 }
@@ -806,6 +821,7 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 	uint64_t key = 0;
 	double t = (double)ev->ts_ns, gap, think, rec_model = 0, rec_dev = 0;
 	struct dma_req rq;
+	int inferred = 0;
 
 	if (!sim->started) {
 		const char *bs = sim->sc->sim.boot_start_marker;
@@ -853,8 +869,11 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 	if (op == OP_MAP || op == OP_MAP_SG)
 		r->bytes[ev->dir <= ISM_DIR_UNKNOWN ? ev->dir : ISM_DIR_UNKNOWN] += ev->size;
 	if (op == OP_MAP_SG) {
+		uint64_t before = r->sg_inferred_lists;
+
 		rq.nsegs = sg_infer(sim, ev);
 		rq.segs = sim->segs;
+		inferred = r->sg_inferred_lists != before;
 	} else if (op == OP_UNMAP_SG) {
 		rq.nsegs = 0;
 	}
@@ -910,7 +929,7 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 				if (d2u(dep->d[0]) + dev_time + d2u(dep->d[2]) > begin)
 					begin = d2u(dep->d[0]) + dev_time + d2u(dep->d[2]);
 			}
-			if (dep->pad) {
+			if (dep->pad & 1) {
 				/* the map failed: nothing to undo */
 				if (op != OP_SYNC_CPU && op != OP_SYNC_DEV) {
 					dep->refs = 1;
@@ -925,7 +944,7 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		end = execute(sim, run, begin, &dev, 0);
 		run->T[ev->cpu] = end;
 		if (sim->check && (op != OP_SYNC_CPU && op != OP_SYNC_DEV))
-			fidelity(run, rc, ev, pos);
+			fidelity(run, rc, ev, pos, inferred || (dep && (dep->pad & 2)));
 		switch (op) {
 		case OP_MAP:
 		case OP_MAP_SG:
@@ -940,7 +959,7 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			dep->d[0] = u2d(end);
 			dep->d[1] = u2d(t);
 			dep->d[2] = u2d(dev - rec_dev);
-			dep->pad = (uint8_t)failed;
+			dep->pad = (uint8_t)(failed | (inferred ? 2 : 0));
 			run->res.dev_ns += dev;
 			break;
 		case OP_UNMAP:
@@ -994,7 +1013,7 @@ void sim_finish(struct sim *sim)
 			memcpy(seen, sim->cpus[c].seen, sizeof(seen));
 			fid_settle(run, c, seen);
 			for (int k = 0; k < 3; k++)
-				res->fid.extra[k] += seen[k];
+				res->fid.extra[k] += seen[k] + run->owe[c].carry[k];
 		}
 		res->end_ns = m;
 		res->boot_ns = r->have_boot_end ? run->boot_T : m;

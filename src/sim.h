@@ -60,6 +60,7 @@ struct phase_time {
 struct fidelity {
 	uint64_t events_checked;      /* DMA events whose prediction was compared */
 	uint64_t events_mismatched;
+	uint64_t mismatched_inferred; /* of which map_sg/unmap_sg lists with inferred lengths */
 	uint64_t matched[3], missing[3], extra[3]; /* by opcode: PUT_TCE, PUT_TCE_INDIRECT, STUFF */
 	uint64_t setup_pred[3];       /* setup model's prediction */
 	uint64_t ex_pos[5];           /* first mismatching events: reader positions */

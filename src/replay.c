@@ -1,0 +1,75 @@
+/*
+ * replay.c: a trace through a simulator, start to finish.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "reader.h"
+#include "replay.h"
+#include "util.h"
+
+int replay_trace(const char *trace, const char *format_in, const struct scenario *sc,
+		 char *const *specs, unsigned nspecs, int check_hcalls, replay_tick_fn tick,
+		 void *tick_arg, struct replay *out, char **cause)
+{
+	struct reader *r;
+	struct ism_event ev;
+	const char *unit;
+	uint64_t cpumask[1024] = { 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->sim = sim_new(sc, specs, nspecs, cause);
+	if (!out->sim)
+		return -ISM_EUSAGE;
+	sim_check_hcalls(out->sim, check_hcalls);
+	ret = reader_open(trace, format_in, &r, cause);
+	if (ret < 0) {
+		sim_free(out->sim);
+		out->sim = NULL;
+		return ret;
+	}
+	while ((ret = reader_next(r, &ev)) > 0) {
+		sim_event(out->sim, &ev, reader_position(r, &unit));
+		if (!(cpumask[ev.cpu / 64] & (1ull << (ev.cpu % 64)))) {
+			cpumask[ev.cpu / 64] |= 1ull << (ev.cpu % 64);
+			out->cpus++;
+		}
+		if (tick && (r->nevents & 0xffff) == 0)
+			tick(tick_arg, r->nevents, in_offset(r->in));
+	}
+	if (ret < 0) {
+		*cause = xstrdup(reader_error(r));
+		reader_close(r);
+		sim_free(out->sim);
+		out->sim = NULL;
+		return ret;
+	}
+	sim_finish(out->sim);
+	out->events = r->nevents;
+	snprintf(out->format, sizeof(out->format), "%s", r->ops->name);
+	reader_close(r);
+	return 0;
+}
+
+void replay_free(struct replay *out)
+{
+	sim_free(out->sim);
+	memset(out, 0, sizeof(*out));
+}
+
+void replay_report_ctx(const struct replay *rp, const char *trace, const struct scenario *sc,
+		       int check_hcalls, struct report_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->trace = trace;
+	ctx->trace_format = rp->format;
+	ctx->sc = sc;
+	ctx->sim = rp->sim;
+	ctx->trace_events = rp->events;
+	ctx->cpus = rp->cpus;
+	ctx->check = check_hcalls;
+}

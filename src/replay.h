@@ -1,0 +1,36 @@
+/*
+ * replay.h: read a whole trace through a simulator (the job of `run`, `compare` and each
+ * point of a `sweep`), without printing anything.
+ */
+#ifndef ISM_REPLAY_H
+#define ISM_REPLAY_H
+
+#include <stdint.h>
+
+#include "report.h"
+#include "scenario.h"
+#include "sim.h"
+
+struct replay {
+	struct sim *sim;
+	uint64_t events;         /* events read */
+	unsigned cpus;           /* CPUs with events */
+	char format[16];         /* reader that read the trace */
+};
+
+/* Optional progress callback: events and (decompressed) bytes read so far. */
+typedef void (*replay_tick_fn)(void *arg, uint64_t events, uint64_t bytes);
+
+/*
+ * Replay @trace (@format_in NULL = detect) against @specs under @sc. Returns 0 and fills
+ * @out (free with replay_free()), or -ISM_E* with *@cause (one line, names the file).
+ */
+int replay_trace(const char *trace, const char *format_in, const struct scenario *sc,
+		 char *const *specs, unsigned nspecs, int check_hcalls, replay_tick_fn tick,
+		 void *tick_arg, struct replay *out, char **cause);
+void replay_free(struct replay *out);
+/* The renderers' view of a replay. */
+void replay_report_ctx(const struct replay *rp, const char *trace, const struct scenario *sc,
+		       int check_hcalls, struct report_ctx *ctx);
+
+#endif
