@@ -87,7 +87,7 @@ void report_text(FILE *out, const struct report_ctx *c)
 	fprintf(out, "scenario: %s (%s)%s%s\n", c->sc->name ? c->sc->name : "-", c->sc->path,
 		c->sc->sim.recorded_with && *c->sc->sim.recorded_with ? ", recorded with " : "",
 		c->sc->sim.recorded_with ? c->sc->sim.recorded_with : "");
-	fprintf(out, "recorded: %s %.3f s, %s %.3f s, %s mapped (%s to device, %s from device)\n",
+	fprintf(out, "recorded: %s %.3f s, %s %.3f s, %s mapped (%s to dev, %s from dev)\n",
 		rec->have_boot_end ? "boot" : "trace", rec->boot_ns / 1e9,
 		rec->have_boot_end ? "after boot" : "span", rec->run_ns / 1e9,
 		ism_human_bytes(bytes, b1, sizeof(b1)),
@@ -206,10 +206,10 @@ void report_text(FILE *out, const struct report_ctx *c)
 			const struct sim_result *r = sim_result(c->sim, i);
 			const struct fidelity *f = &r->fid;
 
-			fprintf(out, "%s: %" PRIu64 " of %" PRIu64 " DMA events as recorded (%" PRIu64
-				" of the %" PRIu64 " others have inferred sg lengths); matched %" PRIu64
-				"/%" PRIu64 "/%" PRIu64 ", predicted but not recorded %" PRIu64 "/%"
-				PRIu64 "/%" PRIu64 "\n", r->spec,
+			fprintf(out, "%s:\n    %" PRIu64 " of %" PRIu64 " DMA events as recorded (%" PRIu64
+				" of the %" PRIu64 " others have inferred sg lengths)\n    matched %"
+				PRIu64 "/%" PRIu64 "/%" PRIu64 ", predicted but not recorded %" PRIu64
+				"/%" PRIu64 "/%" PRIu64 "\n", r->spec,
 				f->events_checked - f->events_mismatched, f->events_checked,
 				f->mismatched_inferred, f->events_mismatched,
 				f->matched[0], f->matched[1], f->matched[2], f->missing[0],
@@ -225,14 +225,14 @@ void report_text(FILE *out, const struct report_ctx *c)
 		}
 	}
 
-	fprintf(out, "\nnotes: %" PRIu64 " think-time clamps (%.3f ms), %" PRIu64 " orphan unmaps/"
-		"frees skipped, %" PRIu64 " mappings live at the end, %" PRIu64 " lost events\n",
+	fprintf(out, "\nnotes: %" PRIu64 " think-time clamps (%.3f ms), %" PRIu64 " orphans skipped, %"
+		PRIu64 " maps live at the end, %" PRIu64 " lost events\n",
 		rec->think_clamps, rec->clamped_ns / 1e6, rec->orphans, rec->live_at_end,
 		rec->lost_events);
 	if (rec->sg_inferred_lists)
 		fprintf(out, "       %" PRIu64 " of %" PRIu64 " sg lists merged by the kernel: "
-			"%" PRIu64 " input lengths inferred; single-page inputs (H_PUT_TCE under a "
-			"window) between %" PRIu64 " and %" PRIu64 "\n", rec->sg_inferred_lists,
+			"%" PRIu64 " input lengths inferred;\n       single-page inputs (H_PUT_TCE "
+			"under a window) between %" PRIu64 " and %" PRIu64 "\n", rec->sg_inferred_lists,
 			rec->sg_lists, rec->sg_inferred_segments, rec->sg_put_tce_min,
 			rec->sg_put_tce_max);
 }
