@@ -142,10 +142,68 @@ static void exposure_advance(struct strat_pressure *p, uint64_t ts_ns)
 	}
 }
 
+static int expo_used(const struct expo_timeline *tl, unsigned b)
+{
+	return (tl->used[b / 64] >> (b % 64)) & 1;
+}
+
+/* Double the bucket width: bucket i takes over buckets 2i and 2i+1. */
+static void expo_merge(struct expo_timeline *tl)
+{
+	for (unsigned i = 0; i < EXPO_BUCKETS / 2; i++) {
+		int u0 = expo_used(tl, 2 * i), u1 = expo_used(tl, 2 * i + 1);
+		uint64_t pk = 0;
+
+		if (u0)
+			pk = tl->peak[2 * i];
+		if (u1 && tl->peak[2 * i + 1] > pk)
+			pk = tl->peak[2 * i + 1];
+		tl->peak[i] = pk;
+		tl->last[i] = u1 ? tl->last[2 * i + 1] : tl->last[2 * i];
+		tl->used[i / 64] &= ~(1ull << (i % 64));
+		tl->used[i / 64] |= (uint64_t)(u0 | u1) << (i % 64);
+	}
+	memset(tl->peak + EXPO_BUCKETS / 2, 0, sizeof(tl->peak) / 2);
+	memset(tl->last + EXPO_BUCKETS / 2, 0, sizeof(tl->last) / 2);
+	memset(tl->used + EXPO_BUCKETS / 128, 0, sizeof(tl->used) / 2);
+	tl->width_ns *= 2;
+}
+
+/* The level went from @before to @after at @ts_ns. */
+static void expo_note(struct expo_timeline *tl, uint64_t ts_ns, uint64_t before, uint64_t after)
+{
+	uint64_t hi = before > after ? before : after, b;
+
+	if (!tl->width_ns)
+		tl->width_ns = 1024;
+	while (ts_ns / tl->width_ns >= EXPO_BUCKETS)
+		expo_merge(tl);
+	b = ts_ns / tl->width_ns;
+	if (!expo_used(tl, (unsigned)b) || hi > tl->peak[b])
+		tl->peak[b] = hi;
+	tl->last[b] = after;
+	tl->used[b / 64] |= 1ull << (b % 64);
+}
+
+uint64_t expo_timeline_level(const struct expo_timeline *tl, unsigned b)
+{
+	if (b >= EXPO_BUCKETS)
+		return 0;
+	if (expo_used(tl, b))
+		return tl->peak[b];
+	while (b-- > 0)
+		if (expo_used(tl, b))
+			return tl->last[b];
+	return 0;
+}
+
 void strat_share(struct strat_pressure *p, uint64_t bytes, int outside_pool, uint64_t ts_ns)
 {
+	uint64_t before = p->shared_bytes_now;
+
 	exposure_advance(p, ts_ns);
 	p->shared_bytes_now += bytes;
+	expo_note(&p->tl, ts_ns, before, p->shared_bytes_now);
 	if (p->shared_bytes_now > p->shared_bytes_peak)
 		p->shared_bytes_peak = p->shared_bytes_now;
 	if (outside_pool) {
@@ -157,8 +215,11 @@ void strat_share(struct strat_pressure *p, uint64_t bytes, int outside_pool, uin
 
 void strat_unshare(struct strat_pressure *p, uint64_t bytes, int outside_pool, uint64_t ts_ns)
 {
+	uint64_t before = p->shared_bytes_now;
+
 	exposure_advance(p, ts_ns);
 	p->shared_bytes_now -= bytes > p->shared_bytes_now ? p->shared_bytes_now : bytes;
+	expo_note(&p->tl, ts_ns, before, p->shared_bytes_now);
 	if (outside_pool)
 		p->shared_outside_now -= bytes > p->shared_outside_now ? p->shared_outside_now :
 									  bytes;

@@ -122,6 +122,21 @@ enum {
 	STRAT_PROTECTED = 1 << 1, /* models a protected VM (exposure is meaningful) */
 };
 
+/*
+ * Bytes shared with the hypervisor over simulated time, in bounded memory: EXPO_BUCKETS buckets
+ * of width_ns each, from time 0. When a change falls past the last bucket, the width doubles and
+ * pairs of buckets merge, so the buckets always cover the whole run (for the exposure figure).
+ */
+#define EXPO_BUCKETS 256
+struct expo_timeline {
+	uint64_t width_ns;                 /* bucket width; 0 until the first change */
+	uint64_t peak[EXPO_BUCKETS];       /* highest level within the bucket */
+	uint64_t last[EXPO_BUCKETS];       /* level after the bucket's last change */
+	uint64_t used[EXPO_BUCKETS / 64];  /* bit set: the level changed within the bucket */
+};
+/* Level of @tl during bucket @b: its peak, or the level carried from an earlier bucket. */
+uint64_t expo_timeline_level(const struct expo_timeline *tl, unsigned b);
+
 /* Per-strategy figures for reports, filled by ->report(). */
 struct strat_pressure {
 	const char *window_name;     /* "window32 (4 KiB TCEs)", NULL if none */
@@ -138,6 +153,7 @@ struct strat_pressure {
 	uint64_t shared_outside_now;
 	uint64_t share_calls, unshare_calls;
 	uint64_t ddw_direct, ddw_indirect, ddw_fallbacks;
+	struct expo_timeline tl;      /* shared_bytes_now over simulated time */
 };
 
 /*
