@@ -83,33 +83,43 @@ struct calendar {
 	unsigned n;
 };
 
-/* Earliest start >= @t of a @dur-long hold that overlaps no busy interval; book it. */
+/*
+ * Earliest start >= @t of a @dur-long hold that overlaps no busy interval; book it. The
+ * intervals are sorted and disjoint, so their ends are sorted too: a binary search finds the
+ * first one that can matter. When the calendar is full its older half is forgotten at once.
+ */
 static double cal_reserve(struct calendar *c, double t, double dur)
 {
-	unsigned i = 0, pos;
+	unsigned lo = 0, hi = c->n, i, pos;
 	double s = t;
 
-	while (i < c->n && c->iv[i].end <= s)
-		i++;
-	while (i < c->n && c->iv[i].start < s + dur) {
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (c->iv[mid].end <= s)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < c->n && c->iv[i].start < s + dur; i++)
 		if (c->iv[i].end > s)
 			s = c->iv[i].end;
-		i++;
-	}
 	pos = i;
 	if (dur <= 0)
 		return s;
-	if (c->n == CAL_MAX) {
-		/* forget the oldest hold */
-		memmove(&c->iv[0], &c->iv[1], (CAL_MAX - 1) * sizeof(c->iv[0]));
-		c->n--;
-		if (pos)
-			pos--;
-	}
-	/* merge with neighbours that touch */
+	/* merge with the interval that ends where this hold starts */
 	if (pos > 0 && c->iv[pos - 1].end >= s) {
 		c->iv[pos - 1].end = s + dur;
 		return s;
+	}
+	if (c->n == CAL_MAX) {
+		unsigned drop = CAL_MAX / 2 < pos ? CAL_MAX / 2 : pos;
+
+		if (!drop)
+			return s; /* before everything remembered: too old to book */
+		memmove(&c->iv[0], &c->iv[drop], (c->n - drop) * sizeof(c->iv[0]));
+		c->n -= drop;
+		pos -= drop;
 	}
 	memmove(&c->iv[pos + 1], &c->iv[pos], (c->n - pos) * sizeof(c->iv[0]));
 	c->iv[pos].start = s;
@@ -791,6 +801,7 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 				if (run->T[c] > m)
 					m = run->T[c];
 			run->boot_T = m;
+			memcpy(run->res.boot_cat_ns, run->res.cat_ns, sizeof(run->res.cat_ns));
 		}
 	}
 	if (ph && (ph == ev->text || ph[-1] == ' ') && r->nphases < SIM_MAX_PHASES) {
@@ -1018,6 +1029,8 @@ void sim_finish(struct sim *sim)
 		res->end_ns = m;
 		res->boot_ns = r->have_boot_end ? run->boot_T : m;
 		res->run_ns = r->have_boot_end ? m - run->boot_T : m;
+		if (!r->have_boot_end)
+			memcpy(res->boot_cat_ns, res->cat_ns, sizeof(res->cat_ns));
 		if (r->live_at_end == 0 && i == 0)
 			r->live_at_end = run->deps.n;
 		if (run->stack->ops->report)

@@ -76,6 +76,7 @@ struct sim_result {
 	double setup_ns;              /* boot work: table clears, DDW creation, pool sharing */
 	double setup_cat_ns[CAT__COUNT];
 	double cat_ns[CAT__COUNT];    /* per-event work by category (incl. setup) */
+	double boot_cat_ns[CAT__COUNT]; /* cat_ns at the boot end (all of it without a marker) */
 	double end_ns;                /* simulated time of the last event (max over CPUs) */
 	double boot_ns;               /* simulated boot time (start .. boot end) + setup */
 	double run_ns;                /* simulated span after boot (for throughput) */
