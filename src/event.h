@@ -59,7 +59,6 @@ enum {
 	ISM_EF_PAGES = 1 << 3,      /* alloc/free: the _pages variant */
 	ISM_EF_SGT = 1 << 4,        /* alloc/free: the _sgt variant */
 	ISM_EF_LOST_UNKNOWN = 1 << 5, /* LOST: the count is unknown (arg = 0) */
-	ISM_EF_SIGNED_RET = 1 << 6, /* HCALL_EXIT: retval was recorded as signed */
 };
 
 /* DMA attribute bits (include/linux/dma-mapping.h). */

@@ -7,8 +7,9 @@
  * not grow with the trace. Events the model does not know are skipped and counted
  * (reader_unknown_*). Errors carry the file name and a position (line or record number).
  *
- * The trace.dat reader is driven by libtracecmd's callback iterator; it runs the iterator
- * one record at a time through tracecmd_iterate_events()'s per-CPU merge, see reader-tracedat.c.
+ * The trace.dat reader reads each CPU's ring buffer with tracecmd_read_cpu_first()/
+ * tracecmd_read_data(), holding one record per CPU, and merges them itself by (timestamp,
+ * CPU): a pull-based reader like the others (reader-tracedat.c).
  */
 #ifndef ISM_READER_H
 #define ISM_READER_H
