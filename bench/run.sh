@@ -82,3 +82,4 @@ if [ -s "$d/quarter.dat" ]; then
 	timed "run -S passthrough,ddw,svm (quarter.dat)" "$q" "$b/src/iommusim" run \
 		-S passthrough,ddw,svm "$d/quarter.dat"
 fi
+sh "$(dirname "$0")/record-overhead.sh" "$b"

@@ -13,8 +13,9 @@ mkdir -p "$b/fuzz"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -I$b -I$src/src"
 cflags="$cflags $(pkg-config --cflags jansson liblzma libzstd)"
 libs="$(pkg-config --libs jansson liblzma libzstd)"
-lib_srcs="util.c event.c input.c reader.c reader-native.c writer-native.c reader-ftrace.c"
-formats="native ftrace"
+lib_srcs="util.c event.c input.c reader.c reader-native.c writer-native.c reader-ftrace.c
+reader-bpftrace.c"
+formats="native ftrace bpftrace"
 if grep -q '^#define HAVE_TRACECMD 1' "$b/config.h" && [ -f "$src/src/reader-tracedat.c" ]; then
 	lib_srcs="$lib_srcs reader-tracedat.c"
 	cflags="$cflags $(pkg-config --cflags libtracecmd libtraceevent)"

@@ -3,7 +3,9 @@
 #  1. installs the Debian packages (scripts/setup.sh, idempotent);
 #  2. builds with -Werror in build/ and runs `make check`;
 #  3. builds with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ and runs
-#     `make check` again.
+#     `make check` again;
+#  4. writes the reports of the bundled traces to build/ci-report/ (scripts/ci-reports.sh):
+#     a compare report folder, a sweep, regress verdicts and the trend figure trend.svg.
 # Exit status is non-zero if any step fails. Test logs: build*/tests/**/*.log.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,3 +40,5 @@ run_suite() {
 run_suite build
 run_suite build-asan --enable-sanitizers
 echo "== all test suites passed"
+# reports of the bundled traces, kept as artefacts in build/ci-report/ (not committed)
+"$top/scripts/ci-reports.sh" "$top/build"

@@ -7,8 +7,9 @@ PKGS="build-essential autoconf automake libtool pkg-config
 libjansson-dev libtraceevent-dev libtracecmd-dev libtracefs-dev
 liblzma-dev libzstd-dev xz-utils zstd
 libcriterion-dev
-libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
-trace-cmd gnuplot-nox"
+libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool bpftrace
+trace-cmd gnuplot-nox
+chromium"
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then

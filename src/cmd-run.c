@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "plot.h"
 #include "replay.h"
 #include "report.h"
 #include "scenario.h"
@@ -19,7 +20,7 @@
 #include "stats.h"
 
 /* What `compare` replays when -S is not given: the mission's strategies. */
-static const char *const compare_default[] = {
+const char *const compare_default_specs[] = {
 	"passthrough", "window32", "direct-tce", "indirect-tce", "indirect-tce:share-per-call",
 	"indirect-tce:shared-once", "indirect-tce:bounce-page", "ddw", "swiotlb",
 	"swiotlb+window32", "svm", NULL,
@@ -67,6 +68,11 @@ void help_compare(FILE *out)
 		"direct-tce, indirect-tce and its TCE-page variants, ddw, swiotlb, swiotlb+window32\n"
 		"and svm (a POWER Secure VM since Linux 5.6).\n\n");
 	help_common(out, "compare");
+	fprintf(out,
+		"\ncompare -o DIR (without --format or -j) writes a report folder instead: report.md\n"
+		"and a self-contained report.html (tables, figures, trace, scenario, version), the\n"
+		"figures as PNG and SVG with their data (CSV) and gnuplot scripts (render.sh redraws\n"
+		"them), results.txt/.json/.csv and manifest.json (trace and scenario SHA-256).\n");
 }
 
 struct run_opts {
@@ -79,6 +85,9 @@ struct run_opts {
 	unsigned nspecs;
 	char **sets;
 	unsigned nsets;
+	int format_given;   /* --format or -j: compare -o names a file, not a report folder */
+	int argc;           /* the command line, for the report's manifest */
+	char **argv;
 };
 
 static int parse_formats(const char *cmd, const char *s, unsigned *out)
@@ -170,6 +179,15 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 		return ism_err_exit(ret);
 	}
 	replay_report_ctx(&rp, trace, &sc, o->check, &rc);
+	if (strcmp(cmd, "compare") == 0 && o->output && strcmp(o->output, "-") != 0 &&
+	    !o->format_given) {
+		struct manifest_in mi = { .trace = trace, .sc = &sc, .specs = o->specs,
+					  .nspecs = o->nspecs, .sets = o->sets, .nsets = o->nsets,
+					  .argc = o->argc, .argv = o->argv };
+
+		status = report_folder(o->output, &rc, &mi);
+		goto out;
+	}
 	if (o->output && strcmp(o->output, "-") != 0) {
 		out = fopen(o->output, "w");
 		if (!out) {
@@ -225,6 +243,8 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 
 	memset(&o, 0, sizeof(o));
 	o.formats = 1;
+	o.argc = argc;
+	o.argv = argv;      /* "compare" ... */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:S:jo:f:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -239,6 +259,7 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 			add_specs(&o, optarg);
 			break;
 		case OPT_FORMAT:
+			o.format_given = 1;
 			if ((status = parse_formats(cmd, optarg, &o.formats))) {
 				free_opts(&o);
 				return status;
@@ -246,6 +267,7 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 			break;
 		case 'j':
 			o.formats = 2;
+			o.format_given = 1;
 			break;
 		case 'o':
 			o.output = optarg;
@@ -274,8 +296,8 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 			free_opts(&o);
 			return usage_error(cmd, "no strategy (-S); `iommusim list strategies` lists them");
 		}
-		for (unsigned i = 0; compare_default[i]; i++)
-			add_specs(&o, compare_default[i]);
+		for (unsigned i = 0; compare_default_specs[i]; i++)
+			add_specs(&o, compare_default_specs[i]);
 	}
 	status = replay(cmd, &o, argv[optind]);
 	free_opts(&o);

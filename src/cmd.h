@@ -53,5 +53,17 @@ void help_lint(FILE *out);
 void help_convert(FILE *out);
 void help_dump(FILE *out);
 void help_list(FILE *out);
+/* Reports: sweeps, the CI gate, figures (cmd-sweep.c, cmd-regress.c, cmd-plot.c). */
+int cmd_sweep(int argc, char **argv);
+int cmd_regress(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+void help_sweep(FILE *out);
+void help_regress(FILE *out);
+void help_plot(FILE *out);
+/* Live capture (cmd-record.c); without libbpf it says it is not built. */
+int cmd_record(int argc, char **argv);
+void help_record(FILE *out);
+/* What `compare` and `sweep` replay when -S is not given (cmd-run.c); NULL-terminated. */
+extern const char *const compare_default_specs[];
 
 #endif

@@ -53,12 +53,14 @@ enum ism_dir {
 
 /* Event flags (bit values are part of the native format). */
 enum {
-	ISM_EF_TRUNCATED = 1 << 0,  /* sg arrays capped by the kernel (DMA_TRACE_MAX_ENTRIES) */
+	ISM_EF_TRUNCATED = 1 << 0,  /* sg arrays shorter than nents/ents: capped by the kernel
+				     * (DMA_TRACE_MAX_ENTRIES), the recorder or a .bt script */
 	ISM_EF_FORCE = 1 << 1,      /* swiotlb_bounced: bounce was forced (swiotlb=force) */
 	ISM_EF_MMIO = 1 << 2,       /* map of a resource / DMA_ATTR_MMIO: not RAM */
 	ISM_EF_PAGES = 1 << 3,      /* alloc/free: the _pages variant */
 	ISM_EF_SGT = 1 << 4,        /* alloc/free: the _sgt variant */
 	ISM_EF_LOST_UNKNOWN = 1 << 5, /* LOST: the count is unknown (arg = 0) */
+	ISM_EF_HCALL_ARGS = 1 << 7, /* HCALL_ENTRY: paddr, size, arg, nents = args[0..3] */
 };
 
 /* DMA attribute bits (include/linux/dma-mapping.h). */
@@ -76,6 +78,8 @@ enum {
 enum {
 	ISM_SGE_PHYS = 1 << 0, /* phys is valid (an input segment) */
 	ISM_SGE_DMA = 1 << 1,  /* dma and len are valid (an output segment) */
+	ISM_SGE_IN = 1 << 2,   /* recorder: input segment i as read from the scatterlist: phys
+				* and len (its own length) valid; follows the PHYS/DMA entries */
 };
 
 /* One scatter-gather element: input side (phys) and/or output side (dma, len). */

@@ -27,6 +27,14 @@ const struct cmd_entry cmd_table[] = {
 	  cmd_compare, help_compare },
 	{ "list", "[readers|kinds|hcalls]", "list readers, event kinds, hypercall names",
 	  cmd_list, help_list },
+	{ "sweep", "-p PATH=VALUES [-o DIR] TRACE",
+	  "parameter sweeps: curves, crossovers, sizing", cmd_sweep, help_sweep },
+	{ "regress", "--baseline BASE.json CURRENT.json", "per-metric verdict; exit 1 on regression",
+	  cmd_regress, help_regress },
+	{ "plot", "KIND INPUT... -o FIGURE", "figures: history (trend), sweep, report",
+	  cmd_plot, help_plot },
+	{ "record", "[-o FILE] [--duration S] [-- CMD]", "capture DMA and hcall events (root, BPF)",
+	  cmd_record, help_record },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -17,11 +17,12 @@ const struct reader_ops *const reader_table[] = {
 	&reader_tracedat_ops,
 #endif
 	&reader_ftrace_ops,
+	&reader_bpftrace_ops,
 	NULL,
 };
 
 /* Formats this program knows of, built in or not, for a clear message. */
-static const char *const known_formats[] = { "native", "tracedat", "ftrace", NULL };
+static const char *const known_formats[] = { "native", "tracedat", "ftrace", "bpftrace", NULL };
 
 const struct reader_ops *reader_find(const char *name)
 {
@@ -173,8 +174,9 @@ int reader_open(const char *path, const char *format, struct reader **out, char 
 							   "(see `iommusim list readers`)", format);
 					return -ISM_EUNSUPPORTED;
 				}
-			*cause = xasprintf("unknown format '%s' (known: native, tracedat, ftrace)",
-					   format);
+			*cause = xasprintf(
+				"unknown format '%s' (known: native, tracedat, ftrace, bpftrace)",
+				format);
 			return -ISM_EUSAGE;
 		}
 	}
@@ -221,7 +223,8 @@ int reader_open(const char *path, const char *format, struct reader **out, char 
 			}
 #endif
 			*cause = xasprintf("%s: not a trace iommusim can read (not trace.dat, "
-					   "ftrace text or the native format); use -f to force one",
+					   "ftrace text, bpftrace capture or the native format); "
+					   "use -f to force one",
 					   path);
 			reader_free(r);
 			return -ISM_EFORMAT;

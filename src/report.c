@@ -262,6 +262,19 @@ static json_t *lat_json(const struct lat_hist *h)
 	return o;
 }
 
+static json_t *categories_json(const double *ns)
+{
+	json_t *x = json_object();
+
+	for (unsigned k = 0; k < CAT__COUNT; k++) {
+		char key[48];
+
+		snprintf(key, sizeof(key), "%s_ns", category_name(k));
+		json_object_set_new(x, key, jns(ns[k]));
+	}
+	return x;
+}
+
 static json_t *ops_json(const struct op_stat *ops, unsigned n)
 {
 	json_t *a = json_array();
@@ -363,22 +376,8 @@ json_t *report_json(const struct report_ctx *c)
 		json_object_set_new(s, "throughput_bytes_per_s",
 				    jns(throughput(bytes, rec->have_boot_end ? r->run_ns : r->end_ns)));
 		json_object_set_new(s, "setup_ns", jns(r->setup_ns));
-		x = json_object();
-		for (unsigned k = 0; k < CAT__COUNT; k++) {
-			char key[48];
-
-			snprintf(key, sizeof(key), "%s_ns", category_name(k));
-			json_object_set_new(x, key, jns(r->cat_ns[k]));
-		}
-		json_object_set_new(s, "time_by_category", x);
-		x = json_object();
-		for (unsigned k = 0; k < CAT__COUNT; k++) {
-			char key[48];
-
-			snprintf(key, sizeof(key), "%s_ns", category_name(k));
-			json_object_set_new(x, key, jns(r->setup_cat_ns[k]));
-		}
-		json_object_set_new(s, "setup_by_category", x);
+		json_object_set_new(s, "time_by_category", categories_json(r->cat_ns));
+		json_object_set_new(s, "setup_by_category", categories_json(r->setup_cat_ns));
 		json_object_set_new(s, "calls", ops_json(r->ops, r->nops));
 		json_object_set_new(s, "setup_calls", ops_json(r->setup_ops, r->nsetup_ops));
 		json_object_set_new(s, "maps", jint(r->maps));

@@ -543,11 +543,12 @@ static void fidelity(struct run *run, const struct rcpu *rc, const struct ism_ev
  * hands down for I/O to scattered page-cache or user pages (physically contiguous pages are
  * already one segment), and it reproduced the recorded H_PUT_TCE/H_PUT_TCE_INDIRECT split of
  * the shipped pseries-noddw trace exactly. The possible range of the single-page count is
- * reported.
+ * reported. Traces from `iommusim record` carry each input's own length (ISM_SGE_IN
+ * entries), which are used as they are.
  */
 static unsigned sg_infer(struct sim *sim, const struct ism_event *ev)
 {
-	unsigned nin = ev->nents, nout = ev->ents, nphys = 0, ndma = 0, k = 0;
+	unsigned nin = ev->nents, nout = ev->ents, nphys = 0, ndma = 0, k = 0, nrec = 0, rec0 = 0;
 	uint64_t page = sim->sc->machine.window32_tce_bytes;
 	uint64_t surplus;
 
@@ -556,6 +557,8 @@ static unsigned sg_infer(struct sim *sim, const struct ism_event *ev)
 			nphys = i + 1;
 		if (ev->sg[i].flags & ISM_SGE_DMA)
 			ndma = i + 1;
+		if ((ev->sg[i].flags & ISM_SGE_IN) && !nrec++)
+			rec0 = i;
 	}
 	if (!nin)
 		nin = nphys;
@@ -566,6 +569,14 @@ static unsigned sg_infer(struct sim *sim, const struct ism_event *ev)
 		sim->segs = xreallocarray(sim->segs, nin, sizeof(*sim->segs));
 	}
 	sim->r.sg_lists++;
+	if (nin && nrec >= nin) {
+		/* iommusim record read every input segment's own length: nothing to infer */
+		for (unsigned i = 0; i < nin; i++) {
+			sim->segs[i].phys = ev->sg[rec0 + i].phys;
+			sim->segs[i].len = ev->sg[rec0 + i].len;
+		}
+		return nin;
+	}
 	if (nin == nout && nphys >= nin && ndma >= nout) {
 		for (unsigned i = 0; i < nin; i++) {
 			sim->segs[i].phys = ev->sg[i].phys;
@@ -783,6 +794,17 @@ static void hcall_event(struct sim *sim, struct rcpu *rc, const struct ism_event
 	rc->hc_pending = 0;
 }
 
+/* The latest simulated clock of a run: where every CPU's work so far is done. */
+static double run_clock(const struct sim *sim, const struct run *run)
+{
+	double m = 0;
+
+	for (unsigned c = 0; c < sim->ncpus; c++)
+		if (run->T[c] > m)
+			m = run->T[c];
+	return m;
+}
+
 static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec_t)
 {
 	const char *ph = ev->text ? strstr(ev->text, "phase=") : NULL;
@@ -795,12 +817,8 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 		r->boot_end_ns = rec_t;
 		for (unsigned i = 0; i < sim->nruns; i++) {
 			struct run *run = &sim->runs[i];
-			double m = 0;
 
-			for (unsigned c = 0; c < sim->ncpus; c++)
-				if (run->T[c] > m)
-					m = run->T[c];
-			run->boot_T = m;
+			run->boot_T = run_clock(sim, run);
 			memcpy(run->res.boot_cat_ns, run->res.cat_ns, sizeof(run->res.cat_ns));
 		}
 	}
@@ -810,15 +828,8 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 
 		snprintf(p->name, sizeof(p->name), "%.*s", (int)(l < 47 ? l : 47), ph + 6);
 		p->rec_start_ns = rec_t - r->start_ns;
-		for (unsigned i = 0; i < sim->nruns; i++) {
-			struct run *run = &sim->runs[i];
-			double m = 0;
-
-			for (unsigned c = 0; c < sim->ncpus; c++)
-				if (run->T[c] > m)
-					m = run->T[c];
-			run->res.phase_sim_ns[r->nphases] = m;
-		}
+		for (unsigned i = 0; i < sim->nruns; i++)
+			sim->runs[i].res.phase_sim_ns[r->nphases] = run_clock(sim, &sim->runs[i]);
 		r->nphases++;
 	}
 }

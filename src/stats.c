@@ -368,7 +368,7 @@ void stats_print_text(const struct ism_stats *s, const struct reader *r, FILE *o
 		if (s->kind[ISM_EV_MAP_SG])
 			fprintf(out, "sg entries: %" PRIu64 " in, %" PRIu64 " mapped%s\n",
 				s->sg_entries_in, s->sg_entries_out,
-				s->sg_truncated ? " (some lists truncated by the kernel)" : "");
+				s->sg_truncated ? " (some lists truncated)" : "");
 		fprintf(out, "\nmap sizes (map + map_sg):\n");
 		for (unsigned b = 0; b < 65; b++)
 			if (s->size_hist[b] > max)

@@ -1,0 +1,252 @@
+/*
+ * cmd-regress.c: `iommusim regress` - the CI gate. Compares a current result with a baseline
+ * metric by metric for every strategy and says, per metric, ok, improved or REGRESSED; exit 1
+ * on any regression.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "metrics.h"
+#include "plot.h"
+#include "regress.h"
+#include "util.h"
+
+void help_regress(FILE *out)
+{
+	fprintf(out,
+		"usage: iommusim regress --baseline BASE.json [options] CURRENT.json\n\n"
+		"Compare CURRENT with BASE (both written by run or compare with --format json)\n"
+		"metric by metric for every strategy. A metric is REGRESSED when it moved the\n"
+		"worse way by more than its threshold (time, calls, failures, pool and window\n"
+		"use, exposure: up; throughput: down), improved when it moved the better way by\n"
+		"more than it.\n\n"
+		"  -b, --baseline FILE         the reference result (required)\n"
+		"  -t, --threshold [METRIC=]PCT  allowed change in percent (default %.0f%%);\n"
+		"                              repeatable, e.g. -t 3%% -t boot_ns=1%%\n"
+		"  -m, --metric LIST           compare only these metrics\n"
+		"      --list-metrics          list the metrics and which way is worse\n"
+		"      --format text|json      the verdict's format (default text); -j = json\n"
+		"  -o, --output FILE           write the verdict there\n"
+		"  -v, --verbose               list every comparison, not only changes\n"
+		"  -h, --help                  this help\n\n"
+		"Exit status: 0 pass, 1 a metric regressed or a strategy of the baseline is\n"
+		"missing, 2 usage error or bad input.\n", REGRESS_DEFAULT_THRESHOLD_PCT);
+}
+
+static void list_metrics(FILE *out)
+{
+	const struct metric *m;
+
+	fprintf(out, "%-32s %-7s %s\n", "metric", "worse", "what");
+	for (unsigned i = 0; (m = metric_get(i)) != NULL; i++)
+		fprintf(out, "%-32s %-7s %s\n", m->name, m->higher_better ? "lower" : "higher",
+			m->help);
+}
+
+static void fmt_val(char *b, size_t n, double v)
+{
+	if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(b, n, "%.0f", v);
+	else
+		snprintf(b, n, "%.6g", v);
+}
+
+static void print_text(FILE *f, const struct regress_result *r, const char *base,
+		       const char *cur, int verbose)
+{
+	int fail = r->regressed || r->missing;
+
+	fprintf(f, "iommusim %s regress: %s -> %s\n", PACKAGE_VERSION, base, cur);
+	fprintf(f, "%-28s %-26s %16s %16s %9s %6s  %s\n", "strategy", "metric", "baseline",
+		"current", "change", "limit", "verdict");
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct regress_row *w = &r->rows[i];
+		char b1[32], b2[32], ch[32];
+
+		if (!w->m) {
+			fprintf(f, "%-28s %-26s %16s %16s %9s %6s  %s\n", w->strategy, "-", "-",
+				"-", "-", "-",
+				w->v == RV_MISSING ? "MISSING (in the baseline only)"
+						   : "new (not in the baseline)");
+			continue;
+		}
+		if (w->v == RV_OK && !verbose)
+			continue;
+		fmt_val(b1, sizeof(b1), w->base);
+		fmt_val(b2, sizeof(b2), w->cur);
+		if (isinf(w->change))
+			snprintf(ch, sizeof(ch), "%s", w->change > 0 ? "+inf" : "-inf");
+		else
+			snprintf(ch, sizeof(ch), "%+.2f%%", w->change * 100);
+		fprintf(f, "%-28s %-26s %16s %16s %9s %5.4g%%  %s\n", w->strategy, w->m->name, b1,
+			b2, ch, w->threshold_pct,
+			w->v == RV_REGRESSED ? "REGRESSED" : regress_verdict_name(w->v));
+	}
+	fprintf(f, "verdict: %s: %u regressed, %u improved, %u within the thresholds, of %u "
+		"compared", fail ? "FAIL" : "pass", r->regressed, r->improved,
+		r->compared - r->regressed - r->improved, r->compared);
+	if (r->missing)
+		fprintf(f, "; %u strategies missing", r->missing);
+	if (r->added)
+		fprintf(f, "; %u new strategies", r->added);
+	if (r->skipped)
+		fprintf(f, "; %u not in both", r->skipped);
+	fputc('\n', f);
+}
+
+/* Warn when the two results did not replay the same trace and scenario. */
+static void check_same(json_t *b, json_t *c)
+{
+	static const char *const keys[][2] = { { "trace", "path" }, { "scenario", "name" } };
+
+	for (size_t i = 0; i < ISM_ARRAY_SIZE(keys); i++) {
+		const char *x = json_string_value(json_object_get(json_object_get(b, keys[i][0]),
+								  keys[i][1]));
+		const char *y = json_string_value(json_object_get(json_object_get(c, keys[i][0]),
+								  keys[i][1]));
+
+		if (x && y && strcmp(x, y) != 0)
+			ism_warn("the results come from different %ss: %s and %s", keys[i][0], x,
+				 y);
+	}
+}
+
+int cmd_regress(int argc, char **argv)
+{
+	enum { OPT_LIST = 256, OPT_FORMAT };
+	static const struct option opts[] = {
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ "list-metrics", no_argument, NULL, OPT_LIST },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *base_path = NULL, *output = NULL, *metric = NULL;
+	struct regress_threshold *th = NULL;
+	const struct metric **metrics = NULL;
+	struct regress_opts o;
+	struct regress_result r;
+	json_t *base = NULL, *cur = NULL;
+	char *cause = NULL;
+	unsigned nth = 0, nm = 0;
+	int c, json = 0, verbose = 0, status = EXIT_USAGE;
+	FILE *out = stdout;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "b:t:m:jo:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			base_path = optarg;
+			break;
+		case 't':
+			th = xreallocarray(th, nth + 1, sizeof(*th));
+			if (regress_parse_threshold(optarg, &th[nth], &cause) < 0) {
+				usage_error("regress", "%s", cause);
+				free(cause);
+				goto out;
+			}
+			nth++;
+			break;
+		case 'm':
+			metric = optarg;
+			break;
+		case OPT_LIST:
+			list_metrics(stdout);
+			status = EXIT_OK;
+			goto out;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+				usage_error("regress", "--format %s: text or json", optarg);
+				goto out;
+			}
+			json = strcmp(optarg, "json") == 0;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			help_regress(stdout);
+			status = EXIT_OK;
+			goto out;
+		default:
+			usage_error("regress", "bad option");
+			goto out;
+		}
+	}
+	if (!base_path) {
+		usage_error("regress", "no --baseline BASE.json");
+		goto out;
+	}
+	if (optind != argc - 1) {
+		usage_error("regress", "expected exactly one current result");
+		goto out;
+	}
+	if (metric && plot_metrics_parse(metric, &metrics, &nm) < 0)
+		goto out;
+	base = plot_load_result(base_path);
+	if (!base)
+		goto out;
+	cur = plot_load_result(argv[optind]);
+	if (!cur)
+		goto out;
+	check_same(base, cur);
+	memset(&o, 0, sizeof(o));
+	o.th = th;
+	o.nth = nth;
+	o.metrics = metrics;
+	o.nmetrics = nm;
+	if (regress_compare(base, cur, &o, &r, &cause) < 0) {
+		ism_err("%s and %s: %s", base_path, argv[optind], cause);
+		free(cause);
+		goto out;
+	}
+	if (output && strcmp(output, "-") != 0) {
+		out = fopen(output, "w");
+		if (!out) {
+			ism_err("%s: %s", output, strerror(errno));
+			regress_free(&r);
+			status = EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (json) {
+		json_t *j = regress_json(&r, base_path, argv[optind]);
+
+		json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+		fputc('\n', out);
+		json_decref(j);
+	} else {
+		print_text(out, &r, base_path, argv[optind], verbose);
+	}
+	status = r.regressed || r.missing ? EXIT_FAIL : EXIT_OK;
+	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+		ism_err("%s: write error", output ? output : "standard output");
+		status = EXIT_FAIL;
+	}
+	regress_free(&r);
+out:
+	json_decref(base);
+	json_decref(cur);
+	free(th);
+	free(metrics);
+	return status;
+}

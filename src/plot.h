@@ -1,0 +1,72 @@
+/*
+ * plot.h: figures, for the commands that draw them (compare -o, sweep -o, plot): the table
+ * of figure kinds, drawing a template with gnuplot, and the render.sh that redraws a folder.
+ * gnuplot is a runtime dependency: where it is missing, the data and the scripts are still
+ * written and the user is told how to render them.
+ */
+#ifndef ISM_PLOT_H
+#define ISM_PLOT_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "manifest.h"
+#include "metrics.h"
+#include "report.h"
+
+struct plot_kind {
+	const char *name;     /* the template: plots/NAME.gp */
+	const char *summary;
+	const char *input;    /* what `iommusim plot NAME` reads */
+	/* The figure's data for one replay (compare -o); NULL for sweep and history. Returns the
+	 * number of series (0: nothing to draw). */
+	unsigned (*report_csv)(FILE *out, const struct report_ctx *c);
+	const char *empty;    /* what the report says when there is nothing to draw */
+};
+/* Ended by a NULL name. */
+extern const struct plot_kind plot_kinds[];
+
+/* The figures of one folder. */
+struct plot_out {
+	char *dir;            /* the folder, "" = current */
+	int flat;             /* 1: the script goes next to the figure as BASE.gp, not plots/ */
+	int missing;          /* gnuplot was not found */
+	unsigned drawn;       /* figure files written */
+	unsigned failed;
+	char *render;         /* render.sh text */
+	char *last;           /* the last gnuplot command line */
+};
+void plot_out_init(struct plot_out *po, const char *dir, int flat);
+/*
+ * Write the template of @kind into the folder and draw DIR/CSV into DIR/FIGURE (the format
+ * from its extension, .png or .svg) with `gnuplot -c SCRIPT CSV FIGURE TITLE ARGS...` run in
+ * DIR. Returns 0 drawn, 1 gnuplot missing (nothing drawn), -1 failure (said on stderr).
+ */
+int plot_draw(struct plot_out *po, const char *kind, const char *csv, const char *figure,
+	      const char *title, char *const *args, unsigned nargs);
+/*
+ * Write DIR/render.sh (with @write_render) and, when gnuplot was missing, say on stderr how
+ * to render. Returns -1 when a figure failed or render.sh could not be written.
+ */
+int plot_out_finish(struct plot_out *po, int write_render);
+void plot_out_free(struct plot_out *po);
+
+/* mkdir -p. 0, or -1 with errno. */
+int plot_mkdirs(const char *dir);
+/* DIR/NAME, malloc'd ("" dir: NAME). */
+char *plot_path(const char *dir, const char *name);
+/* Write @text to @path. 0, or -1 (said on stderr). */
+int plot_write_file(const char *path, const char *text);
+/* Parse a comma-separated list of metric names into a malloc'd array. 0, or -1 (said). */
+int plot_metrics_parse(const char *list, const struct metric ***out, unsigned *n);
+/* Load a run/compare result JSON (schema 1); NULL after saying why on stderr. */
+json_t *plot_load_result(const char *path);
+
+/*
+ * `compare -o DIR` (cmd-report.c): write the report folder for the replay @c. Returns an exit
+ * status (EXIT_OK, or EXIT_FAIL after saying what failed).
+ */
+int report_folder(const char *dir, const struct report_ctx *c, const struct manifest_in *mi);
+
+#endif
