@@ -293,7 +293,8 @@ static int rec_event(void *ctx, void *data, size_t size)
 			s->phys = i < r->sg_in ? e[i].phys : 0;
 			s->dma = i < r->sg_out ? e[i].dma : 0;
 			s->len = i < r->sg_out ? e[i].len : 0;
-			s->flags = (i < r->sg_in ? ISM_SGE_PHYS : 0) | (i < r->sg_out ? ISM_SGE_DMA : 0);
+			s->flags = (i < r->sg_in ? ISM_SGE_PHYS : 0) |
+				   (i < r->sg_out ? ISM_SGE_DMA : 0);
 		}
 		for (unsigned i = 0; i < r->sg_in; i++) {
 			struct ism_sge *s = &st->sg[m + i];
@@ -520,12 +521,15 @@ static uint64_t inj_sglist(unsigned char *a, uint64_t kaddr, const struct inj_la
 
 		if (e->chain && i == e->chain) {
 			/* chain entry pointing at the next slot */
-			put_u64(a, pos + L->sg_page_link, (kaddr + (uint64_t)pos + (uint64_t)L->sg_size) | 1);
+			uint64_t next = kaddr + (uint64_t)pos + (uint64_t)L->sg_size;
+
+			put_u64(a, pos + L->sg_page_link, next | 1);
 			pos += L->sg_size;
 		}
 		s = pos;
 		if (i < e->nin) {
-			pl = e->in[i].pfn * (uint64_t)L->page_size; /* vmemmap base 0 when injecting */
+			/* the vmemmap base is 0 when injecting */
+			pl = e->in[i].pfn * (uint64_t)L->page_size;
 			put_u32(a, s + L->sg_offset, (uint32_t)e->in[i].off);
 			put_u32(a, s + L->sg_length, (uint32_t)e->in[i].len);
 		}
@@ -753,7 +757,8 @@ static int inject(struct rec_state *st, struct ring_buffer *rb, const char *spec
 		if (r == 0)
 			continue;
 		if (r < 0 || (tp = inj_build(&e, a, kaddr, &L, args)) < 0) {
-			ism_err("record: %s:%u: %s", spec, lineno, why ? why : "unknown event kind");
+			ism_err("record: %s:%u: %s", spec, lineno,
+				why ? why : "unknown event kind");
 			free(why);
 			inj_free(&e);
 			ret = EXIT_USAGE;
@@ -881,6 +886,29 @@ static int attach_all(struct rec_state *st, struct bpf_link ***links, unsigned *
 			add_attached(st, tp_names[tp]);
 	}
 	return *nlinks ? 0 : -1;
+}
+
+/*
+ * Events a program skipped because it was already running on that CPU (a tracepoint firing
+ * in an interrupt that arrived while the same program ran): the kernel counts them per
+ * program (recursion_misses, Linux 5.12+).
+ */
+static uint64_t recursion_misses(struct record_bpf *skel)
+{
+	uint64_t n = 0;
+
+	for (int tp = 0; tp < ISM_TP__COUNT; tp++) {
+		struct bpf_program *p = tpb_prog(skel, tp);
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		if (!bpf_program__autoload(p) || bpf_program__fd(p) < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+			n += info.recursion_misses;
+	}
+	return n;
 }
 
 /* ---- output ----------------------------------------------------------------------------- */
@@ -1087,9 +1115,10 @@ int cmd_record(int argc, char **argv)
 	struct utsname un;
 	pid_t child = -1;
 	int child_status = -1, c, err, ret = EXIT_FAIL;
-	uint64_t dropped = 0, ringsz;
+	uint64_t dropped = 0, missed = 0, ringsz;
 	char *cmdline = NULL, *end;
-	char s_dropped[32], s_events[32], s_buffer[32], s_dur[64], s_cpus[16], s_status[32];
+	char s_dropped[32], s_missed[32], s_events[32], s_buffer[32], s_dur[64], s_cpus[16];
+	char s_status[32];
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:d:b:vh", opts, NULL)) != -1) {
@@ -1175,8 +1204,8 @@ int cmd_record(int argc, char **argv)
 			st.skel->rodata->vmemmap_base = 0xc00c000000000000ull;
 			st.sg_phys = "exact (powerpc64 fixed vmemmap base)";
 #else
-			st.sg_phys = "pseudo (vmemmap base unknown: page frame x page size + offset "
-				     "relative to an unknown base; consistent, not physical)";
+			st.sg_phys = "pseudo (vmemmap base unknown: page frame x page size + "
+				     "offset relative to an unknown base; consistent, not physical)";
 #endif
 		}
 	}
@@ -1222,8 +1251,9 @@ int cmd_record(int argc, char **argv)
 			goto out;
 	} else {
 		if (attach_all(&st, &links, &nlinks) < 0) {
-			ism_err("record: nothing attached: this kernel has none of the dma:*, swiotlb, "
-				"iommu or powerpc hcall tracepoints (Linux 6.12 or later has dma:*)");
+			ism_err("record: nothing attached: this kernel has none of the dma:*, "
+				"swiotlb, iommu or powerpc hcall tracepoints (Linux 6.12 or later "
+				"has dma:*)");
 			goto out;
 		}
 		if (cmdline) {
@@ -1237,8 +1267,8 @@ int cmd_record(int argc, char **argv)
 				sigaction(SIGTERM, &old_term, NULL);
 				sigaction(SIGHUP, &old_hup, NULL);
 				execvp(argv[optind], argv + optind);
-				fprintf(stderr, "iommusim: record: cannot run %s: %s\n", argv[optind],
-					strerror(errno));
+				fprintf(stderr, "iommusim: record: cannot run %s: %s\n",
+					argv[optind], strerror(errno));
 				_exit(127);
 			}
 		}
@@ -1264,6 +1294,7 @@ int cmd_record(int argc, char **argv)
 		for (unsigned i = 0; i < nlinks; i++)
 			bpf_link__destroy(links[i]);
 		nlinks = 0;
+		missed = recursion_misses(st.skel);
 		if (child > 0) {
 			if (!stop_sig)
 				kill(child, SIGTERM);
@@ -1307,6 +1338,7 @@ int cmd_record(int argc, char **argv)
 
 	uname(&un);
 	snprintf(s_dropped, sizeof(s_dropped), "%" PRIu64, dropped);
+	snprintf(s_missed, sizeof(s_missed), "%" PRIu64, missed);
 	snprintf(s_events, sizeof(s_events), "%" PRIu64, st.events);
 	snprintf(s_buffer, sizeof(s_buffer), "%" PRIu64, ringsz >> 20);
 	snprintf(s_dur, sizeof(s_dur), "%.3f", now_s() - t_start);
@@ -1325,6 +1357,7 @@ int cmd_record(int argc, char **argv)
 			"attached", st.attached,
 			"events", s_events,
 			"dropped", s_dropped,
+			"missed", s_missed,
 			"command", cmdline ? cmdline : "-",
 			"command_status", s_status,
 			"duration_s", s_dur,
@@ -1337,9 +1370,10 @@ int cmd_record(int argc, char **argv)
 		ret = write_output(&st, out, prov);
 	}
 	if (ret == EXIT_OK)
-		fprintf(stderr, "iommusim: record: %" PRIu64 " events, %" PRIu64 " dropped, "
-			"%s written (%s)\n", st.events, dropped, out,
-			dropped ? "raise --buffer to lose fewer" : "nothing lost");
+		fprintf(stderr, "iommusim: record: %" PRIu64 " events, %" PRIu64 " dropped (ring "
+			"buffer full), %" PRIu64 " missed (nested in the same tracepoint), %s "
+			"written%s\n", st.events, dropped, missed, out,
+			dropped ? "; raise --buffer to lose fewer" : "");
 	if (child_status >= 0 && cmdline && s_status[0] != '0')
 		ism_warn("record: the command exited with status %s", s_status);
 

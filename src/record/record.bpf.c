@@ -300,8 +300,7 @@ static __always_inline int emit_sg(const __u64 *a, int tp)
 	case ISM_TP_SYNC_SG_CPU:
 	case ISM_TP_SYNC_SG_DEV:
 		/* (dev, sgl, nents, dir) */
-		rec_init(&s->r, tp == ISM_TP_SYNC_SG_CPU ? ISM_REC_SYNC_SG_CPU : ISM_REC_SYNC_SG_DEV,
-			 a[0]);
+		rec_init(&s->r, ISM_REC_SYNC_SG_CPU + (tp == ISM_TP_SYNC_SG_DEV), a[0]);
 		nout = (__u32)a[2];
 		s->r.nents = nout;
 		s->r.ents = nout;

@@ -66,7 +66,8 @@ esac
 [ "$(prov "$T/live.ist" command_status)" = 0 ] || fail "command status not 0"
 n=$(prov "$T/live.ist" events)
 d=$(prov "$T/live.ist" dropped)
-[ -n "$n" ] && [ -n "$d" ] || fail "events/dropped missing from provenance"
+m=$(prov "$T/live.ist" missed)
+[ -n "$n" ] && [ -n "$d" ] && [ -n "$m" ] || fail "events/dropped/missed missing from provenance"
 expect_exit 0 "$ISM_BIN" stats "$T/live.ist"
 expect_exit 0 "$ISM_BIN" lint "$T/live.ist"
 

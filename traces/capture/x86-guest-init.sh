@@ -2,7 +2,8 @@
 # x86-guest-init.sh: /init of the initramfs x86-record-check.sh builds (x86_64 guest).
 #
 # Runs `iommusim record` and `bpftrace dma.bt` at the same time around an O_DIRECT dd
-# workload on a virtio-blk disk that uses the DMA API (iommu_platform=on), then writes
+# workload on a virtio-blk disk that uses the DMA API (iommu_platform=on) and an emulated
+# NVMe disk (dma_map_sg; an unbind/bind for its queue allocations), then writes
 # their outputs as a raw tar onto the carrier disk (no iommu_platform: no DMA-API events).
 # Busybox applets, plus the host's iommusim, bpftrace and dd with their libraries.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -36,7 +37,14 @@ cat > /tmp/workload.sh <<EOF
 /usr/bin/dd if=/dev/zero of=$VBLK bs=1M count=2 seek=8 oflag=direct
 /usr/bin/dd if=$VBLK of=/dev/null bs=64k count=4 skip=16 iflag=direct
 /usr/bin/dd if=$VBLK of=/dev/null bs=1M count=2 skip=8 iflag=direct
+/usr/bin/dd if=/dev/zero of=/dev/nvme0n1 bs=64k count=4 oflag=direct
+/usr/bin/dd if=/dev/zero of=/dev/nvme0n1 bs=1M count=2 seek=4 oflag=direct
+/usr/bin/dd if=/dev/nvme0n1 of=/dev/null bs=1M count=2 skip=4 iflag=direct
+echo \$(basename \$(readlink /sys/class/nvme/nvme0/device)) > /tmp/nvme-pci
+echo \$(cat /tmp/nvme-pci) > /sys/bus/pci/drivers/nvme/unbind
 sleep 1
+echo \$(cat /tmp/nvme-pci) > /sys/bus/pci/drivers/nvme/bind
+sleep 2
 EOF
 bpftrace -q /bt/dma.bt > /out/bt.txt 2> /out/bt.err &
 bt=$!

@@ -5,7 +5,7 @@
 # 6.12.95 (bookworm-backports; the dma_map_page names of 6.12-6.17, BTF, KALLSYMS_ALL) under
 # qemu-system-x86_64 (TCG) with an initramfs holding the host's iommusim and bpftrace (and
 # their libraries). x86-guest-init.sh records an O_DIRECT dd workload on a virtio-blk disk
-# that uses the DMA API (iommu_platform=on) with both at once; the two outputs should list
+# that uses the DMA API (iommu_platform=on) and an emulated NVMe disk with both at once; the two outputs should list
 # the same DMA events.
 #
 # Usage: traces/capture/x86-record-check.sh BUILDDIR [iommu|swiotlb]
@@ -61,10 +61,12 @@ chmod 755 "$IR/init"
 (cd "$IR" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$W/initramfs.cpio"
 say "initramfs $(du -h "$W/initramfs.cpio" | cut -f1)"
 
-rm -f vblk.raw carrier.raw
+rm -f vblk.raw nvme.raw carrier.raw
 truncate -s 64M vblk.raw
+truncate -s 64M nvme.raw
 truncate -s 64M carrier.raw
-cmdline="console=ttyS0 rdinit=/init panic=1"
+# slub_debug: QEMU 7.2 TCG double-faults in the SLUB fast path of this kernel (cmpxchg16b)
+cmdline="console=ttyS0 rdinit=/init panic=1 slub_debug=F"
 machine=(-M pc)
 case "$VARIANT" in
 iommu)
@@ -81,6 +83,8 @@ Q=(qemu-system-x86_64 "${machine[@]}" -cpu Nehalem -smp 2 -m 2G -nographic -no-r
 	-kernel "root/boot/vmlinuz-$KREL" -initrd "$W/initramfs.cpio" -append "$cmdline"
 	-drive "file=$W/vblk.raw,format=raw,if=none,id=d0,cache=unsafe"
 	-device "virtio-blk-pci,drive=d0,serial=vblk,iommu_platform=on,disable-legacy=on"
+	-drive "file=$W/nvme.raw,format=raw,if=none,id=d2,cache=unsafe"
+	-device "nvme,drive=d2,serial=nvme0"
 	-drive "file=$W/carrier.raw,format=raw,if=none,id=d1,cache=unsafe"
 	-device "virtio-blk-pci,drive=d1,serial=carrier")
 echo "${Q[*]}" > "$OUT/qemu-cmdline.txt"
