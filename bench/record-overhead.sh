@@ -152,9 +152,10 @@ for body in map map_sg; do
 	tk=$(getconf CLK_TCK)
 	t=$(echo "$ts" | best)
 	printf 'bpftrace dma.bt %-7s %.0f ns/event in the kernel (getppid %.0f ns with the probe, %.0f ns without);' \
-		"$body:" "$(echo "$t - $b0" | bc)" "$t" "$b0"
+		"$body:" "$(awk -v a="$t" -v b="$b0" 'BEGIN { print a - b }')" "$t" "$b0"
 	printf ' bpftrace itself %.0f ns/event of CPU; %s lines, %s lost\n' \
-		"$(echo "($cpu1 - $cpu0) * 1000000000 / $tk / (5 * $m)" | bc)" "$lines" "$lost"
+		"$(awk -v c="$((cpu1 - cpu0))" -v tk="$tk" -v n="$((5 * m))" \
+			'BEGIN { print c * 1e9 / tk / n }')" "$lines" "$lost"
 done
 echo "  (command: bench/record-overhead.sh: 5 x getppid-loop $m, with and without bpftrace -q bench-BODY.bt; best)"
 rm -f "$d"/bench-*.txt

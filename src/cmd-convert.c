@@ -22,7 +22,7 @@ void help_convert(FILE *out)
 		"for the normalised event stream: `iommusim dump` of IN and of OUT print the same\n"
 		"events. Provenance (source file, format, kernel, clock) is kept in the header.\n\n"
 		"  -o, --output OUT     output file ('-' = standard output)\n"
-		"  -f, --format FORMAT  read IN as FORMAT (native, tracedat, ftrace)\n"
+		"  -f, --format FORMAT  read IN as FORMAT (native, tracedat, ftrace, bpftrace)\n"
 		"  -h, --help           this help\n");
 }
 
@@ -33,7 +33,7 @@ void help_dump(FILE *out)
 		"Print the normalised events of TRACE as JSON lines, every field of every event in\n"
 		"a fixed order (addresses as hex strings), so that dumps compare with diff.\n\n"
 		"  --header             first print one line with the trace's provenance\n"
-		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace)\n"
+		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace, bpftrace)\n"
 		"  -h, --help           this help\n");
 }
 

@@ -24,7 +24,7 @@ void help_lint(FILE *out)
 		"per-CPU timestamp inversions, sg lists truncated by the kernel, zero timestamps,\n"
 		"and hcall_exit without hcall_entry. Coherent buffers still allocated at the end\n"
 		"are reported as information, not findings.\n\n"
-		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace)\n"
+		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace, bpftrace)\n"
 		"  -j, --json           JSON output\n"
 		"  -h, --help           this help\n\n"
 		"Exit status: 0 clean, 1 findings, 2 unreadable trace or usage error.\n");

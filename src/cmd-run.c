@@ -39,7 +39,7 @@ static void help_common(FILE *out, const char *cmd)
 		"  -o, --output FILE       write there instead of standard output\n"
 		"      --check-hcalls      compare each DMA event's predicted TCE hypercalls with the\n"
 		"                          hcall_entry events recorded before it\n"
-		"  -f, --format-in FORMAT  read the trace as FORMAT (native, tracedat, ftrace)\n"
+		"  -f, --format-in FORMAT  read the trace as FORMAT (native, tracedat, ftrace, bpftrace)\n"
 		"  -h, --help              this help\n\n"
 		"A strategy spec is NAME[:VARIANT] or a bounce layer over a translation layer,\n"
 		"LAYER+LAYER (e.g. swiotlb+ddw). `iommusim list strategies` lists them.\n"
