@@ -69,8 +69,6 @@ struct ft_priv {
 	int have_lost;
 	unsigned lost_cpu;
 	uint64_t lost_count;
-	int lost_unknown;
-	uint64_t lost_line;
 };
 
 /* ---- small parsing helpers ------------------------------------------------ */
@@ -672,7 +670,7 @@ malformed:
 }
 
 /* "CPU:1 [LOST 12 EVENTS]" (kernel), "CPU:1 [12 EVENTS DROPPED]" / "[EVENTS DROPPED]" (trace-cmd) */
-static int parse_lost(const char *line, struct ft_priv *p, uint64_t lineno)
+static int parse_lost(const char *line, struct ft_priv *p)
 {
 	char *end;
 	unsigned long cpu;
@@ -687,7 +685,7 @@ static int parse_lost(const char *line, struct ft_priv *p, uint64_t lineno)
 	if (strncmp(b, "[LOST ", 6) == 0) {
 		p->lost_count += strtoull(b + 6, NULL, 10);
 	} else if (strncmp(b, "[EVENTS DROPPED]", 16) == 0) {
-		p->lost_unknown = 1;
+		/* no count: reported as a loss of unknown size (lost_count stays 0) */
 	} else if (*b == '[' && isdigit((unsigned char)b[1]) && strstr(b, "EVENTS DROPPED]")) {
 		p->lost_count += strtoull(b + 1, NULL, 10);
 	} else {
@@ -695,7 +693,6 @@ static int parse_lost(const char *line, struct ft_priv *p, uint64_t lineno)
 	}
 	p->have_lost = 1;
 	p->lost_cpu = (unsigned)cpu;
-	p->lost_line = lineno;
 	return 1;
 }
 
@@ -753,7 +750,7 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 		{
 			const char *l = skip_sp(line);
 
-			if (parse_lost(l, p, in_lineno(r->in)))
+			if (parse_lost(l, p))
 				continue;
 			if (!split_line(line, &cpu, &ts, &name, &nl, &payload)) {
 				if (is_noise(l))
@@ -776,7 +773,6 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 				lost.flags |= ISM_EF_LOST_UNKNOWN;
 			p->have_lost = 0;
 			p->lost_count = 0;
-			p->lost_unknown = 0;
 			pending = 1;
 		}
 		fe = ft_lookup(name, nl);

@@ -33,7 +33,8 @@ int replay_trace(const char *trace, const char *format_in, const struct scenario
 		return ret;
 	}
 	while ((ret = reader_next(r, &ev)) > 0) {
-		sim_event(out->sim, &ev, reader_position(r, &unit));
+		/* the position only serves the hypercall check's examples */
+		sim_event(out->sim, &ev, check_hcalls ? reader_position(r, &unit) : 0);
 		if (!(cpumask[ev.cpu / 64] & (1ull << (ev.cpu % 64)))) {
 			cpumask[ev.cpu / 64] |= 1ull << (ev.cpu % 64);
 			out->cpus++;
