@@ -179,6 +179,8 @@ struct sim {
 	struct dma_seg *segs;
 	unsigned segcap;
 	double kbytes_page;
+	struct sim_observer obs;  /* optional (timeline, time-series figures) */
+	int observed;
 };
 
 uint16_t sim_resource(struct sim *sim, const char *name)
@@ -323,6 +325,24 @@ void sim_check_hcalls(struct sim *sim, int on)
 	sim->check = on;
 }
 
+void sim_observe(struct sim *sim, const struct sim_observer *obs)
+{
+	sim->observed = obs != NULL;
+	if (obs)
+		sim->obs = *obs;
+}
+
+void sim_pressure_now(const struct sim *sim, unsigned i, struct strat_pressure *out)
+{
+	const struct run *run = &sim->runs[i];
+
+	memset(out, 0, sizeof(*out));
+	if (run->stack->ops->report)
+		run->stack->ops->report(run->stack, out);
+	out->shared_bytes_now = run->res.pr.shared_bytes_now;
+	out->shared_outside_now = run->res.pr.shared_outside_now;
+}
+
 static struct calendar *calendar(struct run *run, uint16_t res)
 {
 	if (res >= run->ncal) {
@@ -363,7 +383,8 @@ static void op_account(struct op_stat *ops, unsigned *nops, uint32_t op, uint64_
  * Cost the actions in @run->ab starting at simulated time @t on the run's timeline; returns
  * the end time. *@dev_ns gets device time. Exposure changes are booked at their times.
  */
-static double execute(struct sim *sim, struct run *run, double t, double *dev_ns, int setup)
+static double execute(struct sim *sim, struct run *run, unsigned cpu, double t, double *dev_ns,
+		      int setup)
 {
 	struct sim_result *res = &run->res;
 	double dev = 0;
@@ -389,6 +410,9 @@ static double execute(struct sim *sim, struct run *run, double t, double *dev_ns
 				res->pr.unshare_calls += a->calls;
 			}
 		}
+		if (sim->observed && sim->obs.action && !run->hidden)
+			sim->obs.action(sim->obs.arg, (unsigned)(run - sim->runs), cpu, a, t,
+					c.cpu_ns, setup);
 		t += c.cpu_ns;
 		dev += c.dev_ns;
 		res->cat_ns[c.category] += c.cpu_ns + c.dev_ns;
@@ -745,7 +769,7 @@ static void start(struct sim *sim, const struct ism_event *ev)
 		actbuf_reset(&run->ab);
 		if (s->ops->setup)
 			s->ops->setup(s, &run->ab);
-		end = execute(sim, run, 0, NULL, 1);
+		end = execute(sim, run, sim->boot_cpu, 0, NULL, 1);
 		run->res.setup_ns = end;
 		run->T[sim->boot_cpu] = end;
 	}
@@ -805,6 +829,11 @@ static double run_clock(const struct sim *sim, const struct run *run)
 	return m;
 }
 
+double sim_clock(const struct sim *sim, unsigned i)
+{
+	return run_clock(sim, &sim->runs[i]);
+}
+
 static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec_t)
 {
 	const char *ph = ev->text ? strstr(ev->text, "phase=") : NULL;
@@ -821,6 +850,8 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 			run->boot_T = run_clock(sim, run);
 			memcpy(run->res.boot_cat_ns, run->res.cat_ns, sizeof(run->res.cat_ns));
 		}
+		if (sim->observed && sim->obs.marker)
+			sim->obs.marker(sim->obs.arg, bm, 1, rec_t - r->start_ns);
 	}
 	if (ph && (ph == ev->text || ph[-1] == ' ') && r->nphases < SIM_MAX_PHASES) {
 		struct phase_time *p = &r->phases[r->nphases];
@@ -831,6 +862,8 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 		for (unsigned i = 0; i < sim->nruns; i++)
 			sim->runs[i].res.phase_sim_ns[r->nphases] = run_clock(sim, &sim->runs[i]);
 		r->nphases++;
+		if (sim->observed && sim->obs.marker)
+			sim->obs.marker(sim->obs.arg, p->name, 0, p->rec_start_ns);
 	}
 }
 
@@ -963,8 +996,10 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		}
 		rq.ts_ns = (uint64_t)begin;
 		failed = call_stack(run, op, &rq) < 0;
-		end = execute(sim, run, begin, &dev, 0);
+		end = execute(sim, run, ev->cpu, begin, &dev, 0);
 		run->T[ev->cpu] = end;
+		if (sim->observed && sim->obs.op)
+			sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
 		if (sim->check && (op != OP_SYNC_CPU && op != OP_SYNC_DEV))
 			fidelity(run, rc, ev, pos, inferred || (dep && (dep->pad & 2)));
 		switch (op) {

@@ -127,4 +127,31 @@ const struct sim_recorded *sim_recorded(const struct sim *sim);
 /* Ask for the per-event hypercall check against the recording (fidelity). */
 void sim_check_hcalls(struct sim *sim, int on);
 
+/*
+ * An observer of the simulated run (the timeline and the time-series figures): optional, off
+ * by default, it only watches. Times are simulated ns from the trace start on the strategy's
+ * timeline (recorded times: ns from the trace start). Calls come in simulation order: a DMA
+ * operation's actions, then the operation.
+ * @action: an action of strategy @run on @cpu costed from @t for @ns of CPU time (@setup: the
+ *          strategy's boot work, before the first event).
+ * @op:     a DMA operation of @run (@ev as recorded) done, simulated [@begin, @end) on ev->cpu.
+ * @marker: a phase marker (@name) or the boot end (@boot) at recorded time @rec_t; each run's
+ *          simulated clock is sim_clock().
+ */
+struct action;
+struct sim_observer {
+	void *arg;
+	void (*action)(void *arg, unsigned run, unsigned cpu, const struct action *a, double t,
+		       double ns, int setup);
+	void (*op)(void *arg, unsigned run, const struct ism_event *ev, double begin, double end,
+		   int failed);
+	void (*marker)(void *arg, const char *name, int boot, double rec_t);
+};
+/* Attach @obs (copied; NULL detaches) before the first event. */
+void sim_observe(struct sim *sim, const struct sim_observer *obs);
+/* Run @i's simulated clock now: where every CPU's work so far is done. */
+double sim_clock(const struct sim *sim, unsigned i);
+/* Run @i's strategy state now (window and pool in use, bytes shared) into @out. */
+void sim_pressure_now(const struct sim *sim, unsigned i, struct strat_pressure *out);
+
 #endif

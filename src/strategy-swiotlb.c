@@ -384,6 +384,7 @@ static void swiotlb_report(struct strat *s, struct strat_pressure *pr)
 	pr->pool_slots = p->mem.nslabs;
 	pr->pool_bytes = p->mem.nslabs << SWIOTLB_SLOT_SHIFT;
 	pr->pool_peak = p->mem.hiwater;
+	pr->pool_used = p->mem.used;
 	pr->pool_failures = p->failures;
 	pr->bounces = p->bounces;
 	pr->bounced_bytes = p->bounced_bytes;

@@ -141,8 +141,10 @@ uint64_t expo_timeline_level(const struct expo_timeline *tl, unsigned b);
 struct strat_pressure {
 	const char *window_name;     /* "window32 (4 KiB TCEs)", NULL if none */
 	uint64_t window_entries, window_peak, window_failures, window_reserved;
+	uint64_t window_used;         /* entries in use now (excluding reserved) */
 	uint64_t window_entry_bytes;
 	uint64_t pool_slots, pool_peak, pool_failures, pool_bytes;
+	uint64_t pool_used;           /* slots in use now */
 	uint64_t bounces, bounced_bytes, copied_bytes;
 	uint64_t pool_splits;         /* maps over the bounce limit, split */
 	uint64_t tces_written, tces_cleared;

@@ -355,6 +355,7 @@ void tcewin_report(struct tcewin *w, struct strat_pressure *p)
 	p->window_entries = w->t.size;
 	p->window_entry_bytes = 1ull << w->t.page_shift;
 	p->window_peak = w->t.peak;
+	p->window_used = w->t.used;
 	p->window_failures = w->failures;
 	p->window_reserved = w->t.reserved;
 	p->tces_written += w->tces_written;
