@@ -9,7 +9,8 @@ liblzma-dev libzstd-dev xz-utils zstd
 libcriterion-dev
 libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool bpftrace
 trace-cmd gnuplot-nox
-chromium"
+chromium
+python3-jsonschema python3-pandas"
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then

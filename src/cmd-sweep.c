@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "csv.h"
 #include "error.h"
 #include "manifest.h"
 #include "metrics.h"
@@ -30,7 +31,7 @@
 #include "sweep.h"
 #include "util.h"
 
-#define SWEEP_VERSION 1
+#define SWEEP_VERSION SCHEMA_SWEEP
 #define MAX_CROSS 64
 #define MAX_MARKS 12
 
@@ -203,6 +204,7 @@ static int run_point(const struct sw *w, uint64_t k)
 		goto fail;
 	}
 	root = json_object();
+	json_object_set_new(root, "schema_version", json_integer(SCHEMA_SWEEP));
 	json_object_set_new(root, "sweep_point", json_integer((json_int_t)k));
 	params = json_object();
 	sweep_point_index(w->ps, w->np, k, idx);
@@ -764,17 +766,20 @@ static void print_text(FILE *f, struct sw *w, const struct found_cross *fc, unsi
 	}
 }
 
+/*
+ * Long form: one row per point, strategy and metric (point, the swept parameters, strategy,
+ * metric, value, schema_version), so that a table tool filters and pivots it as it likes.
+ */
 static void print_csv(FILE *f, struct sw *w)
 {
 	const struct metric *m;
 
-	fprintf(f, "# iommusim-csv v%d sweep\npoint", REPORT_SCHEMA_VERSION);
-	for (unsigned i = 0; i < w->np; i++)
-		fprintf(f, ",%s", w->ps[i].path);
-	fprintf(f, ",strategy");
-	for (unsigned i = 0; (m = metric_get(i)) != NULL; i++)
-		fprintf(f, ",%s", m->name);
-	fputc('\n', f);
+	fprintf(f, "point");
+	for (unsigned i = 0; i < w->np; i++) {
+		fputc(',', f);
+		csv_str(f, w->ps[i].path);
+	}
+	fprintf(f, ",strategy,metric,value,schema_version\n");
 	for (uint64_t k = 0; k < w->npoints; k++) {
 		unsigned idx[8];
 
@@ -782,17 +787,26 @@ static void print_csv(FILE *f, struct sw *w)
 		for (unsigned s = 0; s < w->nspecs; s++) {
 			const double *v = allp(w, k, s);
 
-			fprintf(f, "%llu", (unsigned long long)k);
-			for (unsigned i = 0; i < w->np; i++)
-				fprintf(f, ",%s", w->ps[i].text[idx[i]]);
-			fprintf(f, ",%s", w->specs[s]);
-			for (unsigned i = 0; i < w->nmt; i++) {
+			for (unsigned i = 0; i < w->nmt && (m = metric_get(i)) != NULL; i++) {
 				if (isnan(v[i]))
+					continue;
+				fprintf(f, "%llu", (unsigned long long)k);
+				for (unsigned p = 0; p < w->np; p++) {
 					fputc(',', f);
+					if (w->ps[p].numeric)
+						csv_num(f, w->ps[p].x[idx[p]], 15);
+					else
+						csv_str(f, w->ps[p].text[idx[p]]);
+				}
+				fputc(',', f);
+				csv_str(f, w->specs[s]);
+				fprintf(f, ",%s,", m->name);
+				if (metric_integer(m))
+					csv_int(f, v[i]);
 				else
-					fprintf(f, ",%.10g", v[i]);
+					csv_num(f, v[i], 10);
+				fprintf(f, ",%d\n", SCHEMA_SWEEP_CSV);
 			}
-			fputc('\n', f);
 		}
 	}
 }
@@ -806,7 +820,7 @@ static json_t *sweep_json(struct sw *w, const struct found_cross *fc, unsigned n
 	char *cause = NULL;
 	const struct metric *m;
 
-	json_object_set_new(root, "sweep_version", json_integer(SWEEP_VERSION));
+	json_object_set_new(root, "schema_version", json_integer(SWEEP_VERSION));
 	json_object_set_new(root, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
 	memset(&mi, 0, sizeof(mi));
 	mi.trace = w->trace;
@@ -868,6 +882,8 @@ static json_t *sweep_json(struct sw *w, const struct found_cross *fc, unsigned n
 			for (unsigned i = 0; i < w->nmt; i++)
 				if (!isnan(v[i]))
 					json_object_set_new(o, metric_get(i)->name,
+							    metric_integer(metric_get(i)) ?
+							    json_integer((json_int_t)llround(v[i])) :
 							    json_real(v[i]));
 			json_array_append_new(ss, o);
 		}

@@ -11,7 +11,8 @@
 
 struct reader;
 
-#define DUMP_SCHEMA_VERSION 1
+#include "schema.h"
+#define DUMP_SCHEMA_VERSION SCHEMA_DUMP
 
 void dump_event(FILE *out, const struct ism_event *ev, const char *devname);
 /* Write @s as a JSON string literal (with quotes). */

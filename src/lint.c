@@ -277,6 +277,8 @@ json_t *lint_to_json(const struct lint_result *res, const struct reader *r)
 {
 	json_t *o = json_object(), *checks = json_object();
 
+	json_object_set_new(o, "schema_version", json_integer(SCHEMA_LINT));
+	json_object_set_new(o, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
 	json_object_set_new(o, "trace", json_string(r->path));
 	json_object_set_new(o, "events", json_integer((json_int_t)res->events));
 	json_object_set_new(o, "findings", json_integer((json_int_t)lint_findings(res)));

@@ -110,7 +110,7 @@ json_t *manifest_json(const struct manifest_in *in, const char *trace_hash, uint
 	manifest_scenario_hash(in->sc, eff);
 
 	root = json_object();
-	json_object_set_new(root, "manifest_version", json_integer(MANIFEST_VERSION));
+	json_object_set_new(root, "schema_version", json_integer(MANIFEST_VERSION));
 	json_object_set_new(root, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
 	o = json_object();
 	json_object_set_new(o, "path", json_string(in->trace));

@@ -11,7 +11,8 @@
 #include "scenario.h"
 #include "sha256.h"
 
-#define MANIFEST_VERSION 1
+#include "schema.h"
+#define MANIFEST_VERSION SCHEMA_MANIFEST
 
 /*
  * The effective scenario as canonical text, one "path=value" line per parameter in table order
@@ -34,7 +35,7 @@ struct manifest_in {
 };
 
 /*
- * Build the manifest object: {"manifest_version", "tool", "trace": {"path", "bytes", "sha256"},
+ * Build the manifest object: {"schema_version", "tool", "trace": {"path", "bytes", "sha256"},
  * "scenario": {"path", "name", "file_sha256", "effective_sha256"}, "strategies", "set",
  * "command"}. Returns NULL with *@cause when the trace (or scenario file) cannot be read.
  * @trace_hash: a precomputed trace hash (hex) and size, or NULL to hash the file.

@@ -89,6 +89,11 @@ const struct metric *metric_find(const char *name)
 	return NULL;
 }
 
+int metric_integer(const struct metric *m)
+{
+	return !m->den && strcmp(m->name, "shared_byte_seconds") != 0;
+}
+
 char *metric_names(void)
 {
 	char *s = xstrdup("");

@@ -23,6 +23,8 @@ struct metric {
 /* The table, in report order; NULL past the end. */
 const struct metric *metric_get(unsigned i);
 const struct metric *metric_find(const char *name);
+/* Whether @m's values are whole numbers (ns, bytes, counts): CSV writes them as integers. */
+int metric_integer(const struct metric *m);
 /* Comma-separated names of every metric (malloc'd), for messages. */
 char *metric_names(void);
 /* Value of @m in strategy object @s: 0, or -1 when @s lacks it. */

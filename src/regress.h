@@ -11,7 +11,8 @@
 
 #include "metrics.h"
 
-#define REGRESS_SCHEMA_VERSION 1
+#include "schema.h"
+#define REGRESS_SCHEMA_VERSION SCHEMA_REGRESS
 #define REGRESS_DEFAULT_THRESHOLD_PCT 5.0
 
 enum regress_verdict {

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "csv.h"
 #include "report.h"
 #include "stats.h"
 #include "util.h"
@@ -474,7 +475,7 @@ static const char *const csv_cols[] = {
 	"window_entries", "window_failures", "pool_peak_slots", "pool_slots", "pool_failures",
 	"bounces", "copied_bytes", "shared_peak_bytes", "shared_outside_pool_peak_bytes",
 	"shared_byte_seconds", "map_p50_ns", "map_p99_ns", "unmap_p50_ns", "unmap_p99_ns",
-	"maps", "map_failures", "recorded_boot_ns", "recorded_run_ns", NULL,
+	"maps", "map_failures", "recorded_boot_ns", "recorded_run_ns", "schema_version", NULL,
 };
 
 const char *report_csv_column(unsigned i)
@@ -487,32 +488,51 @@ void report_csv(FILE *out, const struct report_ctx *c)
 	const struct sim_recorded *rec = sim_recorded(c->sim);
 	uint64_t bytes = all_bytes(rec);
 
-	fprintf(out, "# iommusim-csv v%d\n", REPORT_SCHEMA_VERSION);
 	for (unsigned i = 0; csv_cols[i]; i++)
 		fprintf(out, "%s%s", i ? "," : "", csv_cols[i]);
 	fputc('\n', out);
 	for (unsigned i = 0; i < sim_count(c->sim); i++) {
 		const struct sim_result *r = sim_result(c->sim, i);
 		const struct strat_pressure *p = &r->pr;
+		const double ns[] = { r->boot_ns, r->boot_ns - rec->boot_ns, r->run_ns,
+				      r->run_ns - rec->run_ns,
+				      throughput(bytes, rec->have_boot_end ? r->run_ns : r->end_ns),
+				      r->setup_ns };
+		const uint64_t u[] = { op_calls(r, 0x20), op_calls(r, 0x13c), op_calls(r, 0x138),
+				       op_calls(r, 0xF130), op_calls(r, 0xF134), p->tces_written,
+				       p->tces_cleared, p->window_peak, p->window_entries,
+				       p->window_failures, p->pool_peak, p->pool_slots,
+				       p->pool_failures, p->bounces, p->copied_bytes,
+				       p->shared_bytes_peak, p->shared_outside_pool_peak };
+		const double lat[] = { lat_percentile(&r->map_lat, 50),
+				       lat_percentile(&r->map_lat, 99),
+				       lat_percentile(&r->unmap_lat, 50),
+				       lat_percentile(&r->unmap_lat, 99) };
 
-		fprintf(out, "%s,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f", r->spec,
-			(r->flags & STRAT_PROTECTED) != 0, r->boot_ns, r->boot_ns - rec->boot_ns,
-			r->run_ns, r->run_ns - rec->run_ns,
-			throughput(bytes, rec->have_boot_end ? r->run_ns : r->end_ns), r->setup_ns);
-		for (unsigned k = 0; k < CAT__COUNT; k++)
-			fprintf(out, ",%.0f", r->cat_ns[k]);
-		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-			op_calls(r, 0x20), op_calls(r, 0x13c), op_calls(r, 0x138), op_calls(r, 0xF130),
-			op_calls(r, 0xF134));
-		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f",
-			p->tces_written, p->tces_cleared, p->window_peak, p->window_entries,
-			p->window_failures, p->pool_peak, p->pool_slots, p->pool_failures, p->bounces,
-			p->copied_bytes, p->shared_bytes_peak, p->shared_outside_pool_peak,
-			p->shared_byte_seconds);
-		fprintf(out, ",%.0f,%.0f,%.0f,%.0f,%" PRIu64 ",%" PRIu64 ",%.0f,%.0f\n",
-			lat_percentile(&r->map_lat, 50), lat_percentile(&r->map_lat, 99),
-			lat_percentile(&r->unmap_lat, 50), lat_percentile(&r->unmap_lat, 99), r->maps,
-			r->map_failures, rec->boot_ns, rec->run_ns);
+		csv_str(out, r->spec);
+		fprintf(out, ",%d", (r->flags & STRAT_PROTECTED) != 0);
+		for (size_t k = 0; k < ISM_ARRAY_SIZE(ns); k++) {
+			fputc(',', out);
+			csv_int(out, ns[k]);
+		}
+		for (unsigned k = 0; k < CAT__COUNT; k++) {
+			fputc(',', out);
+			csv_int(out, r->cat_ns[k]);
+		}
+		for (size_t k = 0; k < ISM_ARRAY_SIZE(u); k++) {
+			fputc(',', out);
+			csv_u64(out, u[k]);
+		}
+		fputc(',', out);
+		csv_num(out, p->shared_byte_seconds, 10);
+		for (size_t k = 0; k < ISM_ARRAY_SIZE(lat); k++) {
+			fputc(',', out);
+			csv_int(out, lat[k]);
+		}
+		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",", r->maps, r->map_failures);
+		csv_int(out, rec->boot_ns);
+		fputc(',', out);
+		csv_int(out, rec->run_ns);
+		fprintf(out, ",%d\n", SCHEMA_RESULT_CSV);
 	}
 }

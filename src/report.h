@@ -13,7 +13,9 @@
 #include "scenario.h"
 #include "sim.h"
 
-#define REPORT_SCHEMA_VERSION 1
+#include "schema.h"
+
+#define REPORT_SCHEMA_VERSION SCHEMA_RESULT
 
 struct report_ctx {
 	const char *trace;        /* path as given */

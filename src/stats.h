@@ -15,7 +15,8 @@
 
 struct reader;
 
-#define STATS_SCHEMA_VERSION 1
+#include "schema.h"
+#define STATS_SCHEMA_VERSION SCHEMA_STATS
 #define STATS_MAX_MARKERS 20
 
 /* Counts by hypercall opcode (small open-addressing table). */

@@ -6,7 +6,8 @@ S="$ISM_SRCDIR/scenarios/svm-2019"
 setup() { # SCENARIO STRATEGY -> setup seconds
 	"$ISM_BIN" run -s "$S/$1.json" -S "$2" --format csv "$TRACES/pseries-ddw.txt.xz" \
 		2>"$ERR" > "$OUT" || fail "run $1 $2"
-	awk -F, 'NR == 3 {printf "%.6f\n", $8 / 1e9}' "$OUT"
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "setup_ns") c = i }
+		NR == 2 { printf "%.6f\n", $c / 1e9 }' "$OUT"
 }
 within() { # VALUE TARGET PERCENT
 	awk -v v="$1" -v t="$2" -v p="$3" 'BEGIN {d = (v - t) / t; if (d < 0) d = -d; exit !(d <= p / 100)}'

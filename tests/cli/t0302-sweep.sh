@@ -17,12 +17,18 @@ expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S "$A,$B" -p cost.h_put_tce.fixed_ns=10
 for f in sweep.txt sweep.csv sweep.json sweep-plot.csv render.sh plots/sweep.gp; do
 	[ -s "$T/s/$f" ] || fail "sweep -o: no $f"
 done
-head -1 "$T/s/sweep.csv" | grep -q '^# iommusim-csv v1 sweep$' || fail "sweep.csv: no version line"
-sed -n 2p "$T/s/sweep.csv" | grep -q '^point,cost.h_put_tce.fixed_ns,strategy,boot_ns,' ||
-	fail "sweep.csv: unexpected header"
-[ "$(tail -n +3 "$T/s/sweep.csv" | wc -l)" -eq 12 ] || fail "sweep.csv: not 6 points x 2 strategies"
+# long form: a row per point, strategy and metric; the version in a column
+head -1 "$T/s/sweep.csv" | grep -q '^point,cost.h_put_tce.fixed_ns,strategy,metric,value,schema_version$' ||
+	fail "sweep.csv: unexpected header $(head -1 "$T/s/sweep.csv")"
+grep -q '^#' "$T/s/sweep.csv" && fail "sweep.csv has comment lines"
+[ "$(awk -F, 'NR > 1 && $4 == "run_ns"' "$T/s/sweep.csv" | wc -l)" -eq 12 ] ||
+	fail "sweep.csv: not 6 points x 2 strategies"
+awk -F, 'NR > 1 && $6 != 2 { exit 1 }' "$T/s/sweep.csv" || fail "sweep.csv: schema_version not 2"
+# nanoseconds are integers, never in scientific notation
+awk -F, 'NR > 1 && $4 ~ /_ns$/ && $5 !~ /^-?[0-9]+$/ { print; exit 1 }' "$T/s/sweep.csv" ||
+	fail "sweep.csv: a _ns value is not an integer"
 # the range: 6 values from 100 to 100000, each 10^0.6 times the previous
-awk -F, 'NR > 2 && $3 == "direct-tce" { v[n++] = $2 } END {
+awk -F, 'NR > 1 && $3 == "direct-tce" && $4 == "run_ns" { v[n++] = $2 } END {
 	if (n != 6 || v[0] != 100 || v[5] != 100000) exit 1
 	for (i = 1; i < n; i++) { r = v[i] / v[i - 1]; if (r < 3.97 || r > 4.0) exit 1 } }' \
 	"$T/s/sweep.csv" || fail "the log range is not 100..100000 in 6 geometric steps"
@@ -52,7 +58,8 @@ above=$(grep -o '"better_above": "[^"]*"' "$T/s/sweep.json" | head -1 | cut -d'"
 awk -v x="$x" -v l="$lo" -v h="$hi" 'BEGIN { exit !(l < x && x < h) }' ||
 	fail "crossover $x not between $lo and $hi"
 runat() {
-	awk -F, -v x="$1" -v s="$2" 'NR > 2 && $2 == x && $3 == s { print $5 }' "$T/s/sweep.csv"
+	awk -F, -v x="$1" -v s="$2" 'NR > 1 && $2 == x && $3 == s && $4 == "run_ns" { print $5 }' \
+		"$T/s/sweep.csv"
 }
 awk -v a="$(runat "$lo" "$below")" -v b="$(runat "$lo" "$above")" 'BEGIN { exit !(a < b) }' ||
 	fail "$below is not better than $above at $lo"
@@ -83,10 +90,9 @@ below=$(grep -o '"next_smaller_bytes": [0-9]*' "$OUT" | awk '{print $2}')
 [ -n "$small" ] && [ -n "$below" ] || fail "sizing: no smallest size or no failing size below"
 expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S swiotlb -p machine.swiotlb_bytes=1MiB,2MiB,4MiB,8MiB \
 	-m map_failures --format csv "$TS"
-c=$(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) if ($i == "map_failures") print i }' "$OUT")
-awk -F, -v c="$c" -v s="$small" -v b="$below" 'NR > 2 {
-	if ($2 >= s && $c != 0) bad = 1; if ($2 == b && $c == 0) bad = 1 }
-	END { exit bad }' "$OUT" ||
+awk -F, -v s="$small" -v b="$below" 'NR > 1 && $4 == "map_failures" { n++
+	if ($2 >= s && $5 != 0) bad = 1; if ($2 == b && $5 == 0) bad = 1 }
+	END { exit bad || n != 4 }' "$OUT" ||
 	fail "sizing advice disagrees with the points"
 expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S swiotlb -p machine.swiotlb_bytes=1MiB,2MiB,4MiB,8MiB \
 	"$TS"
@@ -97,7 +103,8 @@ expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S ddw,window32 --set machine.max_ram_by
 	--set machine.ddw_page_mask=0x1000 -p machine.ram_bytes=2GiB,32GiB \
 	-p cost.h_put_tce_indirect.per_entry_ns=77,154 -m end_ns -l ddw:setup_share=0.001 \
 	--format csv "$TRACES/pseries-ddw.txt.xz"
-[ "$(tail -n +3 "$OUT" | wc -l)" -eq 8 ] || fail "2 x 2 points x 2 strategies: not 8 rows"
+[ "$(awk -F, 'NR > 1 && $5 == "end_ns"' "$OUT" | wc -l)" -eq 8 ] ||
+	fail "2 x 2 points x 2 strategies: not 8 rows"
 
 # bad sweeps: exit 2 before anything runs
 expect_exit 2 "$ISM_BIN" sweep -S ddw -p cost.h_put_tc.fixed_ns=1,2 "$TR"
