@@ -31,8 +31,10 @@ void dump_event(FILE *out, const struct ism_event *ev, const char *devname)
 	int signed_arg = ev->kind == ISM_EV_HCALL_EXIT || ev->kind == ISM_EV_MAP_SG_ERR ||
 			 ev->kind == ISM_EV_ALLOC_ERR;
 
-	fprintf(out, "{\"ts_ns\":%" PRIu64 ",\"cpu\":%u,\"kind\":\"%s\",\"dev\":", ev->ts_ns,
-		ev->cpu, ism_kind_name(ev->kind));
+	fprintf(out, "{\"ts_ns\":%" PRIu64 ",\"cpu\":%u,", ev->ts_ns, ev->cpu);
+	if (ev->pid)
+		fprintf(out, "\"pid\":%u,", ev->pid); /* the task, where the trace says */
+	fprintf(out, "\"kind\":\"%s\",\"dev\":", ism_kind_name(ev->kind));
 	if (ev->dev && devname)
 		dump_json_string(out, devname, strlen(devname));
 	else

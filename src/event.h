@@ -61,7 +61,17 @@ enum {
 	ISM_EF_SGT = 1 << 4,        /* alloc/free: the _sgt variant */
 	ISM_EF_LOST_UNKNOWN = 1 << 5, /* LOST: the count is unknown (arg = 0) */
 	ISM_EF_HCALL_ARGS = 1 << 7, /* HCALL_ENTRY: paddr, size, arg, nents = args[0..3] */
+	ISM_EF_CTX = 1 << 8,        /* the reader knows the context: HARDIRQ/SOFTIRQ say which */
+	ISM_EF_HARDIRQ = 1 << 9,    /* recorded in hard interrupt context */
+	ISM_EF_SOFTIRQ = 1 << 10,   /* recorded in softirq context (not inside a hard irq) */
+	ISM_EF_LOST_ANYCPU = 1 << 11, /* LOST: not attributed to one CPU (ftrace header count) */
 };
+
+/* The event ran in interrupt context (hard or soft), as far as the reader knows. */
+static inline int ism_in_irq(unsigned flags)
+{
+	return (flags & ISM_EF_CTX) && (flags & (ISM_EF_HARDIRQ | ISM_EF_SOFTIRQ));
+}
 
 /* DMA attribute bits (include/linux/dma-mapping.h). */
 #define ISM_ATTR_WEAK_ORDERING (1u << 1)
@@ -103,6 +113,8 @@ struct ism_sge {
  * @nents:  sg: number of input entries (full count, even when the arrays were truncated).
  * @ents:   sg: number of output (mapped) entries, full count.
  * @cpu:    CPU that recorded the event.
+ * @pid:    task (thread) id that was running, 0 when unknown or the idle task (the native
+ *          format does not store it; the context flags ISM_EF_CTX.. it does).
  * @dev:    interned device id (reader_dev_name()); 0 = no device.
  * @kind:   enum ism_kind.
  * @dir:    enum ism_dir.
@@ -138,6 +150,7 @@ struct ism_event {
 	uint16_t flags;
 	uint32_t nsg;
 	uint32_t text_len;
+	uint32_t pid;
 	const struct ism_sge *sg;
 	const char *text;
 };

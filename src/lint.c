@@ -166,9 +166,17 @@ void lint_event(struct lint_state *l, struct reader *r, const struct ism_event *
 		drop(l, r, TAG_ALLOC, ev, ev->addr, pos, LINT_UNMATCHED_FREE);
 		break;
 	case ISM_EV_LOST:
-		note(l, LINT_LOST_EVENTS, ev, pos, ev->count ? ev->count : 1,
-		     ev->count ? xasprintf("%" PRIu64 " events lost on cpu %u", ev->count, ev->cpu)
-			       : xasprintf("an unknown number of events lost on cpu %u", ev->cpu));
+		if (ev->flags & ISM_EF_LOST_ANYCPU)
+			note(l, LINT_LOST_EVENTS, ev, pos, ev->count ? ev->count : 1,
+			     xasprintf("%" PRIu64 " events written but no longer in the ring buffer "
+				       "(overwritten; the trace does not say on which CPUs)",
+				       ev->count));
+		else
+			note(l, LINT_LOST_EVENTS, ev, pos, ev->count ? ev->count : 1,
+			     ev->count ? xasprintf("%" PRIu64 " events lost on cpu %u", ev->count,
+						   ev->cpu)
+				       : xasprintf("an unknown number of events lost on cpu %u",
+						   ev->cpu));
 		c->hcall_pending = 0;
 		break;
 	case ISM_EV_HCALL_ENTRY:

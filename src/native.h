@@ -20,6 +20,8 @@
 #define ISM_NATIVE_SGE 24
 /* A record kind that defines a device name: dev = id, size = name length. */
 #define ISM_NATIVE_DEVICE 0xff
+/* A record kind that sets the task of the CPU's following events: cpu, arg = task id. */
+#define ISM_NATIVE_TASK 0xfe
 #define ISM_NATIVE_MAX_SG (1u << 20)
 #define ISM_NATIVE_MAX_TEXT (1u << 16)
 #define ISM_NATIVE_MAX_PROV (1u << 20)

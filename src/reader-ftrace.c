@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,11 +65,15 @@ static const struct {
 struct ft_priv {
 	uint64_t *a, *b, *c; /* array scratch reused across lines */
 	size_t ca, cb, cc;
-	struct ism_event held; /* an event parsed while a loss report was pending */
+	struct ism_event held; /* an event parsed while loss reports were pending */
 	int have_held;
-	int have_lost;
-	unsigned lost_cpu;
-	uint64_t lost_count;
+	/* losses reported by the text, emitted before the next event (at its timestamp) */
+	struct ft_lost {
+		unsigned cpu;
+		uint64_t count;   /* 0 = unknown */
+		unsigned flags;   /* ISM_EF_LOST_ANYCPU */
+	} lost[8];
+	unsigned nlost, lost_out;
 };
 
 /* ---- small parsing helpers ------------------------------------------------ */
@@ -122,8 +127,48 @@ static const char *parse_ts(const char *p, uint64_t *ts_ns)
  * Split an event line. Returns 1 and fills the out-parameters, 0 if the line is not an
  * event line.
  */
+/*
+ * The irq-info column ("d.h..": irqs-off, need-resched, hardirq/softirq, preempt depth, ...):
+ * its third character says the context (trace_print_lat_fmt(): 'h' hard irq, 's' softirq,
+ * 'H' hard irq inside a softirq, 'z'/'Z' NMI, '.' task). ISM_EF_* context flags, or 0 when
+ * the column is not there or not of that form.
+ */
+static unsigned ctx_flags(const char *f, size_t n)
+{
+	if (n < 4)
+		return 0;
+	switch (f[2]) {
+	case '.':
+		return ISM_EF_CTX;
+	case 'h': case 'H': case 'z': case 'Z':
+		return ISM_EF_CTX | ISM_EF_HARDIRQ;
+	case 's':
+		return ISM_EF_CTX | ISM_EF_SOFTIRQ;
+	default:
+		return 0;
+	}
+}
+
+/* The PID of "COMM-PID" ending right before @end (at most 7 digits); 0 if there is none. */
+static uint32_t line_pid(const char *line, const char *end)
+{
+	const char *q = end;
+	uint32_t v = 0, mul = 1;
+	int nd = 0;
+
+	while (q > line && (q[-1] == ' ' || q[-1] == '\t'))
+		q--;
+	while (q > line && isdigit((unsigned char)q[-1]) && nd < 7) {
+		v += (uint32_t)(q[-1] - '0') * mul;
+		mul *= 10;
+		q--;
+		nd++;
+	}
+	return nd && q > line && q[-1] == '-' ? v : 0;
+}
+
 static int split_line(const char *line, unsigned *cpu, uint64_t *ts, const char **name,
-		      size_t *name_len, const char **payload)
+		      size_t *name_len, const char **payload, uint32_t *pid, unsigned *ctx)
 {
 	for (const char *b = strchr(line, '['); b; b = strchr(b + 1, '[')) {
 		const char *p = b + 1, *q;
@@ -140,6 +185,7 @@ static int split_line(const char *line, unsigned *cpu, uint64_t *ts, const char 
 			continue;
 		p = skip_sp(p + 1);
 		q = parse_ts(p, ts);
+		*ctx = 0;
 		if (!q) {
 			/* a flags column (irqs-off, need-resched, ...) precedes the timestamp */
 			const char *f = p;
@@ -151,7 +197,9 @@ static int split_line(const char *line, unsigned *cpu, uint64_t *ts, const char 
 			q = parse_ts(skip_sp(f), ts);
 			if (!q)
 				continue;
+			*ctx = ctx_flags(p, (size_t)(f - p));
 		}
+		*pid = line_pid(line, b);
 		p = skip_sp(q);
 		q = p;
 		while (isalnum((unsigned char)*q) || *q == '_')
@@ -306,8 +354,9 @@ static int ftrace_probe(const unsigned char *buf, size_t len)
 {
 	char tmp[4097];
 	const char *line;
-	unsigned cpu;
+	unsigned cpu, ctx;
 	uint64_t ts;
+	uint32_t pid;
 	const char *name, *payload;
 	size_t nl;
 
@@ -326,7 +375,7 @@ static int ftrace_probe(const unsigned char *buf, size_t len)
 			*eol = '\0';
 		else if (line != tmp)
 			break; /* a partial last line says nothing */
-		if (split_line(line, &cpu, &ts, &name, &nl, &payload))
+		if (split_line(line, &cpu, &ts, &name, &nl, &payload, &pid, &ctx))
 			return 70;
 		line = eol ? eol + 1 : NULL;
 	}
@@ -669,13 +718,56 @@ malformed:
 			   (unsigned long long)in_lineno(r->in), ism_kind_name(ev->kind), bad);
 }
 
-/* "CPU:1 [LOST 12 EVENTS]" (kernel), "CPU:1 [12 EVENTS DROPPED]" / "[EVENTS DROPPED]" (trace-cmd) */
+/* Queue a loss; losses of the same CPU and kind merge, and a full queue merges into its last. */
+static void queue_lost(struct ft_priv *p, unsigned cpu, uint64_t count, unsigned flags)
+{
+	for (unsigned i = p->lost_out; i < p->nlost; i++)
+		if (p->lost[i].cpu == cpu && p->lost[i].flags == flags) {
+			p->lost[i].count += count;
+			return;
+		}
+	if (p->nlost == ISM_ARRAY_SIZE(p->lost)) {
+		p->lost[p->nlost - 1].count += count;
+		return;
+	}
+	p->lost[p->nlost].cpu = cpu;
+	p->lost[p->nlost].count = count;
+	p->lost[p->nlost].flags = flags;
+	p->nlost++;
+}
+
+/*
+ * Lines that report lost events:
+ *   "CPU:1 [LOST 12 EVENTS]" (kernel), "CPU:1 [12 EVENTS DROPPED]" / "[EVENTS DROPPED]"
+ *   (trace-cmd);
+ *   "##### CPU 1 buffer started ####" (`cat trace`: the ring buffer of CPU 1 overwrote its
+ *   oldest events, so its events start later than the others': a loss of unknown size);
+ *   "# entries-in-buffer/entries-written: 900/1000" (the header: 100 events were written but
+ *   are no longer in the buffer, on CPUs the header does not say).
+ */
 static int parse_lost(const char *line, struct ft_priv *p)
 {
 	char *end;
 	unsigned long cpu;
 	const char *b;
 
+	if (strncmp(line, "#####", 5) == 0) {
+		b = skip_sp(line + 5);
+		if (strncmp(b, "CPU ", 4) != 0)
+			return 0;
+		cpu = strtoul(b + 4, &end, 10);
+		if (end == b + 4 || cpu > 65535 || strncmp(skip_sp(end), "buffer started", 14))
+			return 0;
+		queue_lost(p, (unsigned)cpu, 0, 0);
+		return 1;
+	}
+	if (strncmp(line, "# entries-in-buffer/entries-written:", 36) == 0) {
+		unsigned long long in, written;
+
+		if (sscanf(line + 36, " %llu/%llu", &in, &written) == 2 && written > in)
+			queue_lost(p, 0, written - in, ISM_EF_LOST_ANYCPU);
+		return 1;
+	}
 	if (strncmp(line, "CPU:", 4) != 0)
 		return 0;
 	cpu = strtoul(line + 4, &end, 10);
@@ -683,16 +775,37 @@ static int parse_lost(const char *line, struct ft_priv *p)
 		return 0;
 	b = skip_sp(end);
 	if (strncmp(b, "[LOST ", 6) == 0) {
-		p->lost_count += strtoull(b + 6, NULL, 10);
+		queue_lost(p, (unsigned)cpu, strtoull(b + 6, NULL, 10), 0);
 	} else if (strncmp(b, "[EVENTS DROPPED]", 16) == 0) {
-		/* no count: reported as a loss of unknown size (lost_count stays 0) */
+		/* no count: reported as a loss of unknown size */
+		queue_lost(p, (unsigned)cpu, 0, 0);
 	} else if (*b == '[' && isdigit((unsigned char)b[1]) && strstr(b, "EVENTS DROPPED]")) {
-		p->lost_count += strtoull(b + 1, NULL, 10);
+		queue_lost(p, (unsigned)cpu, strtoull(b + 1, NULL, 10), 0);
 	} else {
 		return 0;
 	}
-	p->have_lost = 1;
-	p->lost_cpu = (unsigned)cpu;
+	return 1;
+}
+
+/* The next queued loss as an event at @ts; 0 when the queue is empty (then reset). */
+static int next_lost(struct ft_priv *p, uint64_t ts, struct ism_event *ev)
+{
+	const struct ft_lost *l;
+
+	if (p->lost_out >= p->nlost) {
+		p->nlost = p->lost_out = 0;
+		return 0;
+	}
+	l = &p->lost[p->lost_out++];
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = ISM_EV_LOST;
+	ev->ts_ns = ts;
+	ev->cpu = (uint16_t)l->cpu;
+	ev->dir = ISM_DIR_UNKNOWN;
+	ev->count = l->count;
+	ev->flags = (uint16_t)l->flags;
+	if (!l->count)
+		ev->flags |= ISM_EF_LOST_UNKNOWN;
 	return 1;
 }
 
@@ -711,15 +824,17 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 	long len;
 
 	if (p->have_held) {
+		/* losses queued before the held event come first, at its timestamp */
+		if (next_lost(p, p->held.ts_ns, ev))
+			return 1;
 		*ev = p->held;
 		p->have_held = 0;
 		return 1;
 	}
 	for (;;) {
-		unsigned cpu;
+		unsigned cpu, ctx;
 		uint64_t ts;
-		struct ism_event lost;
-		int pending = 0;
+		uint32_t pid;
 		const char *name, *payload;
 		size_t nl;
 		int fe, ret;
@@ -730,19 +845,8 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 				return reader_fail(r, in_error(r->in), "line %llu: %s",
 						   (unsigned long long)in_lineno(r->in) + 1,
 						   in_error_msg(r->in));
-			if (p->have_lost) {
-				/* loss reported after the last event: emit it at the end */
-				memset(ev, 0, sizeof(*ev));
-				ev->kind = ISM_EV_LOST;
-				ev->cpu = (uint16_t)p->lost_cpu;
-				ev->dir = ISM_DIR_UNKNOWN;
-				ev->count = p->lost_count;
-				if (!p->lost_count)
-					ev->flags |= ISM_EF_LOST_UNKNOWN;
-				p->have_lost = 0;
-				return 1;
-			}
-			return 0;
+			/* losses reported after the last event: emitted at the end */
+			return next_lost(p, 0, ev);
 		}
 		if (memchr(line, '\0', (size_t)len))
 			return reader_fail(r, -ISM_ECORRUPT, "line %llu: binary data (NUL byte) in a text trace",
@@ -752,7 +856,7 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 
 			if (parse_lost(l, p))
 				continue;
-			if (!split_line(line, &cpu, &ts, &name, &nl, &payload)) {
+			if (!split_line(line, &cpu, &ts, &name, &nl, &payload, &pid, &ctx)) {
 				if (is_noise(l))
 					continue;
 				return reader_fail(r, -ISM_ECORRUPT,
@@ -760,20 +864,6 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 						   (unsigned long long)in_lineno(r->in), l,
 						   strlen(l) > 60 ? "..." : "");
 			}
-		}
-		if (p->have_lost) {
-			/* report the loss with the timestamp of the next event, as trace.dat does */
-			memset(&lost, 0, sizeof(lost));
-			lost.kind = ISM_EV_LOST;
-			lost.ts_ns = ts;
-			lost.cpu = (uint16_t)p->lost_cpu;
-			lost.dir = ISM_DIR_UNKNOWN;
-			lost.count = p->lost_count;
-			if (!p->lost_count)
-				lost.flags |= ISM_EF_LOST_UNKNOWN;
-			p->have_lost = 0;
-			p->lost_count = 0;
-			pending = 1;
 		}
 		fe = ft_lookup(name, nl);
 		if (fe < 0 || strstr(payload, "[FAILED TO PARSE]")) {
@@ -785,27 +875,27 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 			} else {
 				reader_count_unknown(r, name, nl);
 			}
-			if (pending) {
-				*ev = lost;
-				return 1;
-			}
+			if (next_lost(p, ts, ev))
+				return 1; /* the rest of the queue goes with the next event */
 			continue;
 		}
 		memset(ev, 0, sizeof(*ev));
 		ev->ts_ns = ts;
 		ev->cpu = (uint16_t)cpu;
+		ev->pid = pid;
+		ev->flags = (uint16_t)ctx;
 		ret = parse_event(r, fe, payload, ev);
 		if (ret < 0)
 			return ret;
 		if (ret == 0)
 			reader_count_unknown(r, name, nl);
-		if (pending) {
+		if (p->nlost > p->lost_out) {
+			/* report the losses with the timestamp of the next event, as trace.dat does */
 			if (ret > 0) {
 				p->held = *ev;
 				p->have_held = 1;
 			}
-			*ev = lost;
-			return 1;
+			return next_lost(p, ts, ev);
 		}
 		if (ret == 0)
 			continue;

@@ -18,6 +18,8 @@ struct native_priv {
 	const unsigned char *end;
 	size_t viewed;            /* bytes of the current view, consumed in bulk on refill */
 	uint16_t *devmap; /* file device id -> reader device id */
+	uint32_t *pids;   /* per CPU: task id set by the last TASK record */
+	unsigned npids;
 };
 
 static int native_probe(const unsigned char *buf, size_t len)
@@ -159,10 +161,12 @@ static int native_next(struct reader *r, struct ism_event *ev)
 		kind = b[NR_KIND];
 		nsg = ism_le32(b + NR_NSG);
 		size = ism_le64(b + NR_SIZE);
-		if (kind != ISM_NATIVE_DEVICE && (kind == 0 || kind >= ISM_EV__COUNT))
+		if (kind != ISM_NATIVE_DEVICE && kind != ISM_NATIVE_TASK &&
+		    (kind == 0 || kind >= ISM_EV__COUNT))
 			return reader_fail(r, -ISM_ECORRUPT, "record %llu: invalid event kind %u",
 					   (unsigned long long)blkno, kind);
-		if (nsg > ISM_NATIVE_MAX_SG || (nsg && !ism_kind_has_sg(kind)))
+		if (nsg > ISM_NATIVE_MAX_SG || (nsg && (kind == ISM_NATIVE_TASK ||
+							!ism_kind_has_sg(kind))))
 			return reader_fail(r, -ISM_ECORRUPT, "record %llu: invalid sg count %u",
 					   (unsigned long long)blkno, nsg);
 		if ((kind == ISM_EV_MARKER || kind == ISM_NATIVE_DEVICE) &&
@@ -181,6 +185,26 @@ static int native_next(struct reader *r, struct ism_event *ev)
 		}
 		p->recno += 1 + ncont;
 		p->last = blkno;
+		if (kind == ISM_NATIVE_TASK) {
+			unsigned c = ism_le16(b + NR_CPU);
+			uint64_t pid = ism_le64(b + NR_ARG);
+
+			if (pid > UINT32_MAX)
+				return reader_fail(r, -ISM_ECORRUPT, "record %llu: bad task id %llu",
+						   (unsigned long long)blkno, (unsigned long long)pid);
+			if (c >= p->npids) {
+				unsigned nn = p->npids ? p->npids : 8;
+
+				while (nn <= c)
+					nn *= 2;
+				p->pids = xreallocarray(p->pids, nn, sizeof(*p->pids));
+				memset(p->pids + p->npids, 0, (nn - p->npids) * sizeof(*p->pids));
+				p->npids = nn;
+			}
+			p->pids[c] = (uint32_t)pid;
+			p->cur += ISM_NATIVE_REC;
+			continue;
+		}
 		if (kind == ISM_NATIVE_DEVICE) {
 			unsigned fid = ism_le16(b + NR_DEV);
 			int id;
@@ -205,6 +229,7 @@ static int native_next(struct reader *r, struct ism_event *ev)
 		ev->nents = ism_le32(b + NR_NENTS);
 		ev->ents = ism_le32(b + NR_ENTS);
 		ev->cpu = ism_le16(b + NR_CPU);
+		ev->pid = ev->cpu < p->npids ? p->pids[ev->cpu] : 0;
 		ev->kind = (uint8_t)kind;
 		ev->dir = b[NR_DIR];
 		ev->flags = ism_le16(b + NR_FLAGS);
@@ -259,8 +284,10 @@ static void native_close(struct reader *r)
 {
 	struct native_priv *p = r->priv;
 
-	if (p)
+	if (p) {
 		free(p->devmap);
+		free(p->pids);
+	}
 	free(p);
 	r->priv = NULL;
 }

@@ -1641,6 +1641,7 @@ struct td_priv {
 	bool swap;
 	unsigned type_off;       /* common_type */
 	unsigned type_size;
+	int flags_off, pid_off;  /* common_flags (u8) and common_pid (s32); -1 = none */
 	struct td_ev *evs;       /* evs[0] unused */
 	unsigned nevs;
 	uint16_t *idmap;         /* event id -> index in @evs, 0 = not modelled */
@@ -1723,17 +1724,22 @@ static int td_bind_events(struct reader *r, struct td_priv *p)
 			maxid = (unsigned)tev->id;
 		if (tev && !p->type_size) {
 			struct tep_format_field *ct = tep_find_common_field(tev, "common_type");
+			struct tep_format_field *cf = tep_find_common_field(tev, "common_flags");
+			struct tep_format_field *cp = tep_find_common_field(tev, "common_pid");
 
 			if (ct && ct->offset >= 0 && (ct->size == 1 || ct->size == 2 ||
 						      ct->size == 4)) {
 				p->type_off = (unsigned)ct->offset;
 				p->type_size = (unsigned)ct->size;
+				p->flags_off = cf && cf->size == 1 && cf->offset >= 0 ? cf->offset : -1;
+				p->pid_off = cp && cp->size == 4 && cp->offset >= 0 ? cp->offset : -1;
 			}
 		}
 	}
 	if (!p->type_size) {
 		p->type_off = 0;
 		p->type_size = 2;
+		p->flags_off = p->pid_off = -1;
 	}
 	p->nids = maxid + 1;
 	p->idmap = xcalloc(p->nids, sizeof(*p->idmap));
@@ -2023,6 +2029,14 @@ static int td_decode(struct reader *r, struct td_priv *p, const struct tep_recor
 		return td_bad_record(r, rec, "record shorter than its event format");
 
 	td_ev_init(ev, rec, e->spec->kind, e->spec->flags);
+	/* the context: TRACE_FLAG_HARDIRQ 0x08, TRACE_FLAG_SOFTIRQ 0x10 (kernel/trace/trace.h) */
+	if (p->flags_off >= 0 && (unsigned)rec->size > (unsigned)p->flags_off) {
+		unsigned f = d[p->flags_off];
+
+		ev->flags |= ISM_EF_CTX | (f & 0x08 ? ISM_EF_HARDIRQ : f & 0x10 ? ISM_EF_SOFTIRQ : 0);
+	}
+	if (p->pid_off >= 0 && (unsigned)rec->size >= (unsigned)p->pid_off + 4)
+		ev->pid = (uint32_t)td_num(p->swap, d + p->pid_off, 4);
 	if (e->f[TF_DEV] && td_device(r, p, e, rec, ev))
 		return r->errcode;
 	if (e->f[TF_ADDR])

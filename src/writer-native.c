@@ -31,6 +31,8 @@ struct ism_writer {
 	struct ism_prov *prov;
 	unsigned nprov;
 	int header_done;
+	uint32_t *pids;      /* per CPU: the task id the reader has been told */
+	unsigned npids;
 };
 
 static int w_flush(struct ism_writer *w)
@@ -182,6 +184,23 @@ int writer_write(struct ism_writer *w, const struct ism_event *ev, const char *d
 			memcpy(b + ISM_NATIVE_REC, devname, nl);
 		}
 	}
+	if (ev->cpu < w->npids ? w->pids[ev->cpu] != ev->pid : ev->pid != 0) {
+		/* the CPU runs another task: say so once, for its following records */
+		if (ev->cpu >= w->npids) {
+			unsigned n = w->npids ? w->npids : 8;
+
+			while (n <= ev->cpu)
+				n *= 2;
+			w->pids = xreallocarray(w->pids, n, sizeof(*w->pids));
+			memset(w->pids + w->npids, 0, (n - w->npids) * sizeof(*w->pids));
+			w->npids = n;
+		}
+		w->pids[ev->cpu] = ev->pid;
+		b = w_reserve(w, ISM_NATIVE_REC);
+		b[NR_KIND] = ISM_NATIVE_TASK;
+		ism_put16(b + NR_CPU, ev->cpu);
+		ism_put64(b + NR_ARG, ev->pid);
+	}
 	if (nsg > ISM_NATIVE_MAX_SG)
 		nsg = ISM_NATIVE_MAX_SG;
 	if (ev->kind == ISM_EV_MARKER)
@@ -249,6 +268,7 @@ int writer_close(struct ism_writer *w, char **cause)
 	}
 	free(w->prov);
 	devtab_free(&w->devs);
+	free(w->pids);
 	free(w->buf);
 	free(w->path);
 	free(w);

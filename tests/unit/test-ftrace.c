@@ -212,6 +212,76 @@ Test(ftrace, lost_events_take_the_next_timestamp)
 	close_text(&o);
 }
 
+/*
+ * `cat trace` after the ring buffer overwrote events: the header counts more entries written
+ * than are in the buffer (kernel/trace/trace.c print_event_info(): "# entries-in-buffer/
+ * entries-written: %lu/%lu   #P:%d"), and a CPU whose oldest events were overwritten starts
+ * with "##### CPU %u buffer started ####" (test_cpu_buff_start()).
+ */
+Test(ftrace, overwritten_ring_buffer_is_a_loss)
+{
+	static const char text[] =
+		"# tracer: nop\n"
+		"#\n"
+		"# entries-in-buffer/entries-written: 3/1003   #P:2\n"
+		"#\n"
+		"##### CPU 1 buffer started ####\n"
+		"              dd-222     [001] d....    18.631812: hcall_entry: opcode=32\n"
+		"          <idle>-0       [000] d.h..    18.636901: hcall_entry: opcode=312\n"
+		"##### CPU 0 buffer started ####\n"
+		"            init-1       [000] .....    18.700000: tracing_mark_write: iommusim phase=x\n";
+	struct opened o = open_text(text, NULL);
+	struct ism_event ev;
+
+	/* both losses come before the first event, at its timestamp */
+	cr_assert_eq(reader_next(o.r, &ev), 1);
+	cr_expect_eq(ev.kind, ISM_EV_LOST);
+	cr_expect_eq(ev.count, 1000);
+	cr_expect(ev.flags & ISM_EF_LOST_ANYCPU);
+	cr_expect_eq(ev.ts_ns, 18631812000ull);
+	cr_assert_eq(reader_next(o.r, &ev), 1);
+	cr_expect_eq(ev.kind, ISM_EV_LOST);
+	cr_expect_eq(ev.cpu, 1);
+	cr_expect(ev.flags & ISM_EF_LOST_UNKNOWN);
+	cr_expect_eq(ev.ts_ns, 18631812000ull);
+	cr_assert_eq(reader_next(o.r, &ev), 1);
+	cr_expect_eq(ev.kind, ISM_EV_HCALL_ENTRY);
+	cr_expect_eq(ev.pid, 222);
+	cr_expect_eq(ev.flags & (ISM_EF_CTX | ISM_EF_HARDIRQ | ISM_EF_SOFTIRQ), ISM_EF_CTX);
+	cr_assert_eq(reader_next(o.r, &ev), 1);
+	cr_expect_eq(ev.pid, 0);
+	cr_expect(ism_in_irq(ev.flags));
+	cr_assert_eq(reader_next(o.r, &ev), 1);
+	cr_expect_eq(ev.kind, ISM_EV_LOST);
+	cr_expect_eq(ev.cpu, 0);
+	cr_assert_eq(reader_next(o.r, &ev), 1);
+	cr_expect_eq(ev.kind, ISM_EV_MARKER);
+	cr_expect_eq(ev.pid, 1);
+	cr_expect_eq(reader_next(o.r, &ev), 0);
+	close_text(&o);
+}
+
+/* The task and the context come from "COMM-PID" and the irq-info column, when present. */
+Test(ftrace, task_and_context)
+{
+	static const char text[] =
+		"     kworker/u4:1-31      [001] ..s1.     9.000001: hcall_entry: opcode=32\n"
+		"  a-b-77 [000] 1.000002: hcall_entry: opcode=32\n"
+		"  <idle>-0 [000] dNH2. 1.000003: hcall_entry: opcode=32\n";
+	struct opened o = open_text(text, "ftrace");
+	struct ism_event ev;
+
+	cr_assert_eq(reader_next(o.r, &ev), 1);
+	cr_expect_eq(ev.pid, 31);
+	cr_expect_eq(ev.flags, ISM_EF_CTX | ISM_EF_SOFTIRQ);
+	cr_assert_eq(reader_next(o.r, &ev), 1);
+	cr_expect_eq(ev.pid, 77);
+	cr_expect_eq(ev.flags, 0, "no irq-info column: the context is unknown");
+	cr_assert_eq(reader_next(o.r, &ev), 1);
+	cr_expect_eq(ev.flags, ISM_EF_CTX | ISM_EF_HARDIRQ);
+	close_text(&o);
+}
+
 Test(ftrace, failed_to_parse_is_counted_not_fatal)
 {
 	struct opened o = open_text("  dd-1 [000] 1.000000: dma_map_sg: [FAILED TO PARSE] device=x\n"
