@@ -11,6 +11,14 @@
 # without iommu_platform, serial "carrier": it does not use the DMA API, so it does not show
 # up in the trace). Then it powers off.
 #
+# Two workloads (iommusim.workload=NAME on the kernel command line):
+#   classic (default) the mixed workload of the single-run traces: markers "iommusim phase=NAME"
+#                     at the start of each group of dd runs (disk-write, disk-read, nvme, net, end)
+#   phases            for repeated runs: one dd (or the ping burst) per phase, with a start marker
+#                     "iommusim phase=NAME" written right before it and an end marker
+#                     "iommusim phase-end=NAME" right after it exits (see run_phases below).
+#                     "phase=boot-done" and "phase=end" stay point markers, as in classic.
+#
 # Disks are found by virtio serial (vblk = test disk, carrier = result disk); NICs by MAC
 # (52:54:00:12:00:01 sends, 52:54:00:12:00:02 receives). Sizes can be tuned with
 # iommusim.* options on the kernel command line (see "parameters" below).
@@ -60,6 +68,14 @@ PINGS=300
 PING_SIZE=1000
 EXTRACT=1
 LATE_EVENTS=
+WORKLOAD=classic
+# phases workload sizes (MiB per phase; 0 skips the phase)
+BLK_READ_4K_MB=16
+BLK_WRITE_4K_MB=4
+BLK_READ_64K_MB=16
+NVME_READ_4K_MB=4
+NVME_READ_64K_MB=4
+PHASE_GAP=0.2   # seconds of idle time after each end marker
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	iommusim.buf_kb=*) BUF_KB=${arg#*=} ;;
@@ -70,9 +86,17 @@ for arg in $(cat /proc/cmdline); do
 	iommusim.ping_size=*) PING_SIZE=${arg#*=} ;;
 	iommusim.extract=*) EXTRACT=${arg#*=} ;;
 	iommusim.late_events=*) LATE_EVENTS=${arg#*=} ;;
+	iommusim.workload=*) WORKLOAD=${arg#*=} ;;
+	iommusim.blk_read_4k_mb=*) BLK_READ_4K_MB=${arg#*=} ;;
+	iommusim.blk_write_4k_mb=*) BLK_WRITE_4K_MB=${arg#*=} ;;
+	iommusim.blk_read_64k_mb=*) BLK_READ_64K_MB=${arg#*=} ;;
+	iommusim.nvme_read_4k_mb=*) NVME_READ_4K_MB=${arg#*=} ;;
+	iommusim.nvme_read_64k_mb=*) NVME_READ_64K_MB=${arg#*=} ;;
+	iommusim.phase_gap=*) PHASE_GAP=${arg#*=} ;;
 	esac
 done
-log "params late_events=$LATE_EVENTS buf_kb=$BUF_KB small_mb=$SMALL_MB large_mb=$LARGE_MB buffered_mb=$BUFFERED_MB pings=$PINGS ping_size=$PING_SIZE extract=$EXTRACT"
+log "params workload=$WORKLOAD late_events=$LATE_EVENTS buf_kb=$BUF_KB small_mb=$SMALL_MB large_mb=$LARGE_MB buffered_mb=$BUFFERED_MB pings=$PINGS ping_size=$PING_SIZE extract=$EXTRACT"
+[ "$WORKLOAD" = phases ] && log "params phases blk_read_4k_mb=$BLK_READ_4K_MB blk_write_4k_mb=$BLK_WRITE_4K_MB blk_read_64k_mb=$BLK_READ_64K_MB nvme_read_4k_mb=$NVME_READ_4K_MB nvme_read_64k_mb=$NVME_READ_64K_MB pings=$PINGS ping_size=$PING_SIZE phase_gap=$PHASE_GAP"
 
 # 1. grow the ring buffer (keeps what boot already recorded)
 kb=$BUF_KB
@@ -174,20 +198,70 @@ dd_read() {
 	run dd if=$dev of=/dev/null bs=64k count=$((BUFFERED_MB * 16)) skip=$((48 * 16))
 }
 
-if [ -n "$VBLK" ]; then
-	mark disk-write
-	dd_write $VBLK
-	mark disk-read
-	dd_read $VBLK
-fi
-if [ -n "$NVME" ]; then
-	mark nvme
-	dd_write $NVME
-	dd_read $NVME
-fi
+classic_workload() {
+	if [ -n "$VBLK" ]; then
+		mark disk-write
+		dd_write $VBLK
+		mark disk-read
+		dd_read $VBLK
+	fi
+	if [ -n "$NVME" ]; then
+		mark nvme
+		dd_write $NVME
+		dd_read $NVME
+	fi
+	if [ -n "$TX" ]; then
+		mark net
+		run ping -q -c $PINGS -i 0.01 -s $PING_SIZE -W 1 10.0.0.2
+	fi
+}
+
+# phase NAME CMD...: one command between a start and an end marker. Nothing else runs between
+# the two marker writes, and nothing goes to the console (hvc0 output is hypercalls): the
+# command's output and the log lines go to the log file only. The shell's echo is a builtin,
+# so each marker is one write(2) by /init, with no fork.
+phase() {
+	name=$1
+	shift
+	echo "init: phase $name: $*" >> $LOG
+	echo "iommusim phase=$name" > $T/trace_marker
+	"$@" >> $LOG 2>&1
+	rc=$?
+	echo "iommusim phase-end=$name" > $T/trace_marker
+	echo "init: phase-end $name rc=$rc" >> $LOG
+	sleep $PHASE_GAP
+}
+
+# phases: small, separate phases, each one dd run (or the ping burst). Offsets keep the regions
+# apart (the disks are 128 MiB; the host fills them with data before the run).
+phases_workload() {
+	sleep $PHASE_GAP
+	if [ -n "$VBLK" ]; then
+		# the key phase: BLK_READ_4K_MB * 256 requests of 4 KiB, each 4 maps on virtio-blk
+		# (16 B header, 4 KiB data, 48 B indirect table, 1 B status)
+		[ "$BLK_READ_4K_MB" -gt 0 ] && phase blk-read-4k-direct \
+			dd if=$VBLK of=/dev/null bs=4k count=$((BLK_READ_4K_MB * 256)) iflag=direct
+		[ "$BLK_WRITE_4K_MB" -gt 0 ] && phase blk-write-4k-direct \
+			dd if=/dev/zero of=$VBLK bs=4k count=$((BLK_WRITE_4K_MB * 256)) seek=$((32 * 256)) oflag=direct
+		[ "$BLK_READ_64K_MB" -gt 0 ] && phase blk-read-64k-direct \
+			dd if=$VBLK of=/dev/null bs=64k count=$((BLK_READ_64K_MB * 16)) skip=$((48 * 16)) iflag=direct
+	fi
+	if [ -n "$NVME" ]; then
+		[ "$NVME_READ_4K_MB" -gt 0 ] && phase nvme-read-4k-direct \
+			dd if=$NVME of=/dev/null bs=4k count=$((NVME_READ_4K_MB * 256)) iflag=direct
+		[ "$NVME_READ_64K_MB" -gt 0 ] && phase nvme-read-64k-direct \
+			dd if=$NVME of=/dev/null bs=64k count=$((NVME_READ_64K_MB * 16)) skip=$((16 * 16)) iflag=direct
+	fi
+	if [ -n "$TX" ] && [ "$PINGS" -gt 0 ]; then
+		phase net-ping ping -q -c $PINGS -i 0.01 -s $PING_SIZE -W 1 10.0.0.2
+	fi
+}
+
+case "$WORKLOAD" in
+phases) phases_workload ;;
+*) classic_workload ;;
+esac
 if [ -n "$TX" ]; then
-	mark net
-	run ping -q -c $PINGS -i 0.01 -s $PING_SIZE -W 1 10.0.0.2
 	cat /sys/class/net/$TX/statistics/tx_packets > $R/net-tx-packets
 	cat /sys/class/net/$RX/statistics/rx_packets > $R/net-rx-packets
 	log "net tx_packets=$(cat $R/net-tx-packets) rx_packets=$(cat $R/net-rx-packets)"

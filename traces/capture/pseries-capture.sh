@@ -20,9 +20,15 @@
 #   1-3 minutes on 2 host cores.
 #
 # Usage
-#   traces/capture/pseries-capture.sh [--post] [VARIANT [DEST]]   (default VARIANT: ddw)
+#   traces/capture/pseries-capture.sh [--post] [--repeat N] [VARIANT [DEST]]   (default VARIANT: ddw)
 #     DEST          also copy pseries-VARIANT.{txt.xz,dat.xz,meta} there (e.g. traces)
 #     --post        only redo the host-side part (checks, .meta, xz) on an existing output dir
+#     --repeat N    N separate boots of VARIANT, named pseries-VARIANT-r1 ... -rN, each into its
+#                   own output dir ($CAPTURE_WORK/out/VARIANT-rK); the workload defaults to
+#                   "phases" (one dd per phase between phase=NAME and phase-end=NAME markers).
+#                   After the runs, each .meta gets "spread PHASE:" lines (min, median, max of
+#                   the phase's duration over all N runs), and the per-phase table is printed.
+#                   With --post, redoes the host-side part of runs 1..N.
 #     ddw           DDW on (maxmem set, so QEMU offers a 64-bit window); Linux maps all RAM once
 #     noddw         -global spapr-pci-host-bridge.ddw=off + guest disable_ddw: 32-bit window,
 #                   TCE hcalls on every map/unmap
@@ -32,16 +38,28 @@
 #                   turns hcall_entry/exit on from /init (after the buffer has grown): its trace
 #                   has dma:* from boot but hcalls only from "iommusim note=late-events-on"
 #     ddw-nomaxmem  DDW on but no maxmem: QEMU 7.2 reports lrdr-capacity 0, the DDW request fails
+#     VARIANT-64k   any of the above with the 64 KiB page kernel flavour
+#                   (linux-image-6.12.*+deb12-powerpc64le-64k), e.g. noddw-64k
 #   Environment:
 #     CAPTURE_WORK   work dir for packages, initramfs, disk images (default /work/capture-work;
 #                    keep it out of the repository)
 #     CAPTURE_OUT    output dir (default $CAPTURE_WORK/out/VARIANT)
-#     KERNEL_VERSION exact linux-image version to use, e.g. 6.12.95+deb12 (default: newest
-#                    6.12.*+deb12-powerpc64le that apt knows)
+#     KERNEL_VERSION exact linux-image version to use (default 6.12.95+deb12, the kernel of
+#                    every trace in traces/; if apt no longer has it, the newest
+#                    6.12.*+deb12 of the flavour, with a warning)
 #     GUEST_OPTS     extra guest kernel command-line words, e.g. "iommusim.pings=100
 #                    iommusim.small_mb=2" (see guest-init.sh for the iommusim.* knobs)
 #     QEMU_TIMEOUT   seconds before the QEMU run is killed (default 1200)
 #     BOOT_BUF       trace_buf_size= for boot (default 4M; 32M fails to allocate and oopses)
+#     WORKLOAD       guest workload: classic (default for single runs) or phases (default with
+#                    --repeat); see guest-init.sh
+#     QEMU_NICE      nice level of the QEMU process (default 5)
+#     SHIP_DAT       1 (default for single runs) or 0 (default with --repeat): whether the
+#                    trace.dat is compressed and copied to DEST along with the text (it is
+#                    extracted and checked against the text either way)
+#     REPEAT_START, REPEAT_STOP  with --repeat N: run only runs START..STOP of the N (default
+#                    1..N), e.g. to interleave the runs of two variants or redo one run; the
+#                    spread always covers every run 1..N that has a .meta
 #
 # Outputs (in CAPTURE_OUT)
 #   trace.txt        `cat /sys/kernel/tracing/trace` after tracing_on=0 (whole recording)
@@ -56,9 +74,21 @@
 set -euo pipefail
 
 POST_ONLY=0
-if [ "${1:-}" = --post ]; then
-	POST_ONLY=1
+REPEAT=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--post) POST_ONLY=1 ;;
+	--repeat) REPEAT=${2:-}; shift ;;
+	--repeat=*) REPEAT=${1#*=} ;;
+	--help | -h) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+	-*) echo "pseries-capture: unknown option '$1'" >&2; exit 2 ;;
+	*) break ;;
+	esac
 	shift
+done
+if ! [[ $REPEAT =~ ^[0-9]+$ ]]; then
+	echo "pseries-capture: --repeat wants a count, not '$REPEAT'" >&2
+	exit 2
 fi
 VARIANT=${1:-ddw}
 DEST=${2:-}
@@ -67,18 +97,37 @@ if [ -n "$DEST" ]; then
 fi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=${CAPTURE_WORK:-/work/capture-work}
-OUT=${CAPTURE_OUT:-$WORK/out/$VARIANT}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
 GUEST_OPTS=${GUEST_OPTS:-}
 BOOT_BUF=${BOOT_BUF:-4M}
+QEMU_NICE=${QEMU_NICE:-5}
+REPEAT_START=${REPEAT_START:-1}
+REPEAT_STOP=${REPEAT_STOP:-$REPEAT}
+if [ "$REPEAT" -gt 0 ]; then
+	WORKLOAD=${WORKLOAD:-phases}
+	SHIP_DAT=${SHIP_DAT:-0}
+else
+	WORKLOAD=${WORKLOAD:-classic}
+	SHIP_DAT=${SHIP_DAT:-1}
+fi
+case "$WORKLOAD" in
+classic | phases) ;;
+*) echo "pseries-capture: unknown WORKLOAD '$WORKLOAD' (classic, phases)" >&2; exit 2 ;;
+esac
 
-case "$VARIANT" in
+# VARIANT = BASE[-64k]: the -64k suffix picks the 64 KiB page kernel flavour
+BASE=${VARIANT%-64k}
+FLAVOUR=powerpc64le
+[ "$BASE" != "$VARIANT" ] && FLAVOUR=powerpc64le-64k
+case "$BASE" in
 ddw | noddw | swiotlb | multitce-off | ddw-nomaxmem) ;;
 *)
-	echo "pseries-capture: unknown variant '$VARIANT' (ddw, noddw, swiotlb, multitce-off, ddw-nomaxmem)" >&2
+	echo "pseries-capture: unknown variant '$VARIANT' (ddw, noddw, swiotlb, multitce-off, ddw-nomaxmem, each optionally with -64k)" >&2
 	exit 2
 	;;
 esac
+NAME=pseries-$VARIANT
+OUT=${CAPTURE_OUT:-$WORK/out/$VARIANT}
 
 REPO=$(cd "$HERE/../.." && pwd)
 case "$(realpath -m "$WORK")/" in
@@ -142,16 +191,17 @@ EOF
 # ---------------------------------------------------------------- 2. guest packages
 guest_packages() {
 	local kv
-	kv=${KERNEL_VERSION:-}
-	if [ -z "$kv" ]; then
-		kv=$(apt-cache pkgnames linux-image-6.12. | grep -E '^linux-image-6\.12\.[0-9]+\+deb12-powerpc64le$' |
-			sed -e 's/^linux-image-//' -e 's/-powerpc64le$//' | sort -V | tail -n 1 || true)
+	kv=${KERNEL_VERSION:-6.12.95+deb12}
+	if ! apt-cache show "linux-image-$kv-$FLAVOUR:ppc64el" > /dev/null 2>&1; then
+		say "WARNING: linux-image-$kv-$FLAVOUR:ppc64el is not in apt; taking the newest 6.12 instead"
+		kv=$(apt-cache pkgnames linux-image-6.12. | grep -E "^linux-image-6\\.12\\.[0-9]+\\+deb12-$FLAVOUR\$" |
+			sed -e 's/^linux-image-//' -e "s/-$FLAVOUR\$//" | sort -V | tail -n 1 || true)
 	fi
 	if [ -z "$kv" ]; then
-		say "no linux-image-6.12.*+deb12-powerpc64le:ppc64el in apt (bookworm-backports missing?)"
+		say "no linux-image-6.12.*+deb12-$FLAVOUR:ppc64el in apt (bookworm-backports missing?)"
 		exit 1
 	fi
-	KREL=$kv-powerpc64le
+	KREL=$kv-$FLAVOUR
 	say "guest kernel $KREL"
 	mkdir -p "$WORK/debs"
 	local pkgs=("linux-image-$KREL:ppc64el" busybox-static:ppc64el trace-cmd:ppc64el
@@ -159,17 +209,28 @@ guest_packages() {
 	for p in "${pkgs[@]}"; do
 		name=${p%:ppc64el}
 		if ! ls "$WORK/debs/${name}_"*_ppc64el.deb > /dev/null 2>&1; then
-			(cd "$WORK/debs" && apt-get download "$p")
+			# into a scratch dir first, so that an interrupted download leaves no partial .deb
+			rm -rf "$WORK/debs/partial"
+			mkdir -p "$WORK/debs/partial"
+			(cd "$WORK/debs/partial" && apt-get download "$p")
+			mv "$WORK/debs/partial/"*.deb "$WORK/debs/"
+			rmdir "$WORK/debs/partial"
 		fi
 	done
-	if [ ! -e "$WORK/root/.unpacked-$KREL" ]; then
+	# one root holds the user-space packages and every kernel flavour used (each kernel has its
+	# own /boot/vmlinux-KREL and /lib/modules/KREL)
+	local d
+	if [ ! -e "$WORK/root/.unpacked-base" ]; then
 		rm -rf "$WORK/root"
 		mkdir -p "$WORK/root"
-		local d
 		for d in "$WORK"/debs/*.deb; do
-			case "$d" in
-			*/linux-image-*) case "$d" in */linux-image-${KREL}_*) ;; *) continue ;; esac ;;
-			esac
+			case "$d" in */linux-image-*) continue ;; esac
+			dpkg -x "$d" "$WORK/root"
+		done
+		touch "$WORK/root/.unpacked-base"
+	fi
+	if [ ! -e "$WORK/root/.unpacked-$KREL" ]; then
+		for d in "$WORK"/debs/linux-image-"${KREL}"_*_ppc64el.deb; do
 			dpkg -x "$d" "$WORK/root"
 		done
 		touch "$WORK/root/.unpacked-$KREL"
@@ -225,8 +286,15 @@ run_qemu() {
 	local -a qemu_extra=()
 	mkdir -p "$img"
 	rm -f "$img"/{vblk,nvme,carrier}.raw
-	truncate -s 128M "$img/vblk.raw"
-	truncate -s 128M "$img/nvme.raw"
+	if [ "$WORKLOAD" = phases ]; then
+		# the phases read what was never written in the guest: make the test disks real data
+		# (allocated blocks), not holes
+		dd if=/dev/zero of="$img/vblk.raw" bs=1M count=128 status=none
+		dd if=/dev/zero of="$img/nvme.raw" bs=1M count=128 status=none
+	else
+		truncate -s 128M "$img/vblk.raw"
+		truncate -s 128M "$img/nvme.raw"
+	fi
 	truncate -s 1G "$img/carrier.raw"
 
 	cmdline="console=hvc0 rdinit=/init panic=1"
@@ -239,7 +307,7 @@ run_qemu() {
 		cmdline+=" trace_event=dma:*,swiotlb:*,powerpc:hcall_entry,powerpc:hcall_exit"
 	fi
 	cmdline+=" trace_clock=global trace_buf_size=$BOOT_BUF"
-	case "$VARIANT" in
+	case "$BASE" in
 	ddw) ;;
 	noddw)
 		qemu_extra+=(-global spapr-pci-host-bridge.ddw=off)
@@ -252,6 +320,7 @@ run_qemu() {
 		;;
 	ddw-nomaxmem) maxmem= ;;
 	esac
+	[ "$WORKLOAD" = phases ] && cmdline+=" iommusim.workload=phases"
 	[ -n "$GUEST_OPTS" ] && cmdline+=" $GUEST_OPTS"
 
 	# shellcheck disable=SC2054 # commas are QEMU option syntax
@@ -274,11 +343,16 @@ run_qemu() {
 	echo "$VARIANT" > "$OUT/variant"
 	qemu-system-ppc64 --version | head -n 1 > "$OUT/qemu-version.txt"
 	quote_words "${QEMU[@]}" > "$OUT/qemu-cmdline.txt"
-	say "running QEMU ($VARIANT), console in $OUT/console.log"
+	echo "$QEMU_NICE" > "$OUT/qemu-nice"
+	date -u +%Y-%m-%dT%H:%M:%SZ > "$OUT/recorded"
+	echo "$WORKLOAD" > "$OUT/workload"
+	cut -d' ' -f1-3 /proc/loadavg > "$OUT/loadavg-before"
+	say "running QEMU ($NAME, nice $QEMU_NICE), console in $OUT/console.log"
 	local t0=$SECONDS rc=0
-	timeout "$QEMU_TIMEOUT" "${QEMU[@]}" < /dev/null > "$OUT/console.log" 2>&1 || rc=$?
+	timeout "$QEMU_TIMEOUT" nice -n "$QEMU_NICE" "${QEMU[@]}" < /dev/null > "$OUT/console.log" 2>&1 || rc=$?
 	say "QEMU exited rc=$rc after $((SECONDS - t0)) s"
 	echo "$((SECONDS - t0))" > "$OUT/wall-seconds"
+	cut -d' ' -f1-3 /proc/loadavg > "$OUT/loadavg-after"
 
 	tar -xf "$img/carrier.raw" -C "$OUT"
 	if [ ! -f "$OUT/DONE" ]; then
@@ -346,8 +420,63 @@ events() {
 	}' "$1"
 }
 
+# phase_summary FILE: for each phase between "iommusim phase=NAME" and "iommusim phase-end=NAME"
+# markers of a `cat trace` text: its end timestamp, duration, events by name, hcall_entry by opcode,
+# the time spent between hcall_entry and hcall_exit (paired per CPU), and the CPUs of the markers
+# and of the maps. Phases are reported in the order they started.
+phase_summary() {
+	awk '
+	!/^#/ && match($0, /\[[0-9]+\] +([^ ]+ +)?[0-9]+\.[0-9]+: [a-z_0-9]+:/) {
+		s = substr($0, RSTART, RLENGTH)
+		n = split(s, f, / +/)
+		cpu = f[1]; gsub(/[^0-9]/, "", cpu); cpu += 0
+		ts = f[n - 1]; sub(/:$/, "", ts)
+		ev = f[n]; sub(/:$/, "", ev)
+		if (ev == "tracing_mark_write") {
+			if (match($0, /iommusim phase=[^ ]+/)) {
+				p = substr($0, RSTART + 15, RLENGTH - 15)
+				if (!(p in start)) order[++np] = p
+				start[p] = ts; scpu[p] = cpu; open[p] = 1
+			} else if (match($0, /iommusim phase-end=[^ ]+/)) {
+				p = substr($0, RSTART + 19, RLENGTH - 19)
+				if (p in open) { end[p] = ts; ecpu[p] = cpu; delete open[p] }
+			}
+			next
+		}
+		if (ev == "hcall_entry") {
+			op = "?"
+			if (match($0, /opcode=[0-9]+/)) op = substr($0, RSTART + 7, RLENGTH - 7)
+			hent[cpu] = ts
+		}
+		for (p in open) {
+			cnt[p, ev]++
+			if (!((p, ev) in seen)) { seen[p, ev] = 1; evs[p] = evs[p] " " ev }
+			if (ev == "dma_map_page" || ev == "dma_map_sg") mapcpu[p, cpu]++
+			if (ev == "hcall_entry") {
+				if (op == 32 || op == 312 || op == 316) hop[p, op]++; else hop[p, "other"]++
+			}
+			if (ev == "hcall_exit" && (cpu in hent)) hsec[p] += ts - hent[cpu]
+		}
+	}
+	END {
+		for (i = 1; i <= np; i++) {
+			p = order[i]
+			if (!(p in end)) continue
+			printf "phase-end %s: %s\n", p, end[p]
+			printf "phase-duration %s: %.6f\n", p, end[p] - start[p]
+			m = split(evs[p], e, " "); line = ""
+			for (j = 1; j <= m; j++) line = line sprintf(" %s=%d", e[j], cnt[p, e[j]])
+			printf "phase-events %s:%s\n", p, line == "" ? " none" : line
+			printf "phase-hcalls %s: 32=%d 312=%d 316=%d other=%d entry-to-exit-seconds=%.6f\n", p,
+				hop[p, 32], hop[p, 312], hop[p, 316], hop[p, "other"], hsec[p]
+			printf "phase-cpus %s: start-marker=cpu%d end-marker=cpu%d maps cpu0=%d cpu1=%d\n", p,
+				scpu[p], ecpu[p], mapcpu[p, 0], mapcpu[p, 1]
+		}
+	}' "$1"
+}
+
 post_process() {
-	local name=pseries-$VARIANT meta dat_check="no trace.dat" f
+	local name=$NAME meta dat_check="no trace.dat" f
 	events "$OUT/trace.txt" > "$OUT/events-text.txt"
 	if [ -s "$OUT/trace.dat" ]; then
 		if trace-cmd convert --file-version 6 --compression none -i "$OUT/trace.dat" \
@@ -369,9 +498,15 @@ post_process() {
 	meta=$OUT/$name.meta
 	{
 		echo "# $name: real trace from an unmodified Debian ppc64le kernel under qemu-system-ppc64 -M pseries (TCG)"
-		echo "# made by traces/capture/pseries-capture.sh $VARIANT"
+		if [ "$REPEAT" -gt 0 ]; then
+			echo "# made by traces/capture/pseries-capture.sh --repeat $REPEAT $VARIANT (run $RUN of $REPEAT)"
+		else
+			echo "# made by traces/capture/pseries-capture.sh $VARIANT"
+		fi
 		echo "variant: $VARIANT"
-		echo "recorded: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		[ "$REPEAT" -gt 0 ] && echo "run: $RUN of $REPEAT"
+		echo "workload: $(cat "$OUT/workload" 2> /dev/null || echo classic)"
+		echo "recorded: $(cat "$OUT/recorded" 2> /dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
 		echo "host: $(uname -sr) $(uname -m)"
 		echo "kernel release: $(cat "$OUT/uname-r")"
 		echo "kernel uname: $(cat "$OUT/uname-a")"
@@ -380,6 +515,9 @@ post_process() {
 		echo "qemu command: $(cat "$OUT/qemu-cmdline.txt")"
 		echo "kernel cmdline: $(cat "$OUT/cmdline")"
 		echo "wall seconds: $(cat "$OUT/wall-seconds")"
+		[ -f "$OUT/qemu-nice" ] && echo "qemu nice: $(cat "$OUT/qemu-nice")"
+		[ -f "$OUT/loadavg-before" ] && echo "host loadavg before: $(cat "$OUT/loadavg-before")"
+		[ -f "$OUT/loadavg-after" ] && echo "host loadavg after: $(cat "$OUT/loadavg-after")"
 		echo "buffer_size_kb: $(cat "$OUT/buffer_size_kb")"
 		awk '/^== /{c=$2} /^(entries|overrun|commit overrun|dropped events|read events):/{
 			k=$0; sub(/:.*/, "", k); v=$NF; printf "ring %s %s: %s\n", c, k, v}' "$OUT/ring-stats.txt"
@@ -407,18 +545,32 @@ post_process() {
 			awk '{printf "hcall_exit nonzero %s %s: %d\n", $2, $3, $1}' || true
 		grep -h 'tracing_mark_write: iommusim phase=' "$OUT/trace.txt" |
 			awk '{for(i=1;i<=NF;i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) ts=$i; sub(/:$/, "", ts); p=$NF; sub(/phase=/, "", p); printf "phase %s: %s\n", p, ts}' || true
-		echo "trace.dat: $( [ -s "$OUT/trace.dat" ] && trace-cmd dump --summary -i "$OUT/trace.dat" 2> /dev/null |
-			awk '/\[Version\]/{v=$1} /\[Compression algorithm\]/{c=$1} END{printf "file version %s, compression %s", v, c}')"
-		echo "trace.dat check: $dat_check"
-		echo "trace.dat extract: $(tail -n 3 "$OUT/extract.log" 2> /dev/null | tr '\n' ' ')"
+		phase_summary "$OUT/trace.txt"
+		if [ -s "$OUT/trace.dat" ]; then
+			echo "trace.dat: $(trace-cmd dump --summary -i "$OUT/trace.dat" 2> /dev/null |
+				awk '/\[Version\]/{v=$1} /\[Compression algorithm\]/{c=$1} END{printf "file version %s, compression %s", v, c}')"
+			echo "trace.dat check: $dat_check"
+			echo "trace.dat extract: $(tail -n 3 "$OUT/extract.log" 2> /dev/null | tr '\n' ' ')"
+		fi
+		if [ "$SHIP_DAT" = 1 ]; then
+			echo "trace.dat shipped: yes ($name.dat.xz)"
+		else
+			echo "trace.dat shipped: no (SHIP_DAT=0: made and checked in the run, only the text is kept)"
+		fi
 	} > "$meta"
 
 	xz -9 -T1 -c "$OUT/trace.txt" > "$OUT/$name.txt.xz"
-	[ -s "$OUT/trace.dat" ] && xz -9 -T1 -c "$OUT/trace.dat" > "$OUT/$name.dat.xz"
+	rm -f "$OUT/$name.dat.xz"
+	if [ "$SHIP_DAT" = 1 ] && [ -s "$OUT/trace.dat" ]; then
+		xz -9 -T1 -c "$OUT/trace.dat" > "$OUT/$name.dat.xz"
+	fi
 	for f in "$OUT/$name".*; do
 		echo "file ${f##*/}: $(stat -c %s "$f") bytes" >&2
 	done
-	grep -E '^(ring overrun total|ring dropped total|events total|hcall_entry opcode (32|312|316) )' "$meta" >&2 || true
+	grep -E '^(ring overrun total|ring dropped total|events total|hcall_entry opcode (32|312|316) |phase-duration )' "$meta" >&2 || true
+	if [ "$(awk -F': ' '/^ring (overrun|dropped) total:/{s+=$2} END{print s+0}' "$meta")" != 0 ]; then
+		say "WARNING: $name lost events (ring overruns or dropped events; see $meta)"
+	fi
 	if [ -n "${DEST:-}" ]; then
 		mkdir -p "$DEST"
 		cp "$OUT/$name.txt.xz" "$meta" "$DEST/"
@@ -441,8 +593,39 @@ restore_mounts() {
 }
 trap restore_mounts EXIT
 
+# repeat_spread: append the per-phase spread over runs 1..REPEAT to each run's .meta (replacing
+# earlier spread lines), copy the metas to DEST again, print the table
+repeat_spread() {
+	local k metas=() m
+	for k in $(seq 1 "$REPEAT"); do
+		m=${CAPTURE_OUT:-$WORK/out/$VARIANT}-r$k/pseries-$VARIANT-r$k.meta
+		[ -f "$m" ] && metas+=("$m")
+	done
+	[ ${#metas[@]} -gt 0 ] || return 0
+	local lines
+	lines=$("$HERE/phase-spread.sh" --meta "${metas[@]}")
+	for m in "${metas[@]}"; do
+		grep -v '^spread ' "$m" > "$m.tmp"
+		printf '%s\n' "$lines" >> "$m.tmp"
+		mv "$m.tmp" "$m"
+		[ -n "${DEST:-}" ] && cp "$m" "$DEST/"
+	done
+	"$HERE/phase-spread.sh" --table "${metas[@]}" >&2
+}
+
 apt_setup
 guest_packages
+if [ "$REPEAT" -gt 0 ]; then
+	[ "$POST_ONLY" = 1 ] || build_initramfs
+	for RUN in $(seq "$REPEAT_START" "$REPEAT_STOP"); do
+		NAME=pseries-$VARIANT-r$RUN
+		OUT=${CAPTURE_OUT:-$WORK/out/$VARIANT}-r$RUN
+		[ "$POST_ONLY" = 1 ] || run_qemu
+		post_process
+	done
+	repeat_spread
+	exit 0
+fi
 if [ "$POST_ONLY" = 1 ]; then
 	post_process
 	exit 0
