@@ -20,222 +20,9 @@
 #include "plot.h"
 #include "plotdata.h"
 #include "sha256.h"
+#include "table.h"
 #include "util.h"
-
-/* ---- tables, rendered as Markdown and as HTML ------------------------------------------- */
-
-#define TAB_MAXCOLS 12
-
-struct tab {
-	const char *title;
-	const char *note;
-	unsigned ncols, nrows;
-	const char *head[TAB_MAXCOLS];
-	char **cells;             /* nrows * ncols, malloc'd */
-};
-
-static void tab_init(struct tab *t, const char *title, const char *note, const char *const *head)
-{
-	memset(t, 0, sizeof(*t));
-	t->title = title;
-	t->note = note;
-	while (head[t->ncols] && t->ncols < TAB_MAXCOLS) {
-		t->head[t->ncols] = head[t->ncols];
-		t->ncols++;
-	}
-}
-
-/* Append a row: @ncols cells, printf-formatted one after another from @fmt split at '|'. */
-static void tab_row(struct tab *t, const char *fmt, ...) ISM_PRINTF(2, 3);
-static void tab_row(struct tab *t, const char *fmt, ...)
-{
-	va_list ap;
-	char *line, *save = NULL;
-	unsigned k = 0;
-
-	va_start(ap, fmt);
-	line = xvasprintf(fmt, ap);
-	va_end(ap);
-	t->cells = xreallocarray(t->cells, (t->nrows + 1) * t->ncols, sizeof(*t->cells));
-	for (char *c = strtok_r(line, "|", &save); c && k < t->ncols;
-	     c = strtok_r(NULL, "|", &save))
-		t->cells[t->nrows * t->ncols + k++] = xstrdup(c);
-	while (k < t->ncols)
-		t->cells[t->nrows * t->ncols + k++] = xstrdup("");
-	t->nrows++;
-	free(line);
-}
-
-static void tab_free(struct tab *t)
-{
-	for (unsigned i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
-}
-
-static void tab_md(FILE *f, const struct tab *t)
-{
-	fprintf(f, "\n## %s\n\n", t->title);
-	if (t->note)
-		fprintf(f, "%s\n\n", t->note);
-	for (unsigned c = 0; c < t->ncols; c++)
-		fprintf(f, "| %s ", t->head[c]);
-	fprintf(f, "|\n");
-	for (unsigned c = 0; c < t->ncols; c++)
-		fprintf(f, "|%s", c ? "---:" : ":---");
-	fprintf(f, "|\n");
-	for (unsigned r = 0; r < t->nrows; r++) {
-		for (unsigned c = 0; c < t->ncols; c++)
-			fprintf(f, "| %s ", t->cells[r * t->ncols + c]);
-		fprintf(f, "|\n");
-	}
-}
-
-static void html_esc(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
-static void tab_html(FILE *f, const struct tab *t)
-{
-	fputs("<h2>", f);
-	html_esc(f, t->title);
-	fputs("</h2>\n", f);
-	if (t->note) {
-		fputs("<p>", f);
-		html_esc(f, t->note);
-		fputs("</p>\n", f);
-	}
-	fputs("<table>\n<tr>", f);
-	for (unsigned c = 0; c < t->ncols; c++) {
-		fputs("<th>", f);
-		html_esc(f, t->head[c]);
-		fputs("</th>", f);
-	}
-	fputs("</tr>\n", f);
-	for (unsigned r = 0; r < t->nrows; r++) {
-		fputs("<tr>", f);
-		for (unsigned c = 0; c < t->ncols; c++) {
-			fputs(c ? "<td>" : "<td class=\"s\">", f);
-			html_esc(f, t->cells[r * t->ncols + c]);
-			fputs("</td>", f);
-		}
-		fputs("</tr>\n", f);
-	}
-	fputs("</table>\n", f);
-}
-
-/* ---- what the report says ------------------------------------------------------------------ */
-
-static uint64_t op_calls(const struct sim_result *r, uint32_t lo, uint32_t hi)
-{
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < r->nops; i++)
-		if (r->ops[i].op >= lo && r->ops[i].op <= hi)
-			n += r->ops[i].calls;
-	return n;
-}
-
-static uint64_t mapped_bytes(const struct sim_recorded *r)
-{
-	uint64_t b = 0;
-
-	for (int i = 0; i < 5; i++)
-		b += r->bytes[i];
-	return b;
-}
-
-#define NTABS 5
-
-static void build_tables(const struct report_ctx *c, struct tab *t)
-{
-	static const char *const h0[] = { "strategy", "boot (s)", "Δ boot (ms)", "after boot (s)",
-					  "Δ (ms)", "MB/s", "hcalls", "exposed (peak)", NULL };
-	static const char *const h1[] = { "strategy", "setup", "hcall", "ucall", "rtas", "copy",
-					  "guest_sw", "lock_wait", "device_xlate", NULL };
-	static const char *const h2[] = { "strategy", "H_PUT_TCE", "H_PUT_TCE_INDIRECT",
-					  "H_STUFF_TCE", "UV_SHARE_PAGE", "UV_UNSHARE_PAGE", "RTAS",
-					  NULL };
-	static const char *const h3[] = { "strategy", "window peak", "window size", "window fail",
-					  "pool peak", "pool slots", "pool fail", "bounces",
-					  "copied MiB", "map fail", NULL };
-	static const char *const h4[] = { "strategy", "shared peak", "outside pool", "MiB·s",
-					  "shares", "map p50", "map p99", "unmap p50", "unmap p99",
-					  NULL };
-	const struct sim_recorded *rec = sim_recorded(c->sim);
-	uint64_t bytes = mapped_bytes(rec);
-
-	tab_init(&t[0], "Summary", rec->have_boot_end ?
-		 "Simulated boot time (setup included) and time after boot, with the delta from "
-		 "the recording; throughput is bytes mapped per simulated second after boot." :
-		 "The trace has no boot marker: boot is the whole trace.", h0);
-	tab_init(&t[1], "Time by category (ms)",
-		 "Whole trace; setup is the strategy's boot work (also counted in its category).",
-		 h1);
-	tab_init(&t[2], "Hypercalls, ultracalls and RTAS calls", "Calls, setup included.", h2);
-	tab_init(&t[3], "Window and pool pressure", NULL, h3);
-	tab_init(&t[4], "Exposure to the hypervisor and latency",
-		 "Exposure is meaningful for protected VMs; latency in microseconds.", h4);
-	for (unsigned i = 0; i < sim_count(c->sim); i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-		const struct strat_pressure *p = &r->pr;
-		int prot = (r->flags & STRAT_PROTECTED) != 0;
-		double span = rec->have_boot_end ? r->run_ns : r->end_ns;
-		char b1[32], b2[32], b3[32];
-
-		tab_row(&t[0], "%s|%.3f|%+.1f|%.3f|%+.1f|%.2f|%" PRIu64 "|%s", r->spec,
-			r->boot_ns / 1e9, (r->boot_ns - rec->boot_ns) / 1e6, r->run_ns / 1e9,
-			(r->run_ns - rec->run_ns) / 1e6, span > 0 ? (double)bytes / span * 1e3 : 0,
-			op_calls(r, 0, 0xEFFF),
-			prot ? ism_human_bytes(p->shared_bytes_peak, b1, sizeof(b1))
-			     : "unprotected");
-		tab_row(&t[1], "%s|%.1f|%.1f|%.1f|%.1f|%.1f|%.1f|%.1f|%.1f", r->spec,
-			r->setup_ns / 1e6, r->cat_ns[CAT_HCALL] / 1e6, r->cat_ns[CAT_UCALL] / 1e6,
-			r->cat_ns[CAT_RTAS] / 1e6, r->cat_ns[CAT_COPY] / 1e6,
-			r->cat_ns[CAT_GUEST] / 1e6, r->cat_ns[CAT_LOCK_WAIT] / 1e6,
-			r->cat_ns[CAT_DEVICE] / 1e6);
-		tab_row(&t[2], "%s|%" PRIu64 "|%" PRIu64 "|%" PRIu64 "|%" PRIu64 "|%" PRIu64 "|%"
-			PRIu64, r->spec, op_calls(r, 0x20, 0x20), op_calls(r, 0x13c, 0x13c),
-			op_calls(r, 0x138, 0x138), op_calls(r, 0xF130, 0xF130),
-			op_calls(r, 0xF134, 0xF134), op_calls(r, 0x10000, 0x1FFFF));
-		tab_row(&t[3],
-			"%s|%" PRIu64 "|%s|%" PRIu64 "|%" PRIu64 "|%" PRIu64 "|%" PRIu64 "|%" PRIu64
-			"|%.1f|%" PRIu64,
-			r->spec, p->window_peak,
-			p->window_entries
-				? ism_human_bytes(p->window_entries * p->window_entry_bytes, b1,
-						  sizeof(b1))
-				: "-",
-			p->window_failures, p->pool_peak, p->pool_slots, p->pool_failures,
-			p->bounces, (double)p->copied_bytes / 1048576.0, r->map_failures);
-		tab_row(&t[4], "%s|%s|%s|%.2f|%" PRIu64 "|%.2f|%.2f|%.2f|%.2f", r->spec,
-			prot ? ism_human_bytes(p->shared_bytes_peak, b2, sizeof(b2)) : "-",
-			prot ? ism_human_bytes(p->shared_outside_pool_peak, b3, sizeof(b3)) : "-",
-			p->shared_byte_seconds / 1048576.0, p->share_calls,
-			lat_percentile(&r->map_lat, 50) / 1e3,
-			lat_percentile(&r->map_lat, 99) / 1e3,
-			lat_percentile(&r->unmap_lat, 50) / 1e3,
-			lat_percentile(&r->unmap_lat, 99) / 1e3);
-	}
-}
+#include "verdict.h"
 
 struct figure {
 	const struct plot_kind *k;
@@ -252,10 +39,9 @@ struct fact {
 
 static unsigned build_facts(const struct report_ctx *c, json_t *man, struct fact *f)
 {
-	const struct sim_recorded *rec = sim_recorded(c->sim);
 	json_t *tr = json_object_get(man, "trace"), *sc = json_object_get(man, "scenario");
 	json_t *sets = json_object_get(man, "set"), *v;
-	char b1[32], *s = xstrdup("");
+	char *s = xstrdup("");
 	unsigned n = 0;
 	size_t i;
 
@@ -264,6 +50,10 @@ static unsigned build_facts(const struct report_ctx *c, json_t *man, struct fact
 				"sha256 %s)", c->trace, c->trace_format, c->trace_events, c->cpus,
 				(uint64_t)json_integer_value(json_object_get(tr, "bytes")),
 				json_string_value(json_object_get(tr, "sha256")));
+	for (unsigned k = 0; k < c->nrepeats && n < 6; k++) {
+		f[n].label = "repeat";
+		f[n++].text = xstrdup(c->repeat_paths[k]);
+	}
 	json_array_foreach(sets, i, v) {
 		char *t = xasprintf("%s --set %s", s, json_string_value(v));
 
@@ -281,15 +71,6 @@ static unsigned build_facts(const struct report_ctx *c, json_t *man, struct fact
 	f[n].label = "iommusim";
 	f[n++].text = xasprintf("%s; command: %s", PACKAGE_VERSION,
 				json_string_value(json_object_get(man, "command")));
-	f[n].label = "recorded";
-	f[n++].text =
-		xasprintf("%s %.3f s, %s %.3f s, %s mapped; TCE hcalls %" PRIu64
-			  " H_PUT_TCE, %" PRIu64 " H_PUT_TCE_INDIRECT, %" PRIu64 " H_STUFF_TCE%s",
-			  rec->have_boot_end ? "boot" : "span", rec->boot_ns / 1e9,
-			  rec->have_boot_end ? "after boot" : "run", rec->run_ns / 1e9,
-			  ism_human_bytes(mapped_bytes(rec), b1, sizeof(b1)), rec->tce_hcalls[0],
-			  rec->tce_hcalls[1], rec->tce_hcalls[2],
-			  rec->hcalls_traced ? "" : " (the trace has no hcall events)");
 	return n;
 }
 
@@ -344,21 +125,29 @@ static void svg_inline(FILE *out, const char *svg, unsigned k)
 	}
 }
 
+static const char *const detail_titles[RT__COUNT] = {
+	NULL, "Time by category", "Hypercalls", "Window and pool", "Exposure", "Latency", "Phases",
+};
+
 static int write_md(const char *path, const struct report_ctx *c, const struct fact *facts,
-		    unsigned nf, const struct tab *t, const struct figure *fig, unsigned nfig,
-		    const char *text, const char *manifest, int missing)
+		    unsigned nf, struct table *t, struct table *vt, const struct figure *fig,
+		    unsigned nfig, const char *manifest, int missing)
 {
 	FILE *f = fopen(path, "w");
 	const char *b = strrchr(c->trace, '/');
+	char *rec = report_recorded_text(c);
 
 	if (!f) {
 		ism_err("%s: %s", path, strerror(errno));
+		free(rec);
 		return -1;
 	}
 	fprintf(f, "# iommusim report: %s\n\n", b ? b + 1 : c->trace);
-	for (unsigned i = 0; i < nf; i++)
-		fprintf(f, "- **%s**: %s\n", facts[i].label, facts[i].text);
-	tab_md(f, &t[0]);
+	fprintf(f, "Scenario %s, %u strategies. %s\n", c->sc->name ? c->sc->name : "(defaults)",
+		sim_count(c->sim), rec);
+	free(rec);
+	table_md(f, vt, 2);
+	table_md(f, &t[RT_SUMMARY], 2);
 	fprintf(f, "\n## Figures\n\n");
 	if (missing)
 		fprintf(f, "gnuplot was not found: the figures' data (CSV) and scripts are in this "
@@ -377,12 +166,16 @@ static int write_md(const char *path, const struct report_ctx *c, const struct f
 		else
 			fprintf(f, "data: [%s.csv](%s.csv)\n\n", fig[i].k->name, fig[i].k->name);
 	}
-	for (unsigned i = 1; i < NTABS; i++)
-		tab_md(f, &t[i]);
-	fprintf(f, "\n## Text report\n\nAs `iommusim compare` prints it (fits 100 columns, for "
-		   "mail):\n\n```\n%s```\n", text);
-	fprintf(f, "\n## Provenance\n\n`manifest.json`; results in `results.json` (schema 1), "
-		   "`results.csv`, `results.txt`.\n\n```json\n%s\n```\n", manifest);
+	fprintf(f, "\n## Details\n");
+	for (unsigned i = RT_TIME; i < RT__COUNT; i++)
+		if (t[i].nrows)
+			table_md(f, &t[i], 3);
+	fprintf(f, "\nThe same as text for mail (80 columns): [results.txt](results.txt); the data: "
+		   "[results.json](results.json), [results.csv](results.csv).\n");
+	fprintf(f, "\n## Provenance\n\n");
+	for (unsigned i = 0; i < nf; i++)
+		fprintf(f, "- **%s**: %s\n", facts[i].label, facts[i].text);
+	fprintf(f, "\n`manifest.json`:\n\n```json\n%s\n```\n", manifest);
 	if (fclose(f) != 0) {
 		ism_err("%s: write error", path);
 		return -1;
@@ -396,8 +189,10 @@ static const char html_style[] =
 	"h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}\n"
 	"table{border-collapse:collapse;font-size:0.9em;margin:0.5em 0}\n"
 	"th,td{border:1px solid #bbb;padding:0.2em 0.5em;text-align:right}\n"
-	"th{background:#eef}th:first-child{text-align:left}\n"
-	"td.s{text-align:left;font-family:monospace}\n"
+	"th{background:#eef}th.l,td.l{text-align:left}\n"
+	"td.s{text-align:left;font-family:monospace;white-space:nowrap}\n"
+	"p.note{font-size:0.85em;color:#444;margin:0.2em 0}\n"
+	"p.lead{font-size:1.05em}\n"
 	"pre{background:#f6f6f6;padding:0.8em;overflow-x:auto;font-size:0.8em}\n"
 	"dl.facts dt{font-weight:bold;float:left;clear:left;width:6em}\n"
 	"dl.facts dd{margin-left:7em;word-break:break-all}\n"
@@ -405,31 +200,32 @@ static const char html_style[] =
 	"figcaption{font-weight:bold;margin-bottom:0.3em}\n";
 
 static int write_html(const char *dir, const char *path, const struct report_ctx *c,
-		      const struct fact *facts, unsigned nf, const struct tab *t,
-		      const struct figure *fig, unsigned nfig, const char *text,
-		      const char *manifest, int missing)
+		      const struct fact *facts, unsigned nf, struct table *t, struct table *vt,
+		      const struct figure *fig, unsigned nfig, const char *manifest, int missing)
 {
 	FILE *f = fopen(path, "w");
 	const char *b = strrchr(c->trace, '/');
+	char *rec = report_recorded_text(c);
 
 	if (!f) {
 		ism_err("%s: %s", path, strerror(errno));
+		free(rec);
 		return -1;
 	}
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>"
 	      "iommusim report: ", f);
-	html_esc(f, b ? b + 1 : c->trace);
+	html_escape(f, b ? b + 1 : c->trace);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>iommusim report: ",
 		html_style);
-	html_esc(f, b ? b + 1 : c->trace);
-	fputs("</h1>\n<dl class=\"facts\">\n", f);
-	for (unsigned i = 0; i < nf; i++) {
-		fprintf(f, "<dt>%s</dt><dd>", facts[i].label);
-		html_esc(f, facts[i].text);
-		fputs("</dd>\n", f);
-	}
-	fputs("</dl>\n", f);
-	tab_html(f, &t[0]);
+	html_escape(f, b ? b + 1 : c->trace);
+	fputs("</h1>\n<p class=\"lead\">", f);
+	fprintf(f, "Scenario %s, %u strategies. ", c->sc->name ? c->sc->name : "(defaults)",
+		sim_count(c->sim));
+	html_escape(f, rec);
+	free(rec);
+	fputs("</p>\n", f);
+	table_html(f, vt, 2);
+	table_html(f, &t[RT_SUMMARY], 2);
 	fputs("<h2>Figures</h2>\n", f);
 	if (missing)
 		fputs("<p>gnuplot was not found: the figures' data (CSV) and scripts are in this "
@@ -439,9 +235,9 @@ static int write_html(const char *dir, const char *path, const struct report_ctx
 
 		if (fig[i].empty) {
 			fputs("<figure>\n<figcaption>", f);
-			html_esc(f, fig[i].caption);
+			html_escape(f, fig[i].caption);
 			fputs("</figcaption>\n<p>", f);
-			html_esc(f, fig[i].k->empty ? fig[i].k->empty : "Nothing to draw.");
+			html_escape(f, fig[i].k->empty ? fig[i].k->empty : "Nothing to draw.");
 			fputs("</p>\n</figure>\n", f);
 			continue;
 		}
@@ -455,18 +251,25 @@ static int write_html(const char *dir, const char *path, const struct report_ctx
 		if (!svg)
 			continue;
 		fputs("<figure>\n<figcaption>", f);
-		html_esc(f, fig[i].caption);
+		html_escape(f, fig[i].caption);
 		fputs("</figcaption>\n", f);
 		svg_inline(f, svg, i);
 		fputs("</figure>\n", f);
 		free(svg);
 	}
-	for (unsigned i = 1; i < NTABS; i++)
-		tab_html(f, &t[i]);
-	fputs("<h2>Text report</h2>\n<pre>", f);
-	html_esc(f, text);
-	fputs("</pre>\n<h2>Provenance</h2>\n<pre>", f);
-	html_esc(f, manifest);
+	fputs("<h2>Details</h2>\n", f);
+	for (unsigned i = RT_TIME; i < RT__COUNT; i++)
+		if (t[i].nrows)
+			table_html(f, &t[i], 3);
+	fputs("<p>The same as text for mail (80 columns): results.txt; the data: results.json, "
+	      "results.csv.</p>\n<h2>Provenance</h2>\n<dl class=\"facts\">\n", f);
+	for (unsigned i = 0; i < nf; i++) {
+		fprintf(f, "<dt>%s</dt><dd>", facts[i].label);
+		html_escape(f, facts[i].text);
+		fputs("</dd>\n", f);
+	}
+	fputs("</dl>\n<pre>", f);
+	html_escape(f, manifest);
 	fputs("</pre>\n</body>\n</html>\n", f);
 	if (fclose(f) != 0) {
 		ism_err("%s: write error", path);
@@ -513,10 +316,20 @@ static int write_results(const char *dir, const struct report_ctx *c, char **tex
 	return ret;
 }
 
+void report_folder_said(FILE *out, const char *dir)
+{
+	char *p = plot_path(dir, "report.html");
+
+	fprintf(out, "\nReport: %s (and report.md, the figures, results.txt/json/csv, "
+		"manifest.json in %s)\n", p, dir);
+	free(p);
+}
+
 int report_folder(const char *dir, const struct report_ctx *c, const struct manifest_in *mi)
 {
-	struct tab t[NTABS];
-	struct fact facts[8];
+	struct table t[RT__COUNT], vt;
+	struct verdict v;
+	struct fact facts[12];
 	struct figure fig[8];
 	struct plot_out po;
 	char *text = NULL, *mtext = NULL, *p, *cause = NULL;
@@ -602,18 +415,38 @@ int report_folder(const char *dir, const struct report_ctx *c, const struct mani
 	if (plot_out_finish(&po, 1) < 0)
 		ret = -1;
 
-	build_tables(c, t);
+	if (verdict_build(c, &v, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		ret = -1;
+		goto out;
+	}
+	report_tables(c, &v, t);
+	verdict_table(c, &v, &vt);
+	for (unsigned i = RT_TIME; i < RT__COUNT; i++) {
+		char *x = xstrdup(t[i].title);
+
+		/* Markdown/HTML: a short heading; the title's details become a note */
+		free(t[i].title);
+		t[i].title = xstrdup(detail_titles[i]);
+		table_note(&t[i], "%s.", x);
+		free(x);
+	}
 	nf = build_facts(c, man, facts);
 	p = plot_path(dir, "report.md");
-	ret |= write_md(p, c, facts, nf, t, fig, nfig, text, mtext, po.missing);
+	ret |= write_md(p, c, facts, nf, t, &vt, fig, nfig, mtext, po.missing);
 	free(p);
 	p = plot_path(dir, "report.html");
-	ret |= write_html(dir, p, c, facts, nf, t, fig, nfig, text, mtext, po.missing);
+	ret |= write_html(dir, p, c, facts, nf, t, &vt, fig, nfig, mtext, po.missing);
 	free(p);
-	for (unsigned i = 0; i < NTABS; i++)
-		tab_free(&t[i]);
+	for (unsigned i = 0; i < RT__COUNT; i++)
+		table_free(&t[i]);
+	table_free(&vt);
+	verdict_free(&v);
+
 	for (unsigned i = 0; i < nf; i++)
 		free(facts[i].text);
+out:
 	plot_out_free(&po);
 	free(text);
 	free(mtext);

@@ -5,8 +5,11 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -40,7 +43,16 @@ static void help_common(FILE *out, const char *cmd)
 		"      --check-hcalls      compare each DMA event's predicted TCE hypercalls with the\n"
 		"                          hcall_entry events recorded before it\n"
 		"  -f, --format-in FORMAT  read the trace as FORMAT (native, tracedat, ftrace, bpftrace)\n"
+		"      --baseline NAME     the verdict's baseline (default: the strategy the trace\n"
+		"                          was recorded with, else the recording itself)\n"
+		"      --model-error PCT   the model's timing error you have measured (e.g. 8%%):\n"
+		"                          the verdict says whether a difference is larger\n"
+		"  -w, --width N           text width (default: the terminal's, 80 when the output\n"
+		"                          is not a terminal: mail, files, pipes)\n"
 		"  -h, --help              this help\n\n"
+		"REPEAT... are other recordings of the same configuration (same machine, workload\n"
+		"and strategy): they are replayed too, and the verdict says whether a difference is\n"
+		"larger than their run-to-run noise and whether the best is best in each.\n"
 		"A strategy spec is NAME[:VARIANT] or a bounce layer over a translation layer,\n"
 		"LAYER+LAYER (e.g. swiotlb+ddw). `iommusim list strategies` lists them.\n"
 		"Exit status: 0 success, 1 runtime failure, 2 usage error or bad input.\n",
@@ -52,7 +64,7 @@ static void help_common(FILE *out, const char *cmd)
 void help_run(FILE *out)
 {
 	fprintf(out,
-		"usage: iommusim run -S STRATEGY[,STRATEGY...] [-s SCENARIO] [options] TRACE\n\n"
+		"usage: iommusim run -S STRATEGY[,STRATEGY...] [-s SCENARIO] [options] TRACE [REPEAT...]\n\n"
 		"Replay TRACE against each strategy in one pass and report, next to the recorded\n"
 		"figures: boot time and throughput with the delta, time by category, hypercalls and\n"
 		"ultracalls, TCEs written and cleared, window and pool pressure, bytes exposed to the\n"
@@ -63,16 +75,17 @@ void help_run(FILE *out)
 void help_compare(FILE *out)
 {
 	fprintf(out,
-		"usage: iommusim compare [-S STRATEGY,...] [-s SCENARIO] [options] TRACE\n\n"
+		"usage: iommusim compare [-S STRATEGY,...] [-s SCENARIO] [options] TRACE [REPEAT...]\n\n"
 		"Like `run`, with every strategy of the mission by default: passthrough, window32,\n"
 		"direct-tce, indirect-tce and its TCE-page variants, ddw, swiotlb, swiotlb+window32\n"
 		"and svm (a POWER Secure VM since Linux 5.6).\n\n");
 	help_common(out, "compare");
 	fprintf(out,
 		"\ncompare -o DIR (without --format or -j) writes a report folder instead: report.md\n"
-		"and a self-contained report.html (tables, figures, trace, scenario, version), the\n"
-		"figures as PNG and SVG with their data (CSV) and gnuplot scripts (render.sh redraws\n"
-		"them), results.txt/.json/.csv and manifest.json (trace and scenario SHA-256).\n");
+		"and a self-contained report.html (the verdict first, tables, figures, provenance\n"
+		"last), the figures as PNG and SVG with their data (CSV) and gnuplot scripts\n"
+		"(render.sh redraws them), results.txt/.json/.csv and manifest.json (trace and\n"
+		"scenario SHA-256); it prints the verdict and where it wrote the report.\n");
 }
 
 struct run_opts {
@@ -86,6 +99,11 @@ struct run_opts {
 	char **sets;
 	unsigned nsets;
 	int format_given;   /* --format or -j: compare -o names a file, not a report folder */
+	const char *baseline;
+	double model_error; /* NAN: not given */
+	unsigned width;     /* 0: the default */
+	char **repeats;     /* other recordings of the configuration */
+	unsigned nrepeats;
 	int argc;           /* the command line, for the report's manifest */
 	char **argv;
 };
@@ -137,15 +155,55 @@ static void tick(void *arg, uint64_t events, uint64_t bytes)
 	progress_tick(arg, events, bytes);
 }
 
+static int has_spec(const struct run_opts *o, const char *spec)
+{
+	for (unsigned i = 0; i < o->nspecs; i++)
+		if (strcmp(o->specs[i], spec) == 0)
+			return 1;
+	return 0;
+}
+
+/* The text width: as asked; else the terminal's (80..160); else 80, for mail and files. */
+static unsigned text_width(const struct run_opts *o, FILE *out)
+{
+	struct winsize ws;
+
+	if (o->width)
+		return o->width;
+	if (out == stdout && isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 80)
+		return ws.ws_col > 160 ? 160 : ws.ws_col;
+	return 80;
+}
+
+static int replay_one(const char *trace, struct run_opts *o, const struct scenario *sc,
+		      struct replay *rp)
+{
+	struct progress pg;
+	char *cause = NULL;
+	int ret;
+
+	progress_start(&pg, trace);
+	ret = replay_trace(trace, o->format_in, sc, o->specs, o->nspecs, o->check, tick, &pg, rp,
+			   &cause);
+	progress_end(&pg);
+	if (ret < 0) {
+		ism_err("%s", cause ? cause : ism_strerror(ret));
+		free(cause);
+		return ism_err_exit(ret);
+	}
+	return 0;
+}
+
 static int replay(const char *cmd, struct run_opts *o, const char *trace)
 {
 	struct scenario sc;
-	struct replay rp;
-	struct progress pg;
+	struct replay rp, *reps = NULL;
+	const struct sim **rsims = NULL;
 	struct report_ctx rc;
 	char *cause = NULL;
 	FILE *out = stdout;
 	int ret, status = EXIT_OK;
+	unsigned nreps = 0;
 
 	ret = scenario_load(o->scenario, &sc, &cause);
 	if (ret < 0) {
@@ -168,24 +226,49 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 		scenario_free(&sc);
 		return EXIT_USAGE;
 	}
-	progress_start(&pg, trace);
-	ret = replay_trace(trace, o->format_in, &sc, o->specs, o->nspecs, o->check, tick, &pg,
-			   &rp, &cause);
-	progress_end(&pg);
-	if (ret < 0) {
-		ism_err("%s", cause ? cause : ism_strerror(ret));
-		free(cause);
+	/* the verdict's baseline and the recorded strategy always have their rows */
+	if (o->baseline && !has_spec(o, o->baseline))
+		add_specs(o, o->baseline);
+	if (strcmp(cmd, "compare") == 0 && sc.sim.recorded_with && *sc.sim.recorded_with &&
+	    !has_spec(o, sc.sim.recorded_with))
+		add_specs(o, sc.sim.recorded_with);
+	status = replay_one(trace, o, &sc, &rp);
+	if (status) {
 		scenario_free(&sc);
-		return ism_err_exit(ret);
+		return status;
+	}
+	reps = xcalloc(o->nrepeats ? o->nrepeats : 1, sizeof(*reps));
+	rsims = xcalloc(o->nrepeats ? o->nrepeats : 1, sizeof(*rsims));
+	for (; nreps < o->nrepeats; nreps++) {
+		status = replay_one(o->repeats[nreps], o, &sc, &reps[nreps]);
+		if (status)
+			goto out;
+		rsims[nreps] = reps[nreps].sim;
 	}
 	replay_report_ctx(&rp, trace, &sc, o->check, &rc);
+	rc.command = cmd;
+	rc.baseline = o->baseline;
+	if (!isnan(o->model_error)) {
+		rc.model_error_pct = o->model_error;
+		rc.model_error_src = "--model-error";
+	}
+	rc.repeats = rsims;
+	rc.repeat_paths = (const char *const *)o->repeats;
+	rc.nrepeats = o->nrepeats;
 	if (strcmp(cmd, "compare") == 0 && o->output && strcmp(o->output, "-") != 0 &&
 	    !o->format_given) {
 		struct manifest_in mi = { .trace = trace, .sc = &sc, .specs = o->specs,
 					  .nspecs = o->nspecs, .sets = o->sets, .nsets = o->nsets,
 					  .argc = o->argc, .argv = o->argv };
 
+		rc.width = 80;   /* results.txt: for mail */
 		status = report_folder(o->output, &rc, &mi);
+		if (status == EXIT_OK) {
+			/* the answer, then where the report is */
+			rc.width = text_width(o, stdout);
+			report_text_head(stdout, &rc);
+			report_folder_said(stdout, o->output);
+		}
 		goto out;
 	}
 	if (o->output && strcmp(o->output, "-") != 0) {
@@ -196,6 +279,7 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 			goto out;
 		}
 	}
+	rc.width = text_width(o, out);
 	if (o->formats & 1)
 		report_text(out, &rc);
 	if (o->formats & 2) {
@@ -218,14 +302,32 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 	}
 out:
 	replay_free(&rp);
+	for (unsigned i = 0; i < nreps; i++)
+		replay_free(&reps[i]);
+	free(reps);
+	free(rsims);
 	scenario_free(&sc);
-	(void)cmd;
 	return status;
+}
+
+static int parse_pct(const char *cmd, const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != s && *end == '%')
+		end++;
+	if (end == s || *end || errno || !(v >= 0) || v > 1000)
+		return usage_error(cmd, "--model-error %s: a percentage, e.g. 8%% or 8", s);
+	*out = v;
+	return 0;
 }
 
 static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 {
-	enum { OPT_SET = 256, OPT_FORMAT, OPT_CHECK };
+	enum { OPT_SET = 256, OPT_FORMAT, OPT_CHECK, OPT_BASELINE, OPT_MODEL_ERROR };
 	static const struct option opts[] = {
 		{ "scenario", required_argument, NULL, 's' },
 		{ "set", required_argument, NULL, OPT_SET },
@@ -235,18 +337,24 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 		{ "output", required_argument, NULL, 'o' },
 		{ "check-hcalls", no_argument, NULL, OPT_CHECK },
 		{ "format-in", required_argument, NULL, 'f' },
+		{ "baseline", required_argument, NULL, OPT_BASELINE },
+		{ "model-error", required_argument, NULL, OPT_MODEL_ERROR },
+		{ "width", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o;
 	int c, status;
+	char *end;
+	unsigned long w;
 
 	memset(&o, 0, sizeof(o));
 	o.formats = 1;
+	o.model_error = NAN;
 	o.argc = argc;
 	o.argv = argv;      /* "compare" ... */
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:S:jo:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:S:jo:f:w:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o.scenario = optarg;
@@ -278,6 +386,25 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 		case 'f':
 			o.format_in = optarg;
 			break;
+		case OPT_BASELINE:
+			o.baseline = optarg;
+			break;
+		case OPT_MODEL_ERROR:
+			if ((status = parse_pct(cmd, optarg, &o.model_error))) {
+				free_opts(&o);
+				return status;
+			}
+			break;
+		case 'w':
+			errno = 0;
+			w = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || errno || w < 40 || w > 1000) {
+				free_opts(&o);
+				return usage_error(cmd, "--width %s: a number of columns, 40..1000",
+						   optarg);
+			}
+			o.width = (unsigned)w;
+			break;
 		case 'h':
 			(is_compare ? help_compare : help_run)(stdout);
 			free_opts(&o);
@@ -287,10 +414,12 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 			return usage_error(cmd, "bad option");
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind >= argc) {
 		free_opts(&o);
-		return usage_error(cmd, "expected exactly one trace");
+		return usage_error(cmd, "no trace");
 	}
+	o.repeats = argv + optind + 1;
+	o.nrepeats = (unsigned)(argc - optind - 1);
 	if (!o.nspecs) {
 		if (!is_compare) {
 			free_opts(&o);

@@ -68,5 +68,7 @@ json_t *plot_load_result(const char *path);
  * status (EXIT_OK, or EXIT_FAIL after saying what failed).
  */
 int report_folder(const char *dir, const struct report_ctx *c, const struct manifest_in *mi);
+/* Say where the report folder @dir is and what it holds (after report_folder()). */
+void report_folder_said(FILE *out, const char *dir);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,4 +74,9 @@ void replay_report_ctx(const struct replay *rp, const char *trace, const struct 
 	ctx->trace_events = rp->events;
 	ctx->cpus = rp->cpus;
 	ctx->check = check_hcalls;
+	ctx->model_error_pct = NAN;
+	if (sc->sim.recorded_with && *sc->sim.recorded_with) {
+		ctx->recorded_strategy = sc->sim.recorded_with;
+		ctx->recorded_how = "as recorded: sim.recorded_with";
+	}
 }

@@ -5,14 +5,15 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "csv.h"
 #include "report.h"
 #include "stats.h"
+#include "table.h"
 #include "util.h"
-
-#define NAMEW 26
+#include "verdict.h"
 
 static const struct {
 	uint32_t op;
@@ -52,16 +53,6 @@ static uint64_t hcalls_total(const struct sim_result *r)
 	return n;
 }
 
-static const char *name_col(const char *spec, char *buf, size_t len)
-{
-	size_t l = strlen(spec);
-
-	if (l <= NAMEW)
-		return spec;
-	snprintf(buf, len, "%.*s~", NAMEW - 1, spec);
-	return buf;
-}
-
 static double throughput(uint64_t bytes, double ns)
 {
 	return ns > 0 ? (double)bytes / (ns / 1e9) : 0;
@@ -76,166 +67,411 @@ static uint64_t all_bytes(const struct sim_recorded *r)
 	return b;
 }
 
+static unsigned width_of(const struct report_ctx *c)
+{
+	return c->width >= 40 ? c->width : 80;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+static const char *pct_cell(double v, double base, char *buf, size_t len)
+{
+	if (isnan(base) || base == 0)
+		return "";
+	return verdict_pct((v - base) / base * 100, buf, len);
+}
+
+char *report_recorded_text(const struct report_ctx *c)
+{
+	const struct sim_recorded *rec = sim_recorded(c->sim);
+	char b1[32], b2[32], b3[32];
+
+	char times[96];
+
+	if (rec->have_boot_end)
+		snprintf(times, sizeof(times), "boot %.3f s, after boot %.3f s", rec->boot_ns / 1e9,
+			 rec->run_ns / 1e9);
+	else
+		snprintf(times, sizeof(times), "%.3f s (no boot marker)", rec->boot_ns / 1e9);
+	return xasprintf("The recording: %s, %s mapped (%s to the device, %s "
+			 "from it); %" PRIu64 " H_PUT_TCE, %" PRIu64 " H_PUT_TCE_INDIRECT, %" PRIu64
+			 " H_STUFF_TCE (%.1f ms)%s.", times,
+			 ism_human_bytes(all_bytes(rec), b1, sizeof(b1)),
+			 ism_human_bytes(rec->bytes[ISM_DIR_TO_DEVICE], b2, sizeof(b2)),
+			 ism_human_bytes(rec->bytes[ISM_DIR_FROM_DEVICE], b3, sizeof(b3)),
+			 rec->tce_hcalls[0], rec->tce_hcalls[1], rec->tce_hcalls[2],
+			 rec->tce_hcall_ns / 1e6,
+			 rec->hcalls_traced ? "" : "; the trace has no hcall events");
+}
+
+/* Row label in the detail tables: the baseline marked. */
+static void row_name(const struct report_ctx *c, const struct verdict *v, unsigned i,
+		     struct table *t, unsigned row)
+{
+	table_setf(t, row, 0, "%s%s", sim_result(c->sim, i)->spec,
+		   v->base == (int)i ? "*" : "");
+}
+
+/* Every strategy, folded classes kept together, in the summary's order. */
+static unsigned detail_order(const struct verdict *v, unsigned *out)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < v->ncls; k++) {
+		const struct verdict_class *cl = &v->cls[v->order[k]];
+
+		for (unsigned m = 0; m < cl->n; m++)
+			out[n++] = cl->members[m];
+	}
+	return n;
+}
+
+void report_tables(const struct report_ctx *c, const struct verdict *v, struct table *t)
+{
+	const struct sim_recorded *rec = sim_recorded(c->sim);
+	unsigned n = sim_count(c->sim), *ord = xcalloc(n ? n : 1, sizeof(*ord)), row;
+	uint64_t bytes = all_bytes(rec);
+	int boot = rec->have_boot_end, prot = v->any_protected;
+	double bb, br;
+	char b1[32], b2[32];
+
+	detail_order(v, ord);
+	/* the baseline's figures, for the deltas */
+	if (v->base >= 0) {
+		const struct sim_result *r = sim_result(c->sim, (unsigned)v->base);
+
+		bb = r->boot_ns;
+		br = r->run_ns;
+	} else {
+		bb = rec->boot_ns;
+		br = rec->run_ns;
+	}
+
+	table_init(&t[RT_SUMMARY], boot ? "Summary: simulated, fastest first; % against the "
+					  "baseline" :
+					  "Summary (no boot marker: boot is the whole trace); % against "
+					  "the baseline");
+	t[RT_SUMMARY].gap = 1;
+	table_col(&t[RT_SUMMARY], "strategy", NULL, 1);
+	table_col(&t[RT_SUMMARY], boot ? "boot s" : "span s", boot ? "boot (s)" : "span (s)", 0);
+	table_col(&t[RT_SUMMARY], "vs", boot ? "boot vs baseline" : "span vs baseline", 0);
+	table_col(&t[RT_SUMMARY], "after s", "after boot (s)", 0);
+	table_col(&t[RT_SUMMARY], "vs", "after boot vs baseline", 0);
+	table_col(&t[RT_SUMMARY], "MB/s", "throughput (MB/s)", 0);
+	table_col(&t[RT_SUMMARY], "hcalls", NULL, 0);
+	table_col(&t[RT_SUMMARY], "exposed", "exposed (peak shared)", 0);
+	if (!boot)
+		t[RT_SUMMARY].hidden[3] = t[RT_SUMMARY].hidden[4] = 1;
+	if (!prot)
+		t[RT_SUMMARY].hidden[7] = 1;
+	for (unsigned k = 0; k < v->ncls; k++) {
+		unsigned i = v->cls[v->order[k]].members[0];
+		const struct sim_result *r = sim_result(c->sim, i);
+		double tp;
+		char *name;
+
+		if (v->base >= 0 && v->class_of[v->base] == v->order[k])
+			r = sim_result(c->sim, (unsigned)v->base);
+		tp = throughput(bytes, boot ? r->run_ns : r->end_ns);
+		row = table_row(&t[RT_SUMMARY]);
+		name = verdict_class_name(c, v, v->order[k]);
+		table_set(&t[RT_SUMMARY], row, 0, name);
+		free(name);
+		table_setf(&t[RT_SUMMARY], row, 1, "%.3f", r->boot_ns / 1e9);
+		table_set(&t[RT_SUMMARY], row, 2, pct_cell(r->boot_ns, bb, b1, sizeof(b1)));
+		table_setf(&t[RT_SUMMARY], row, 3, "%.3f", r->run_ns / 1e9);
+		table_set(&t[RT_SUMMARY], row, 4, pct_cell(r->run_ns, br, b1, sizeof(b1)));
+		table_setf(&t[RT_SUMMARY], row, 5, "%.2f", tp / 1e6);
+		table_setf(&t[RT_SUMMARY], row, 6, "%" PRIu64, hcalls_total(r));
+		table_set(&t[RT_SUMMARY], row, 7, r->flags & STRAT_PROTECTED ?
+			  ism_human_bytes(r->pr.shared_bytes_peak, b2, sizeof(b2)) : "all RAM");
+		if (strcmp(r->spec, "passthrough") == 0)
+			table_note(&t[RT_SUMMARY], "passthrough: the reference (no IOMMU, no cost), "
+				   "never the pick.");
+	}
+	verdict_fold_notes(c, v, &t[RT_SUMMARY]);
+
+	table_init(&t[RT_TIME], "Time by category (ms, the whole trace; setup is the strategy's "
+				"boot work, also counted in its category)");
+	table_col(&t[RT_TIME], "strategy", NULL, 1);
+	table_col(&t[RT_TIME], "setup", NULL, 0);
+	for (unsigned k = 0; k < CAT__COUNT; k++)
+		table_col(&t[RT_TIME], category_name(k), NULL, 0);
+	for (unsigned x = 0; x < n; x++) {
+		const struct sim_result *r = sim_result(c->sim, ord[x]);
+
+		row = table_row(&t[RT_TIME]);
+		row_name(c, v, ord[x], &t[RT_TIME], row);
+		table_setf(&t[RT_TIME], row, 1, "%.1f", r->setup_ns / 1e6);
+		for (unsigned k = 0; k < CAT__COUNT; k++)
+			table_setf(&t[RT_TIME], row, 2 + k, "%.1f", r->cat_ns[k] / 1e6);
+	}
+	table_hide_empty(&t[RT_TIME]);
+
+	table_init(&t[RT_CALLS], "Hypercalls, ultracalls and RTAS calls (setup included)");
+	table_col(&t[RT_CALLS], "strategy", NULL, 1);
+	table_col(&t[RT_CALLS], "PUT_TCE", "H_PUT_TCE", 0);
+	table_col(&t[RT_CALLS], "PUT_INDIR", "H_PUT_TCE_INDIRECT", 0);
+	table_col(&t[RT_CALLS], "STUFF_TCE", "H_STUFF_TCE", 0);
+	table_col(&t[RT_CALLS], "UV_SHARE", "UV_SHARE_PAGE", 0);
+	table_col(&t[RT_CALLS], "UV_UNSHARE", "UV_UNSHARE_PAGE", 0);
+	table_col(&t[RT_CALLS], "RTAS", "RTAS calls", 0);
+	for (unsigned x = 0; x < n; x++) {
+		const struct sim_result *r = sim_result(c->sim, ord[x]);
+
+		row = table_row(&t[RT_CALLS]);
+		row_name(c, v, ord[x], &t[RT_CALLS], row);
+		table_setf(&t[RT_CALLS], row, 1, "%" PRIu64, op_calls(r, 0x20));
+		table_setf(&t[RT_CALLS], row, 2, "%" PRIu64, op_calls(r, 0x13c));
+		table_setf(&t[RT_CALLS], row, 3, "%" PRIu64, op_calls(r, 0x138));
+		table_setf(&t[RT_CALLS], row, 4, "%" PRIu64, op_calls(r, 0xF130));
+		table_setf(&t[RT_CALLS], row, 5, "%" PRIu64, op_calls(r, 0xF134));
+		table_setf(&t[RT_CALLS], row, 6, "%" PRIu64,
+			   op_calls(r, 0x10001) + op_calls(r, 0x10002) + op_calls(r, 0x10003));
+	}
+	table_hide_empty(&t[RT_CALLS]);
+
+	table_init(&t[RT_PRESSURE], "Window and pool pressure");
+	table_col(&t[RT_PRESSURE], "strategy", NULL, 1);
+	table_col(&t[RT_PRESSURE], "win_peak", "window peak (entries)", 0);
+	table_col(&t[RT_PRESSURE], "win_size", "window size", 0);
+	table_col(&t[RT_PRESSURE], "w_fail", "window failures", 0);
+	table_col(&t[RT_PRESSURE], "pool_peak", "pool peak (slots)", 0);
+	table_col(&t[RT_PRESSURE], "p_fail", "pool failures", 0);
+	table_col(&t[RT_PRESSURE], "bounces", NULL, 0);
+	table_col(&t[RT_PRESSURE], "copy_MiB", "copied (MiB)", 0);
+	table_col(&t[RT_PRESSURE], "map_fail", "failed maps", 0);
+	for (unsigned x = 0; x < n; x++) {
+		const struct sim_result *r = sim_result(c->sim, ord[x]);
+		const struct strat_pressure *p = &r->pr;
+
+		row = table_row(&t[RT_PRESSURE]);
+		row_name(c, v, ord[x], &t[RT_PRESSURE], row);
+		table_setf(&t[RT_PRESSURE], row, 1, "%" PRIu64, p->window_peak);
+		table_set(&t[RT_PRESSURE], row, 2, p->window_entries ?
+			  ism_human_bytes(p->window_entries * p->window_entry_bytes, b1, sizeof(b1)) :
+			  "-");
+		table_setf(&t[RT_PRESSURE], row, 3, "%" PRIu64, p->window_failures);
+		if (p->pool_slots)
+			table_setf(&t[RT_PRESSURE], row, 4, "%" PRIu64 "/%" PRIu64, p->pool_peak,
+				   p->pool_slots);
+		else
+			table_set(&t[RT_PRESSURE], row, 4, "-");
+		table_setf(&t[RT_PRESSURE], row, 5, "%" PRIu64, p->pool_failures);
+		table_setf(&t[RT_PRESSURE], row, 6, "%" PRIu64, p->bounces);
+		table_setf(&t[RT_PRESSURE], row, 7, "%.1f", (double)p->copied_bytes / 1048576.0);
+		table_setf(&t[RT_PRESSURE], row, 8, "%" PRIu64, r->map_failures);
+	}
+	table_hide_empty(&t[RT_PRESSURE]);
+
+	table_init(&t[RT_EXPOSURE], "Exposure to the hypervisor (protected VMs)");
+	table_col(&t[RT_EXPOSURE], "strategy", NULL, 1);
+	table_col(&t[RT_EXPOSURE], "shared_peak", "shared (peak)", 0);
+	table_col(&t[RT_EXPOSURE], "outside_pool", "outside the bounce pool (peak)", 0);
+	table_col(&t[RT_EXPOSURE], "MiB*s", "MiB·s shared", 0);
+	table_col(&t[RT_EXPOSURE], "shares", "share calls", 0);
+	table_col(&t[RT_EXPOSURE], "unshares", "unshare calls", 0);
+	for (unsigned x = 0; prot && x < n; x++) {
+		const struct sim_result *r = sim_result(c->sim, ord[x]);
+		const struct strat_pressure *p = &r->pr;
+
+		if (!(r->flags & STRAT_PROTECTED))
+			continue;
+		row = table_row(&t[RT_EXPOSURE]);
+		row_name(c, v, ord[x], &t[RT_EXPOSURE], row);
+		table_set(&t[RT_EXPOSURE], row, 1,
+			  ism_human_bytes(p->shared_bytes_peak, b1, sizeof(b1)));
+		table_set(&t[RT_EXPOSURE], row, 2,
+			  ism_human_bytes(p->shared_outside_pool_peak, b1, sizeof(b1)));
+		table_setf(&t[RT_EXPOSURE], row, 3, "%.2f", p->shared_byte_seconds / 1048576.0);
+		table_setf(&t[RT_EXPOSURE], row, 4, "%" PRIu64, p->share_calls);
+		table_setf(&t[RT_EXPOSURE], row, 5, "%" PRIu64, p->unshare_calls);
+	}
+	if (prot)
+		table_note(&t[RT_EXPOSURE], "Unprotected strategies are not listed: the hypervisor "
+					    "can read all guest RAM.");
+
+	table_init(&t[RT_LATENCY], "Map and unmap latency (simulated, us)");
+	table_col(&t[RT_LATENCY], "strategy", NULL, 1);
+	table_col(&t[RT_LATENCY], "map_p50", "map p50", 0);
+	table_col(&t[RT_LATENCY], "map_p99", "map p99", 0);
+	table_col(&t[RT_LATENCY], "unmap_p50", "unmap p50", 0);
+	table_col(&t[RT_LATENCY], "unmap_p99", "unmap p99", 0);
+	for (unsigned x = 0; x < n; x++) {
+		const struct sim_result *r = sim_result(c->sim, ord[x]);
+
+		row = table_row(&t[RT_LATENCY]);
+		row_name(c, v, ord[x], &t[RT_LATENCY], row);
+		table_setf(&t[RT_LATENCY], row, 1, "%.2f", lat_percentile(&r->map_lat, 50) / 1e3);
+		table_setf(&t[RT_LATENCY], row, 2, "%.2f", lat_percentile(&r->map_lat, 99) / 1e3);
+		table_setf(&t[RT_LATENCY], row, 3, "%.2f", lat_percentile(&r->unmap_lat, 50) / 1e3);
+		table_setf(&t[RT_LATENCY], row, 4, "%.2f", lat_percentile(&r->unmap_lat, 99) / 1e3);
+	}
+
+	table_init(&t[RT_PHASES], "Phase start times (s), recorded then simulated");
+	table_col(&t[RT_PHASES], "phase", "strategy", 1);
+	for (unsigned k = 0; k < rec->nphases && k < TABLE_MAXCOLS - 1; k++)
+		table_col(&t[RT_PHASES], rec->phases[k].name, NULL, 0);
+	if (rec->nphases) {
+		row = table_row(&t[RT_PHASES]);
+		table_set(&t[RT_PHASES], row, 0, "(recorded)");
+		for (unsigned k = 0; k + 1 < t[RT_PHASES].ncols; k++)
+			table_setf(&t[RT_PHASES], row, 1 + k, "%.3f",
+				   rec->phases[k].rec_start_ns / 1e9);
+		for (unsigned x = 0; x < n; x++) {
+			const struct sim_result *r = sim_result(c->sim, ord[x]);
+
+			row = table_row(&t[RT_PHASES]);
+			row_name(c, v, ord[x], &t[RT_PHASES], row);
+			for (unsigned k = 0; k + 1 < t[RT_PHASES].ncols; k++)
+				table_setf(&t[RT_PHASES], row, 1 + k, "%.3f",
+					   r->phase_sim_ns[k] / 1e9);
+		}
+	}
+	free(ord);
+}
+
+static void text_check(FILE *out, const struct report_ctx *c, unsigned w)
+{
+	fprintf(out, "\nhypercall check against the recording (TCE hcalls: PUT / INDIRECT / "
+		"STUFF)\n");
+	for (unsigned i = 0; i < sim_count(c->sim); i++) {
+		const struct sim_result *r = sim_result(c->sim, i);
+		const struct fidelity *f = &r->fid;
+		char *s;
+
+		fprintf(out, "%s:\n", r->spec);
+		s = xasprintf("%" PRIu64 " of %" PRIu64 " DMA events as recorded (%" PRIu64
+			      " of the %" PRIu64 " others have inferred sg lengths); matched %"
+			      PRIu64 "/%" PRIu64 "/%" PRIu64 ", predicted but not recorded %" PRIu64
+			      "/%" PRIu64 "/%" PRIu64 "; recorded outside DMA events %" PRIu64 "/%"
+			      PRIu64 "/%" PRIu64 ", boot setup model %" PRIu64 "/%" PRIu64 "/%" PRIu64
+			      "%s",
+			      f->events_checked - f->events_mismatched, f->events_checked,
+			      f->mismatched_inferred, f->events_mismatched, f->matched[0],
+			      f->matched[1], f->matched[2], f->missing[0], f->missing[1],
+			      f->missing[2], f->extra[0], f->extra[1], f->extra[2], f->setup_pred[0],
+			      f->setup_pred[1], f->setup_pred[2],
+			      (f->extra[0] == f->setup_pred[0] && f->extra[1] == f->setup_pred[1] &&
+			       f->extra[2] == f->setup_pred[2]) ? " (explained)" : " (differ)");
+		text_wrap(out, "    ", s, 4, w);
+		free(s);
+		for (unsigned k = 0; k < f->nex; k++) {
+			char *pfx = xasprintf("    at %" PRIu64 ": ", f->ex_pos[k]);
+
+			text_wrap(out, pfx, f->ex_what[k], 8, w);
+			free(pfx);
+		}
+	}
+}
+
+static void text_head(FILE *out, const struct report_ctx *c, const struct verdict *v,
+		      struct table *t)
+{
+	unsigned w = width_of(c);
+	char *s, *x;
+
+	x = xasprintf("%s, scenario %s: %u strategies, %u with distinct figures.",
+		      base_name(c->trace),
+		      c->sc->name && strcmp(c->sc->name, "defaults") ? c->sc->name :
+		      "(built-in defaults)",
+		      sim_count(c->sim), v->ncls);
+	s = xasprintf("iommusim %s: ", c->command ? c->command : "run");
+	text_wrap(out, s, x, 2, w);
+	free(s);
+	free(x);
+	s = report_recorded_text(c);
+	text_wrap(out, NULL, s, 2, w);
+	free(s);
+	fputc('\n', out);
+	verdict_text(out, c, v, w);
+	fputc('\n', out);
+	table_text(out, &t[RT_SUMMARY], w);
+}
+
+static int build(const struct report_ctx *c, struct verdict *v, struct table *t)
+{
+	char *cause = NULL;
+
+	if (verdict_build(c, v, &cause) < 0) {
+		/* the caller checks --baseline first: this cannot happen */
+		free(cause);
+		return -1;
+	}
+	report_tables(c, v, t);
+	return 0;
+}
+
+void report_text_head(FILE *out, const struct report_ctx *c)
+{
+	struct verdict v;
+	struct table t[RT__COUNT];
+
+	if (build(c, &v, t) < 0)
+		return;
+	text_head(out, c, &v, t);
+	for (unsigned i = 0; i < RT__COUNT; i++)
+		table_free(&t[i]);
+	verdict_free(&v);
+}
+
 void report_text(FILE *out, const struct report_ctx *c)
 {
 	const struct sim_recorded *rec = sim_recorded(c->sim);
-	unsigned n = sim_count(c->sim);
-	char b1[32], b2[32], nb[NAMEW + 2];
-	uint64_t bytes = all_bytes(rec);
+	unsigned w = width_of(c);
+	struct verdict v;
+	struct table t[RT__COUNT];
+	char *s;
 
-	fprintf(out, "iommusim %s: %s (%s, %" PRIu64 " events, %u CPUs)\n", PACKAGE_VERSION,
-		c->trace, c->trace_format, c->trace_events, c->cpus);
-	fprintf(out, "scenario: %s (%s)%s%s\n", c->sc->name ? c->sc->name : "-", c->sc->path,
-		c->sc->sim.recorded_with && *c->sc->sim.recorded_with ? ", recorded with " : "",
-		c->sc->sim.recorded_with ? c->sc->sim.recorded_with : "");
-	fprintf(out, "recorded: %s %.3f s, %s %.3f s, %s mapped (%s to dev, %s from dev)\n",
-		rec->have_boot_end ? "boot" : "trace", rec->boot_ns / 1e9,
-		rec->have_boot_end ? "after boot" : "span", rec->run_ns / 1e9,
-		ism_human_bytes(bytes, b1, sizeof(b1)),
-		ism_human_bytes(rec->bytes[ISM_DIR_TO_DEVICE], b2, sizeof(b2)),
-		ism_human_bytes(rec->bytes[ISM_DIR_FROM_DEVICE], nb, sizeof(nb)));
-	fprintf(out, "          TCE hcalls %" PRIu64 " H_PUT_TCE, %" PRIu64 " H_PUT_TCE_INDIRECT, %"
-		PRIu64 " H_STUFF_TCE (%.1f ms)%s\n", rec->tce_hcalls[0], rec->tce_hcalls[1],
-		rec->tce_hcalls[2], rec->tce_hcall_ns / 1e6,
-		rec->hcalls_traced ? "" : "; the trace has no hcall events");
-
-	fprintf(out, "\n%-*s %8s %9s %8s %9s %8s %9s %10s\n", NAMEW,
-		rec->have_boot_end ? "strategy" : "strategy (no boot marker)", "boot_s", "delta_s",
-		"run_s", "delta_s", "MB/s", "hcalls", "exposed");
-	for (unsigned i = 0; i < n; i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-		int prot = (r->flags & STRAT_PROTECTED) != 0;
-
-		fprintf(out, "%-*s %8.3f %+9.3f %8.3f %+9.3f %8.1f %9" PRIu64 " %10s\n", NAMEW,
-			name_col(r->spec, nb, sizeof(nb)), r->boot_ns / 1e9,
-			(r->boot_ns - rec->boot_ns) / 1e9, r->run_ns / 1e9,
-			(r->run_ns - rec->run_ns) / 1e9,
-			throughput(bytes, rec->have_boot_end ? r->run_ns : r->end_ns) / 1e6,
-			hcalls_total(r), prot ? ism_human_bytes(r->pr.shared_bytes_peak, b1, sizeof(b1))
-					      : "unprot.");
-	}
-
-	fprintf(out, "\ntime by category (ms)\n%-*s %8s %8s %8s %8s %8s %8s %8s %8s\n", NAMEW,
-		"strategy", "setup", "hcall", "ucall", "rtas", "copy", "guest_sw", "lockwait",
-		"dev_xlt");
-	for (unsigned i = 0; i < n; i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-
-		fprintf(out, "%-*s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f\n", NAMEW,
-			name_col(r->spec, nb, sizeof(nb)), r->setup_ns / 1e6,
-			r->cat_ns[CAT_HCALL] / 1e6, r->cat_ns[CAT_UCALL] / 1e6,
-			r->cat_ns[CAT_RTAS] / 1e6, r->cat_ns[CAT_COPY] / 1e6,
-			r->cat_ns[CAT_GUEST] / 1e6, r->cat_ns[CAT_LOCK_WAIT] / 1e6,
-			r->cat_ns[CAT_DEVICE] / 1e6);
-	}
-
-	fprintf(out, "\nhypercalls and ultracalls (calls; setup included)\n%-*s %10s %10s %10s %10s "
-		"%10s %7s\n", NAMEW, "strategy", "PUT_TCE", "PUT_INDIR", "STUFF_TCE", "UV_SHARE",
-		"UV_UNSHR", "RTAS");
-	for (unsigned i = 0; i < n; i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-
-		fprintf(out, "%-*s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-			" %7" PRIu64 "\n", NAMEW, name_col(r->spec, nb, sizeof(nb)),
-			op_calls(r, 0x20), op_calls(r, 0x13c), op_calls(r, 0x138),
-			op_calls(r, 0xF130), op_calls(r, 0xF134),
-			op_calls(r, 0x10001) + op_calls(r, 0x10002) + op_calls(r, 0x10003));
-	}
-
-	fprintf(out, "\nwindow and pool pressure\n%-*s %12s %9s %6s %13s %6s %9s %9s\n", NAMEW,
-		"strategy", "win_peak", "win_size", "w_fail", "pool_peak", "p_fail", "bounces",
-		"copy_MiB");
-	for (unsigned i = 0; i < n; i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-		const struct strat_pressure *p = &r->pr;
-		char ws[32] = "-", ps[32] = "-";
-
-		if (p->window_entries)
-			snprintf(ws, sizeof(ws), "%.1f%%", 100.0 * (double)p->window_peak /
-				 (double)p->window_entries);
-		if (p->pool_slots)
-			snprintf(ps, sizeof(ps), "%" PRIu64 "/%" PRIu64, p->pool_peak, p->pool_slots);
-		fprintf(out, "%-*s %12" PRIu64 " %9s %6" PRIu64 " %13s %6" PRIu64 " %9" PRIu64
-			" %9.1f\n", NAMEW, name_col(r->spec, nb, sizeof(nb)), p->window_peak,
-			p->window_entries ? ism_human_bytes(p->window_entries * p->window_entry_bytes,
-							    b1, sizeof(b1)) : "-",
-			p->window_failures, ps, p->pool_failures, p->bounces,
-			(double)p->copied_bytes / 1048576.0);
-		(void)ws;
-	}
-
-	fprintf(out, "\nexposure to the hypervisor (protected VMs) and latency (us)\n"
-		"%-*s %10s %10s %8s %9s %7s %7s %7s %7s\n", NAMEW, "strategy", "shared_pk",
-		"outside_pk", "shares", "MiB*s", "map_p50", "map_p99", "unm_p50", "unm_p99");
-	for (unsigned i = 0; i < n; i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-		const struct strat_pressure *p = &r->pr;
-		int prot = (r->flags & STRAT_PROTECTED) != 0;
-
-		fprintf(out, "%-*s %10s %10s %8" PRIu64 " %9.2f %7.2f %7.2f %7.2f %7.2f\n", NAMEW,
-			name_col(r->spec, nb, sizeof(nb)),
-			prot ? ism_human_bytes(p->shared_bytes_peak, b1, sizeof(b1)) : "-",
-			prot ? ism_human_bytes(p->shared_outside_pool_peak, b2, sizeof(b2)) : "-",
-			p->share_calls, p->shared_byte_seconds / 1048576.0,
-			lat_percentile(&r->map_lat, 50) / 1e3, lat_percentile(&r->map_lat, 99) / 1e3,
-			lat_percentile(&r->unmap_lat, 50) / 1e3,
-			lat_percentile(&r->unmap_lat, 99) / 1e3);
-	}
-
-	if (rec->nphases && rec->nphases <= 7) {
-		fprintf(out, "\nphase start times (s), recorded then simulated\n%-*s", NAMEW, "phase");
-		for (unsigned k = 0; k < rec->nphases; k++)
-			fprintf(out, " %9.9s", rec->phases[k].name);
-		fprintf(out, "\n%-*s", NAMEW, "(recorded)");
-		for (unsigned k = 0; k < rec->nphases; k++)
-			fprintf(out, " %9.3f", rec->phases[k].rec_start_ns / 1e9);
+	if (build(c, &v, t) < 0)
+		return;
+	text_head(out, c, &v, t);
+	for (unsigned i = RT_TIME; i < RT__COUNT; i++) {
+		if (!t[i].nrows)
+			continue;
 		fputc('\n', out);
-		for (unsigned i = 0; i < n; i++) {
-			const struct sim_result *r = sim_result(c->sim, i);
-
-			fprintf(out, "%-*s", NAMEW, name_col(r->spec, nb, sizeof(nb)));
-			for (unsigned k = 0; k < rec->nphases; k++)
-				fprintf(out, " %9.3f", r->phase_sim_ns[k] / 1e9);
-			fputc('\n', out);
-		}
+		table_text(out, &t[i], w);
 	}
+	if (c->check)
+		text_check(out, c, w);
 
-	if (c->check) {
-		fprintf(out, "\nhypercall check against the recording (TCE hcalls: PUT / INDIRECT / "
-			"STUFF)\n");
-		for (unsigned i = 0; i < n; i++) {
-			const struct sim_result *r = sim_result(c->sim, i);
-			const struct fidelity *f = &r->fid;
-
-			fprintf(out, "%s:\n    %" PRIu64 " of %" PRIu64 " DMA events as recorded (%" PRIu64
-				" of the %" PRIu64 " others have inferred sg lengths)\n    matched %"
-				PRIu64 "/%" PRIu64 "/%" PRIu64 ", predicted but not recorded %" PRIu64
-				"/%" PRIu64 "/%" PRIu64 "\n", r->spec,
-				f->events_checked - f->events_mismatched, f->events_checked,
-				f->mismatched_inferred, f->events_mismatched,
-				f->matched[0], f->matched[1], f->matched[2], f->missing[0],
-				f->missing[1], f->missing[2]);
-			fprintf(out, "    recorded outside DMA events %" PRIu64 "/%" PRIu64 "/%" PRIu64
-				", boot setup model %" PRIu64 "/%" PRIu64 "/%" PRIu64 "%s\n",
-				f->extra[0], f->extra[1], f->extra[2], f->setup_pred[0],
-				f->setup_pred[1], f->setup_pred[2],
-				(f->extra[0] == f->setup_pred[0] && f->extra[1] == f->setup_pred[1] &&
-				 f->extra[2] == f->setup_pred[2]) ? " (explained)" : " (differ)");
-			for (unsigned k = 0; k < f->nex; k++)
-				fprintf(out, "    at %" PRIu64 ": %s\n", f->ex_pos[k], f->ex_what[k]);
-		}
+	s = xasprintf("%" PRIu64 " think-time clamps (%.3f ms), %" PRIu64 " orphans skipped, %"
+		      PRIu64 " maps live at the end, %" PRIu64 " lost events.", rec->think_clamps,
+		      rec->clamped_ns / 1e6, rec->orphans, rec->live_at_end, rec->lost_events);
+	fputc('\n', out);
+	text_wrap(out, "Notes: ", s, 7, w);
+	free(s);
+	if (rec->sg_inferred_lists) {
+		s = xasprintf("%" PRIu64 " of %" PRIu64 " sg lists merged by the kernel: %" PRIu64
+			      " input lengths inferred; single-page inputs (H_PUT_TCE under a "
+			      "window) between %" PRIu64 " and %" PRIu64 ".", rec->sg_inferred_lists,
+			      rec->sg_lists, rec->sg_inferred_segments, rec->sg_put_tce_min,
+			      rec->sg_put_tce_max);
+		text_wrap(out, "       ", s, 7, w);
+		free(s);
 	}
-
-	fprintf(out, "\nnotes: %" PRIu64 " think-time clamps (%.3f ms), %" PRIu64 " orphans skipped, %"
-		PRIu64 " maps live at the end, %" PRIu64 " lost events\n",
-		rec->think_clamps, rec->clamped_ns / 1e6, rec->orphans, rec->live_at_end,
-		rec->lost_events);
-	if (rec->sg_inferred_lists)
-		fprintf(out, "       %" PRIu64 " of %" PRIu64 " sg lists merged by the kernel: "
-			"%" PRIu64 " input lengths inferred;\n       single-page inputs (H_PUT_TCE "
-			"under a window) between %" PRIu64 " and %" PRIu64 "\n", rec->sg_inferred_lists,
-			rec->sg_lists, rec->sg_inferred_segments, rec->sg_put_tce_min,
-			rec->sg_put_tce_max);
+	fputc('\n', out);
+	s = xasprintf("%s (%s, %" PRIu64 " events, %u CPUs)", c->trace, c->trace_format,
+		      c->trace_events, c->cpus);
+	text_wrap(out, "Trace: ", s, 4, w);
+	free(s);
+	for (unsigned k = 0; k < c->nrepeats; k++)
+		text_wrap(out, "Repeat: ", c->repeat_paths[k], 4, w);
+	s = xasprintf("%s (%s)%s%s", c->sc->name ? c->sc->name : "-", c->sc->path,
+		      c->sc->sim.recorded_with && *c->sc->sim.recorded_with ?
+		      "; sim.recorded_with " : "",
+		      c->sc->sim.recorded_with ? c->sc->sim.recorded_with : "");
+	text_wrap(out, "Scenario: ", s, 4, w);
+	free(s);
+	fprintf(out, "iommusim %s\n", PACKAGE_VERSION);
+	for (unsigned i = 0; i < RT__COUNT; i++)
+		table_free(&t[i]);
+	verdict_free(&v);
 }
 
 /* ---- JSON -------------------------------------------------------------------------------- */
@@ -306,6 +542,8 @@ json_t *report_json(const struct report_ctx *c)
 	const struct sim_recorded *rec = sim_recorded(c->sim);
 	json_t *root = json_object(), *o, *a;
 	uint64_t bytes = all_bytes(rec);
+	struct verdict v;
+	char *cause = NULL;
 
 	json_object_set_new(root, "schema_version", jint(REPORT_SCHEMA_VERSION));
 	json_object_set_new(root, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
@@ -361,6 +599,13 @@ json_t *report_json(const struct report_ctx *c)
 	json_object_set_new(o, "phases", a);
 	json_object_set_new(root, "recorded", o);
 
+	if (verdict_build(c, &v, &cause) < 0) {
+		free(cause);
+		memset(&v, 0, sizeof(v));
+		v.base = v.recorded = -1;
+	} else {
+		json_object_set_new(root, "verdict", verdict_json(c, &v));
+	}
 	a = json_array();
 	for (unsigned i = 0; i < sim_count(c->sim); i++) {
 		const struct sim_result *r = sim_result(c->sim, i);
@@ -368,6 +613,11 @@ json_t *report_json(const struct report_ctx *c)
 		json_t *s = json_object(), *x;
 
 		json_object_set_new(s, "strategy", json_string(r->spec));
+		json_object_set_new(s, "as_recorded", json_boolean(v.recorded == (int)i));
+		json_object_set_new(s, "same_figures_as",
+				    json_string(v.ncls && v.cls[v.class_of[i]].members[0] != i ?
+						sim_result(c->sim, v.cls[v.class_of[i]].members[0])->spec :
+						""));
 		json_object_set_new(s, "protected", json_boolean((r->flags & STRAT_PROTECTED) != 0));
 		json_object_set_new(s, "boot_ns", jns(r->boot_ns));
 		json_object_set_new(s, "boot_delta_ns", jns(r->boot_ns - rec->boot_ns));
@@ -461,6 +711,7 @@ json_t *report_json(const struct report_ctx *c)
 		json_array_append_new(a, s);
 	}
 	json_object_set_new(root, "strategies", a);
+	verdict_free(&v);
 	return root;
 }
 

@@ -1,7 +1,7 @@
 /*
  * report.h: renderers for simulation results. They only read the results (sim.h); text fits
- * 100 columns for a mailing list; JSON and CSV carry a schema version and units in every key,
- * stable key order and no wall-clock time.
+ * the width asked (80 columns by default, for a mailing list); JSON and CSV carry a schema
+ * version and units in every key, stable key order and no wall-clock time.
  */
 #ifndef ISM_REPORT_H
 #define ISM_REPORT_H
@@ -25,9 +25,38 @@ struct report_ctx {
 	uint64_t trace_events;
 	unsigned cpus;            /* CPUs with events */
 	int check;                /* hypercall check requested */
+	const char *command;      /* "run" or "compare" (the text's first line) */
+	/* the verdict (verdict.h) */
+	const char *baseline;     /* --baseline NAME; NULL: the recorded strategy */
+	const char *recorded_strategy; /* the strategy the trace was recorded with; NULL: unknown */
+	const char *recorded_how; /* how that is known ("as recorded: sim.recorded_with") */
+	double model_error_pct;   /* the model's stated timing error; NAN: not calibrated */
+	const char *model_error_src;
+	const struct sim *const *repeats; /* replays of other recordings of the configuration */
+	const char *const *repeat_paths;
+	unsigned nrepeats;
+	unsigned width;           /* text width; 0: 80 */
 };
 
+/*
+ * The text report: what was replayed, the verdict, the summary (identical strategies folded,
+ * fastest first), the details, notes, provenance; never wider than c->width.
+ */
 void report_text(FILE *out, const struct report_ctx *c);
+/* Only its first screen: what was replayed, the verdict and the summary. */
+void report_text_head(FILE *out, const struct report_ctx *c);
+
+/* The report's tables, shared by the text and the report folder (report.md, report.html). */
+enum {
+	RT_SUMMARY, RT_TIME, RT_CALLS, RT_PRESSURE, RT_EXPOSURE, RT_LATENCY, RT_PHASES, RT__COUNT
+};
+struct verdict;
+struct table;
+/* Fill @t[RT__COUNT]; a table that does not apply (exposure when nothing is protected, phases
+ * without markers) has no rows. Free each with table_free(). */
+void report_tables(const struct report_ctx *c, const struct verdict *v, struct table *t);
+/* The recording in one sentence; the provenance lines. */
+char *report_recorded_text(const struct report_ctx *c);
 json_t *report_json(const struct report_ctx *c);
 void report_csv(FILE *out, const struct report_ctx *c);
 /* Column names of the CSV (for the man-page check); NULL after the last. */

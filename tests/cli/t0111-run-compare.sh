@@ -8,7 +8,43 @@ expect_exit 0 "$ISM_BIN" compare -s "$SC" "$TRACES/pseries-noddw.txt.xz"
 for s in passthrough window32 direct-tce indirect-tce ddw swiotlb svm; do
 	grep -q "^$s " "$OUT" || fail "compare: no row for $s"
 done
-awk 'length > 100 {exit 1}' "$OUT" || fail "text report wider than 100 columns"
+# output that is not a terminal: 80 columns (characters, not bytes), names never cut
+LC_ALL=C.UTF-8 awk 'length > 80 { print; exit 1 }' "$OUT" >"$T/wide" ||
+	fail "text report wider than 80 columns: $(cat "$T/wide")"
+grep -q 'indirect-tce:share-per-call ' "$OUT" || fail "a strategy name is cut"
+# the answer first: a verdict per objective before any table
+awk '/^Verdict against/ { v = NR } /^strategy / && !s { s = NR } END { exit !(v && v < s) }' \
+	"$OUT" || fail "no verdict before the first table"
+for o in "boot time" "after boot" throughput exposure; do
+	grep -q "^$o  *best " "$OUT" || fail "no verdict for $o"
+done
+grep -q '^window32 (+3) ' "$OUT" || fail "identical strategies are not folded"
+tr '\n' ' ' <"$OUT" | tr -s ' ' |
+	grep -q 'window32 = indirect-tce = indirect-tce:shared-once = indirect-tce:bounce-page' ||
+	fail "the folded strategies are not named"
+# --width: the terminal width for mail or a wide terminal
+expect_exit 0 "$ISM_BIN" compare -s "$SC" -w 132 "$TRACES/pseries-noddw.txt.xz"
+LC_ALL=C.UTF-8 awk 'length > 132 { exit 1 }' "$OUT" || fail "wider than --width 132"
+expect_exit 2 "$ISM_BIN" compare -w 10 "$TRACES/pseries-noddw.txt.xz"
+# the baseline: --baseline, else the recorded strategy (its row marked and always there)
+expect_exit 0 "$ISM_BIN" compare -s "$SC" -S ddw --set sim.recorded_with=window32 \
+	"$TRACES/pseries-noddw.txt.xz"
+grep -q '^Verdict against window32 (as recorded' "$OUT" || fail "the recorded strategy is not the baseline"
+grep -q '^window32\* ' "$OUT" || fail "no as-recorded row"
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,direct-tce --baseline direct-tce \
+	"$TRACES/pseries-noddw.txt.xz"
+grep -q '^Verdict against direct-tce (--baseline)' "$OUT" || fail "--baseline ignored"
+# nothing protected: no exposure verdict nor column
+grep -q '^exposure\|exposed' "$OUT" && fail "exposure shown though nothing is protected"
+expect_exit 2 "$ISM_BIN" run -S ddw --baseline nosuch "$TRACES/pseries-noddw.txt.xz"
+# repeats: the noise and the best in each; --model-error judged
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 --model-error 0.5% \
+	"$TRACES/pseries-noddw.txt.xz" "$TRACES/pseries-noddw.dat.xz"
+tr '\n' ' ' <"$OUT" | tr -s ' ' | grep -q 'Model error: 0.5% (--model-error)' ||
+	fail "--model-error not stated"
+grep -q 'Beyond the model.s error (0.5%)' "$OUT" || fail "no judgement against the model error"
+tr '\n' ' ' <"$OUT" | tr -s ' ' | grep -q 'over 2 recordings); best in 2 of 2' ||
+	fail "no noise from the repeat"
 
 expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 --format json,csv "$TRACES/pseries-ddw.txt.xz"
 grep -q '"schema_version": 1' "$OUT" || fail "no schema_version in JSON"
