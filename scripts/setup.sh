@@ -1,6 +1,12 @@
 #!/bin/sh
 # setup.sh: install the Debian 12 packages iommusim needs to build, test and benchmark.
 # Idempotent: packages already installed are left alone. Run as root (or with sudo).
+#
+# On a bare Debian 12 (debootstrap minbase) this installs about 2 GB in all. The largest
+# single item is chromium (about 360 MB with its common files): only the report test
+# (tests/cli/t0305-browser.sh) uses it, to open report.html in a real browser; set
+# ISM_SETUP_NO_BROWSER=1 to leave it out (that test then skips and says why).
+# man-db and groff-base make `man -l man/iommusim.1` and the man-page test work.
 set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config
@@ -9,8 +15,11 @@ liblzma-dev libzstd-dev xz-utils zstd
 libcriterion-dev
 libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool bpftrace
 trace-cmd gnuplot-nox
-chromium
-python3-jsonschema python3-pandas"
+python3-jsonschema python3-pandas
+man-db groff-base git"
+if [ "${ISM_SETUP_NO_BROWSER:-0}" != 1 ]; then
+	PKGS="$PKGS chromium"
+fi
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then
@@ -30,8 +39,12 @@ if [ -z "$missing" ]; then
 fi
 
 echo "setup: installing:$missing"
+case $missing in *chromium*) echo "setup: (chromium, about 360 MB, is for the report's browser test; ISM_SETUP_NO_BROWSER=1 leaves it out)" ;; esac
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+# wait for another apt/dpkg run to finish instead of failing on its lock
+LOCK="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO apt-get $LOCK update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get $LOCK install -y -qq --no-install-recommends $missing
 echo "setup: done"

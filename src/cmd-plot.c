@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,13 +144,40 @@ static const char *gnuplot_bin(void)
 	return g && *g ? g : "gnuplot";
 }
 
-/* Run gnuplot in @dir with @argv; 0 ok, 127 not found, else its status; stderr into @err. */
+/* Seconds one gnuplot run may take before it is killed (ISM_GNUPLOT_TIMEOUT, default 120). */
+static int gnuplot_timeout_s(void)
+{
+	const char *t = getenv("ISM_GNUPLOT_TIMEOUT");
+	char *end;
+	long v;
+
+	if (!t || !*t)
+		return 120;
+	v = strtol(t, &end, 10);
+	return *end || v < 1 || v > 86400 ? 120 : (int)v;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define GNUPLOT_TIMED_OUT 1000
+
+/*
+ * Run gnuplot in @dir with @argv; 0 ok, 127 not found, GNUPLOT_TIMED_OUT when it ran past
+ * gnuplot_timeout_s() (then it is killed), else its status; stderr into @err.
+ */
 static int run_gnuplot(const char *dir, char **argv, char *err, size_t errlen)
 {
-	int fd[2], status;
+	int fd[2], status, timed_out = 0;
 	size_t n = 0;
 	ssize_t r;
 	pid_t pid;
+	double deadline = mono_s() + gnuplot_timeout_s();
 
 	if (pipe(fd) < 0)
 		return -1;
@@ -173,22 +203,57 @@ static int run_gnuplot(const char *dir, char **argv, char *err, size_t errlen)
 		_exit(127);
 	}
 	close(fd[1]);
-	while ((r = read(fd[0], err + n, errlen - 1 - n)) > 0 || (r < 0 && errno == EINTR)) {
-		if (r > 0)
-			n += (size_t)r;
-		if (n >= errlen - 1) {
-			char sink[512];
+	/* read its stderr until it closes it, never past the deadline */
+	for (;;) {
+		struct pollfd pfd = { .fd = fd[0], .events = POLLIN };
+		double left = deadline - mono_s();
+		char sink[512];
+		int pr;
 
-			while (read(fd[0], sink, sizeof(sink)) > 0)
-				;
+		if (left <= 0) {
+			timed_out = 1;
 			break;
 		}
+		pr = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0) {
+			timed_out = pr == 0;
+			break;
+		}
+		if (n < errlen - 1)
+			r = read(fd[0], err + n, errlen - 1 - n);
+		else
+			r = read(fd[0], sink, sizeof(sink));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (n < errlen - 1)
+			n += (size_t)r;
 	}
 	err[n] = 0;
 	close(fd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+	/* it closed stderr: reap it, still within the deadline */
+	while (!timed_out) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
 			return -1;
+		if (mono_s() >= deadline)
+			timed_out = 1;
+		else
+			nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	}
+	if (timed_out) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (timed_out)
+		return GNUPLOT_TIMED_OUT;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -263,6 +328,13 @@ int plot_draw(struct plot_out *po, const char *kind, const char *csv, const char
 		return 1;
 	}
 	path = plot_path(po->dir, figure);
+	if (rc == GNUPLOT_TIMED_OUT) {
+		ism_err("gnuplot did not finish %s within %d s (ISM_GNUPLOT_TIMEOUT): killed", path,
+			gnuplot_timeout_s());
+		free(path);
+		po->failed++;
+		return -1;
+	}
 	if (rc != 0 || stat(path, &st) < 0 || st.st_size == 0) {
 		char *e = err + strspn(err, "\n ");
 

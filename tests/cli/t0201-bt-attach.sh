@@ -4,6 +4,8 @@
 # off powerpc, old/dma-6.12.bt on 6.18+) is reported and not counted; the whole test is
 # skipped (77) without root, bpftrace or tracefs. tracefs is mounted for the test when it
 # is not (and unmounted after). Also checks that pseries.bt carries dma.bt's probes verbatim.
+# Every wait is bounded: attaching 120 s, stopping via stop_helper (SIGINT resent when lost).
+# ISM_BPFTRACE names another bpftrace binary (or a wrapper, to test lost signals).
 . "${ISM_SRCDIR:-.}/tests/cli/lib.sh"
 C="$ISM_SRCDIR/traces/capture"
 
@@ -13,7 +15,8 @@ sed -n '/^\/\* >>> dma/,/^\/\* <<< dma/p' "$C/pseries.bt" >"$T/b"
 [ -s "$T/a" ] || fail "dma.bt has no '>>> dma' block"
 cmp -s "$T/a" "$T/b" || fail "pseries.bt's dma block differs from dma.bt's"
 
-command -v bpftrace >/dev/null 2>&1 || skip "bpftrace is not installed"
+BPFTRACE=${ISM_BPFTRACE:-bpftrace}
+command -v "$BPFTRACE" >/dev/null 2>&1 || skip "bpftrace is not installed"
 [ "$(id -u)" = 0 ] || skip "not root: bpftrace needs root to attach"
 TR=/sys/kernel/tracing
 mounted=
@@ -44,7 +47,7 @@ for s in "$C"/*.bt "$C"/old/*.bt; do
 	}
 	out="$T/$(basename "$s" .bt).txt"
 	# stdout, not -o: bpftrace 0.17 buffers -o output, the version line would come at exit
-	bpftrace -q "$s" >"$out" 2>"$T/bt.err" &
+	"$BPFTRACE" -q "$s" >"$out" 2>"$T/bt.err" &
 	pid=$!
 	i=0
 	while [ $i -lt 1200 ] && kill -0 $pid 2>/dev/null && ! grep -q '^# iommusim-bt' "$out" 2>/dev/null; do
@@ -56,10 +59,8 @@ for s in "$C"/*.bt "$C"/old/*.bt; do
 		grep -v RLIMIT_MEMLOCK "$T/bt.err" | head -20 >&2
 		fail "$name: bpftrace exited before attaching"
 	fi
-	kill -INT $pid
-	wait $pid
-	rc=$?
-	[ $rc -eq 0 ] || fail "$name: bpftrace exit $rc after SIGINT"
+	stop_helper $pid "$name: bpftrace" || fail "$name: bpftrace had to be killed"
+	[ "$STOP_RC" -eq 0 ] || fail "$name: bpftrace exit $STOP_RC after SIGINT"
 	head -n 1 "$out" | grep -q "^# iommusim-bt v1 clock=boottime sg=4 script=$(basename "$s") fields: " ||
 		fail "$name: bad version line: $(head -n 1 "$out")"
 	expect_exit 0 "$ISM_BIN" stats -f bpftrace "$out"

@@ -81,10 +81,8 @@ while [ $i -lt 100 ] && ! grep -q attached "$T/int.err" 2>/dev/null; do
 	sleep 0.1
 	i=$((i + 1))
 done
-kill -INT $pid
-wait $pid
-rc=$?
-[ $rc -eq 0 ] || { cat "$T/int.err" >&2; fail "record after SIGINT: exit $rc"; }
+stop_helper $pid "iommusim record" || { cat "$T/int.err" >&2; fail "record had to be killed"; }
+[ "$STOP_RC" -eq 0 ] || { cat "$T/int.err" >&2; fail "record after SIGINT: exit $STOP_RC"; }
 expect_exit 0 "$ISM_BIN" dump --header "$T/int.ist"
 # a command that cannot start is reported, the recording is still written
 expect_exit 0 "$ISM_BIN" record -o "$T/nocmd.ist" -- /nonexistent/command
