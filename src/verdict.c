@@ -661,10 +661,11 @@ json_t *verdict_json(const struct report_ctx *c, const struct verdict *v)
 	json_object_set_new(root, "objectives", a);
 	a = json_array();
 	for (unsigned k = 0; k < v->ncls; k++) {
-		json_t *m = json_array();
+		json_t *m;
 
 		if (v->cls[k].n < 2)
 			continue;
+		m = json_array();
 		for (unsigned i = 0; i < v->cls[k].n; i++)
 			json_array_append_new(m, json_string(sim_result(c->sim,
 								  v->cls[k].members[i])->spec));
