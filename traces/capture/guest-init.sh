@@ -76,6 +76,7 @@ BLK_READ_64K_MB=16
 NVME_READ_4K_MB=4
 NVME_READ_64K_MB=4
 PHASE_GAP=0.2   # seconds of idle time after each end marker
+DD=auto         # dd of the phases: busybox, coreutils (/usr/bin/coreutils-dd) or auto
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	iommusim.buf_kb=*) BUF_KB=${arg#*=} ;;
@@ -93,6 +94,7 @@ for arg in $(cat /proc/cmdline); do
 	iommusim.nvme_read_4k_mb=*) NVME_READ_4K_MB=${arg#*=} ;;
 	iommusim.nvme_read_64k_mb=*) NVME_READ_64K_MB=${arg#*=} ;;
 	iommusim.phase_gap=*) PHASE_GAP=${arg#*=} ;;
+	iommusim.dd=*) DD=${arg#*=} ;;
 	esac
 done
 log "params workload=$WORKLOAD late_events=$LATE_EVENTS buf_kb=$BUF_KB small_mb=$SMALL_MB large_mb=$LARGE_MB buffered_mb=$BUFFERED_MB pings=$PINGS ping_size=$PING_SIZE extract=$EXTRACT"
@@ -234,23 +236,48 @@ phase() {
 
 # phases: small, separate phases, each one dd run (or the ping burst). Offsets keep the regions
 # apart (the disks are 128 MiB; the host fills them with data before the run).
+#
+# Which dd: busybox dd page-aligns its buffer only when the block is at least a page
+# (mmap); a smaller block gets a malloc'ed buffer, O_DIRECT then fails with EINVAL, and
+# busybox silently clears O_DIRECT and goes on buffered. With 64 KiB pages that turns every
+# "bs=4k iflag=direct" into page-cache reads with readahead. coreutils dd always page-aligns
+# its buffers, so "auto" takes it when the page is larger than 4 KiB.
+pick_dd() {
+	page_kb=$(grep -m 1 '^KernelPageSize:' /proc/self/smaps | tr -s ' ' | cut -d' ' -f2)
+	case "$DD" in
+	coreutils) DDCMD=/usr/bin/coreutils-dd ;;
+	busybox) DDCMD=dd ;;
+	*)
+		DDCMD=dd
+		[ "${page_kb:-4}" -gt 4 ] && [ -x /usr/bin/coreutils-dd ] && DDCMD=/usr/bin/coreutils-dd
+		;;
+	esac
+	if [ "$DDCMD" = dd ]; then
+		echo "busybox dd (page ${page_kb} kB)" > $R/dd-used
+	else
+		echo "coreutils dd (page ${page_kb} kB)" > $R/dd-used
+	fi
+	log "phases use $(cat $R/dd-used)"
+}
+
 phases_workload() {
+	pick_dd
 	sleep $PHASE_GAP
 	if [ -n "$VBLK" ]; then
 		# the key phase: BLK_READ_4K_MB * 256 requests of 4 KiB, each 4 maps on virtio-blk
 		# (16 B header, 4 KiB data, 48 B indirect table, 1 B status)
 		[ "$BLK_READ_4K_MB" -gt 0 ] && phase blk-read-4k-direct \
-			dd if=$VBLK of=/dev/null bs=4k count=$((BLK_READ_4K_MB * 256)) iflag=direct
+			$DDCMD if=$VBLK of=/dev/null bs=4k count=$((BLK_READ_4K_MB * 256)) iflag=direct
 		[ "$BLK_WRITE_4K_MB" -gt 0 ] && phase blk-write-4k-direct \
-			dd if=/dev/zero of=$VBLK bs=4k count=$((BLK_WRITE_4K_MB * 256)) seek=$((32 * 256)) oflag=direct
+			$DDCMD if=/dev/zero of=$VBLK bs=4k count=$((BLK_WRITE_4K_MB * 256)) seek=$((32 * 256)) oflag=direct
 		[ "$BLK_READ_64K_MB" -gt 0 ] && phase blk-read-64k-direct \
-			dd if=$VBLK of=/dev/null bs=64k count=$((BLK_READ_64K_MB * 16)) skip=$((48 * 16)) iflag=direct
+			$DDCMD if=$VBLK of=/dev/null bs=64k count=$((BLK_READ_64K_MB * 16)) skip=$((48 * 16)) iflag=direct
 	fi
 	if [ -n "$NVME" ]; then
 		[ "$NVME_READ_4K_MB" -gt 0 ] && phase nvme-read-4k-direct \
-			dd if=$NVME of=/dev/null bs=4k count=$((NVME_READ_4K_MB * 256)) iflag=direct
+			$DDCMD if=$NVME of=/dev/null bs=4k count=$((NVME_READ_4K_MB * 256)) iflag=direct
 		[ "$NVME_READ_64K_MB" -gt 0 ] && phase nvme-read-64k-direct \
-			dd if=$NVME of=/dev/null bs=64k count=$((NVME_READ_64K_MB * 16)) skip=$((16 * 16)) iflag=direct
+			$DDCMD if=$NVME of=/dev/null bs=64k count=$((NVME_READ_64K_MB * 16)) skip=$((16 * 16)) iflag=direct
 	fi
 	if [ -n "$TX" ] && [ "$PINGS" -gt 0 ]; then
 		phase net-ping ping -q -c $PINGS -i 0.01 -s $PING_SIZE -W 1 10.0.0.2

@@ -11,9 +11,12 @@
 #   phase-spread.sh --table META...   a Markdown table, one row per configuration ("variant:"
 #                                     line of each meta) and phase, phases in run order
 #   phase-spread.sh --runs META...    a Markdown table, one row per run: its wall time, host
-#                                     load average before and after, and each phase's duration
-# Columns: runs, min, median, max duration (s), (max-min)/median, and the min-max count of
-# DMA map calls (dma_map_page + dma_map_sg) in the phase.
+#                                     load average before and after, and each phase's duration,
+#                                     followed by "/ N.NN" (the host CPUs that other processes
+#                                     used during the phase) where the .meta has phase-host lines
+# Columns of --table: runs, min, median, max duration (s), (max-min)/median, the min-max count of
+# DMA map calls (dma_map_page + dma_map_sg) in the phase, and, where the .meta files have
+# phase-host lines, the min-max of the host CPUs used by other processes during the phase.
 set -euo pipefail
 
 mode=${1:-}
@@ -38,7 +41,8 @@ function median(a, n,   i, j, t) {
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-FNR == 1 { run = FILENAME; sub(/.*\//, "", run); sub(/\.meta$/, "", run); cfg = "?"; rorder[++nr] = run }
+FNR == 1 { run = FILENAME; rname = run; sub(/.*\//, "", rname); sub(/\.meta$/, "", rname); name[run] = rname
+	cfg = "?"; rorder[++nr] = run }
 /^wall seconds: / { wall[run] = $3 }
 /^host loadavg before: / { lb[run] = $4 }
 /^host loadavg after: / { la[run] = $4 }
@@ -50,7 +54,17 @@ FNR == 1 { run = FILENAME; sub(/.*\//, "", run); sub(/\.meta$/, "", run); cfg = 
 	d[k, ++nrun[k]] = $3 + 0
 	rd[run, p] = $3 + 0
 	if (!(p in allp)) { allp[p] = 1; aorder[++na] = p }
-	runs[k] = runs[k] (runs[k] == "" ? "" : ",") run
+	runs[k] = runs[k] (runs[k] == "" ? "" : ",") rname
+}
+/^phase-host / {
+	p = $2; sub(/:$/, "", p)
+	k = cfg SUBSEP p
+	for (i = 3; i <= NF; i++)
+		if ($i ~ /^other-cpus=/) {
+			v = $i; sub(/.*=/, "", v); v += 0; hosts = 1; ro[run, p] = v
+			if (!(k in omin) || v < omin[k]) omin[k] = v
+			if (!(k in omax) || v > omax[k]) omax[k] = v
+		}
 }
 /^phase-events / {
 	p = $2; sub(/:$/, "", p)
@@ -68,16 +82,17 @@ END {
 		print h; print u
 		for (r = 1; r <= nr; r++) {
 			run = rorder[r]
-			line = sprintf("| %s | %s | %s | %s |", run, wall[run], lb[run], la[run])
+			line = sprintf("| %s | %s | %s | %s |", name[run], wall[run], lb[run], la[run])
 			for (i = 1; i <= na; i++)
-				line = line (((run, aorder[i]) in rd) ? sprintf(" %.3f |", rd[run, aorder[i]]) : " |")
+				line = line (((run, aorder[i]) in rd) ? sprintf(" %.3f%s |", rd[run, aorder[i]],
+					((run, aorder[i]) in ro) ? sprintf(" / %.2f", ro[run, aorder[i]]) : "") : " |")
 			print line
 		}
 		exit
 	}
 	if (mode == "--table") {
-		print "| configuration | phase | runs | min s | median s | max s | (max-min)/median | DMA maps |"
-		print "|---|---|---:|---:|---:|---:|---:|---:|"
+		print "| configuration | phase | runs | min s | median s | max s | (max-min)/median | DMA maps |" (hosts ? " other CPUs |" : "")
+		print "|---|---|---:|---:|---:|---:|---:|---:|" (hosts ? "---:|" : "")
 	}
 	for (c = 1; c <= nc; c++) {
 		cfg = corder[c]
@@ -92,7 +107,8 @@ END {
 				printf "spread %s: runs=%d min=%.6f median=%.6f max=%.6f range=%.1f%% dma-maps=%s (%s)\n",
 					p, n, lo, med, hi, rel, maps, runs[k]
 			else
-				printf "| %s | %s | %d | %.3f | %.3f | %.3f | %.1f%% | %s |\n", cfg, p, n, lo, med, hi, rel, maps
+				printf "| %s | %s | %d | %.3f | %.3f | %.3f | %.1f%% | %s |%s\n", cfg, p, n, lo, med, hi, rel, maps,
+					!hosts ? "" : (k in omin) ? sprintf(" %.2f-%.2f |", omin[k], omax[k]) : " |"
 		}
 	}
 }' "$@"

@@ -16,7 +16,7 @@
 #   existing Debian entry) if missing, installs qemu-system-ppc, cpio, xz-utils and trace-cmd on
 #   the host, and only downloads (never installs) the ppc64el guest packages:
 #   linux-image-6.12.*+deb12-powerpc64le (bookworm-backports), busybox-static, trace-cmd,
-#   libtraceevent1, libtracefs1, libzstd1, libc6. Runs one QEMU at a time; a run takes about
+#   libtraceevent1, libtracefs1, libzstd1, libc6, coreutils (for its dd). Runs one QEMU at a time; a run takes about
 #   1-3 minutes on 2 host cores.
 #
 # Usage
@@ -57,6 +57,10 @@
 #     SHIP_DAT       1 (default for single runs) or 0 (default with --repeat): whether the
 #                    trace.dat is compressed and copied to DEST along with the text (it is
 #                    extracted and checked against the text either way)
+#     QUIET_WAIT     seconds to wait at most, before each QEMU run, for a quiet host: 2 s in
+#                    which other processes used less than QUIET_CPUS CPUs (default 0.5);
+#                    default 0 for single runs, 120 with --repeat. The run starts anyway after
+#                    that, and the .meta says how long it waited and how busy the host was.
 #     REPEAT_START, REPEAT_STOP  with --repeat N: run only runs START..STOP of the N (default
 #                    1..N), e.g. to interleave the runs of two variants or redo one run; the
 #                    spread always covers every run 1..N that has a .meta
@@ -102,13 +106,16 @@ GUEST_OPTS=${GUEST_OPTS:-}
 BOOT_BUF=${BOOT_BUF:-4M}
 QEMU_NICE=${QEMU_NICE:-5}
 REPEAT_START=${REPEAT_START:-1}
+QUIET_CPUS=${QUIET_CPUS:-0.5}
 REPEAT_STOP=${REPEAT_STOP:-$REPEAT}
 if [ "$REPEAT" -gt 0 ]; then
 	WORKLOAD=${WORKLOAD:-phases}
 	SHIP_DAT=${SHIP_DAT:-0}
+	QUIET_WAIT=${QUIET_WAIT:-120}
 else
 	WORKLOAD=${WORKLOAD:-classic}
 	SHIP_DAT=${SHIP_DAT:-1}
+	QUIET_WAIT=${QUIET_WAIT:-0}
 fi
 case "$WORKLOAD" in
 classic | phases) ;;
@@ -205,7 +212,7 @@ guest_packages() {
 	say "guest kernel $KREL"
 	mkdir -p "$WORK/debs"
 	local pkgs=("linux-image-$KREL:ppc64el" busybox-static:ppc64el trace-cmd:ppc64el
-		libtraceevent1:ppc64el libtracefs1:ppc64el libzstd1:ppc64el libc6:ppc64el) p name
+		libtraceevent1:ppc64el libtracefs1:ppc64el libzstd1:ppc64el libc6:ppc64el coreutils:ppc64el) p name
 	for p in "${pkgs[@]}"; do
 		name=${p%:ppc64el}
 		if ! ls "$WORK/debs/${name}_"*_ppc64el.deb > /dev/null 2>&1; then
@@ -220,21 +227,14 @@ guest_packages() {
 	# one root holds the user-space packages and every kernel flavour used (each kernel has its
 	# own /boot/vmlinux-KREL and /lib/modules/KREL)
 	local d
-	if [ ! -e "$WORK/root/.unpacked-base" ]; then
-		rm -rf "$WORK/root"
-		mkdir -p "$WORK/root"
-		for d in "$WORK"/debs/*.deb; do
-			case "$d" in */linux-image-*) continue ;; esac
+	mkdir -p "$WORK/root"
+	for d in "$WORK"/debs/*.deb; do
+		case "$d" in */linux-image-*) case "$d" in */linux-image-${KREL}_*) ;; *) continue ;; esac ;; esac
+		if [ ! -e "$WORK/root/.unpacked-${d##*/}" ]; then
 			dpkg -x "$d" "$WORK/root"
-		done
-		touch "$WORK/root/.unpacked-base"
-	fi
-	if [ ! -e "$WORK/root/.unpacked-$KREL" ]; then
-		for d in "$WORK"/debs/linux-image-"${KREL}"_*_ppc64el.deb; do
-			dpkg -x "$d" "$WORK/root"
-		done
-		touch "$WORK/root/.unpacked-$KREL"
-	fi
+			touch "$WORK/root/.unpacked-${d##*/}"
+		fi
+	done
 	KERNEL=$WORK/root/boot/vmlinux-$KREL
 	[ -f "$KERNEL" ] || { say "missing $KERNEL"; exit 1; }
 }
@@ -248,6 +248,9 @@ build_initramfs() {
 	ln -s busybox "$ir/bin/sh"
 	# trace-cmd and its shared libraries (loader /lib64/ld64.so.2)
 	cp "$R/usr/bin/trace-cmd" "$ir/usr/bin/"
+	# coreutils dd (needs libc only): its buffers are page-aligned for any block size (see
+	# pick_dd in guest-init.sh)
+	cp "$R/bin/dd" "$ir/usr/bin/coreutils-dd"
 	cp -a "$R"/usr/lib/powerpc64le-linux-gnu/lib{traceevent,tracefs,zstd}.so* "$ir/usr/lib/powerpc64le-linux-gnu/"
 	cp -a "$R"/lib/powerpc64le-linux-gnu/{ld64.so.2,libc.so.6,libm.so.6,libpthread.so.0,libdl.so.2,librt.so.1} \
 		"$ir/lib/powerpc64le-linux-gnu/"
@@ -279,6 +282,64 @@ quote_words() {
 		fi
 	done
 	echo "${out# }"
+}
+
+# Host load. The guest's clock under TCG is the host's, so the host's CPU use can be lined up
+# with the guest's phases: a sampler writes "HOST_TIME BUSY_TICKS TOTAL_TICKS QEMU_TICKS" every
+# 0.2 s (/proc/stat: all CPUs; /proc/PID/stat: QEMU's utime+stime), and the console lines
+# "init: phase=NAME" that /init prints right after writing a marker are stamped with the host
+# time when they arrive, which gives the offset between the two clocks.
+CLK_TCK=$(getconf CLK_TCK)
+
+# cpu_ticks: "BUSY TOTAL" ticks of all CPUs so far
+cpu_ticks() {
+	local cpu u n s i w q sq st rest
+	read -r cpu u n s i w q sq st rest < /proc/stat
+	echo "$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"
+}
+
+# wait_quiet MAXSECONDS: wait until the host is quiet (QUIET_CPUS), at most MAXSECONDS;
+# writes "WAITED_S BUSY_CPUS" to $OUT/quiet-wait
+wait_quiet() {
+	local max=$1 t0=$SECONDS a b busy
+	while :; do
+		a=$(cpu_ticks)
+		sleep 2
+		b=$(cpu_ticks)
+		busy=$(awk -v a="$a" -v b="$b" -v hz="$CLK_TCK" 'BEGIN{split(a, x, " "); split(b, y, " ");
+			printf "%.2f", (y[1] - x[1]) / hz / 2}')
+		if awk -v b="$busy" -v q="$QUIET_CPUS" 'BEGIN{exit !(b < q)}' || [ $((SECONDS - t0)) -ge "$max" ]; then
+			break
+		fi
+	done
+	echo "$((SECONDS - t0)) $busy" > "$OUT/quiet-wait"
+	say "host quiet wait: $((SECONDS - t0)) s, busy CPUs $busy"
+}
+
+# host_sampler PID FILE: sample until PID exits
+host_sampler() {
+	local pid=$1 st ticks
+	while [ -d "/proc/$pid" ]; do
+		ticks=$(cpu_ticks)
+		st=$(cat "/proc/$pid/stat" 2> /dev/null) || break
+		st=${st##*) }
+		# shellcheck disable=SC2086 # split the fields after "(comm) "
+		set -- $st
+		echo "$EPOCHREALTIME $ticks $((${12} + ${13}))"
+		sleep 0.2
+	done > "$2"
+}
+
+# stamp_lines FILE: copy stdin to stdout; "init: phase=..." lines also go to FILE, after the
+# host time at which they arrived
+stamp_lines() {
+	local line
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '%s\n' "$line"
+		case "$line" in
+		*"init: phase="*) printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}" >> "$1" ;;
+		esac
+	done
 }
 
 run_qemu() {
@@ -344,12 +405,31 @@ run_qemu() {
 	qemu-system-ppc64 --version | head -n 1 > "$OUT/qemu-version.txt"
 	quote_words "${QEMU[@]}" > "$OUT/qemu-cmdline.txt"
 	echo "$QEMU_NICE" > "$OUT/qemu-nice"
-	date -u +%Y-%m-%dT%H:%M:%SZ > "$OUT/recorded"
 	echo "$WORKLOAD" > "$OUT/workload"
+	[ "$QUIET_WAIT" -gt 0 ] && wait_quiet "$QUIET_WAIT"
+	date -u +%Y-%m-%dT%H:%M:%SZ > "$OUT/recorded"
 	cut -d' ' -f1-3 /proc/loadavg > "$OUT/loadavg-before"
 	say "running QEMU ($NAME, nice $QEMU_NICE), console in $OUT/console.log"
-	local t0=$SECONDS rc=0
-	timeout "$QEMU_TIMEOUT" nice -n "$QEMU_NICE" "${QEMU[@]}" < /dev/null > "$OUT/console.log" 2>&1 || rc=$?
+	local t0=$SECONDS rc=0 qpid tpid=
+	: > "$OUT/console-times.txt"
+	timeout "$QEMU_TIMEOUT" nice -n "$QEMU_NICE" "${QEMU[@]}" < /dev/null 2>&1 |
+		stamp_lines "$OUT/console-times.txt" > "$OUT/console.log" &
+	qpid=$!
+	# the sampler follows QEMU: the child of the pipeline's timeout, a child of this shell
+	local qemu_pid= _
+	for _ in $(seq 50); do
+		[ -n "$tpid" ] || tpid=$(pgrep -P "$$" -x timeout | head -n 1 || true)
+		[ -n "$tpid" ] && qemu_pid=$(pgrep -P "$tpid" | head -n 1 || true)
+		[ -n "$qemu_pid" ] && break
+		sleep 0.1
+	done
+	if [ -n "$qemu_pid" ]; then
+		host_sampler "$qemu_pid" "$OUT/host-samples.txt" &
+	else
+		say "cannot find the QEMU process: no host samples"
+	fi
+	wait "$qpid" || rc=$?
+	wait
 	say "QEMU exited rc=$rc after $((SECONDS - t0)) s"
 	echo "$((SECONDS - t0))" > "$OUT/wall-seconds"
 	cut -d' ' -f1-3 /proc/loadavg > "$OUT/loadavg-after"
@@ -475,6 +555,64 @@ phase_summary() {
 	}' "$1"
 }
 
+# host_summary: line up the host samples with the guest's phases (see host_sampler) and print,
+# per phase, how many host CPUs QEMU and everything else used on average during it, and the CPU
+# time QEMU used in it (ticks of CLK_TCK, interpolated between 0.2 s samples). The two
+# clocks are lined up at the console lines of the boot-done and end markers (host time = linear
+# in guest time between them); the console line comes a few ms after its marker.
+host_summary() {
+	[ -s "$OUT/host-samples.txt" ] || { echo "host samples: none"; return 0; }
+	grep -h 'tracing_mark_write: iommusim phase' "$OUT/trace.txt" |
+		awk -v hz="$CLK_TCK" -v samples="$OUT/host-samples.txt" -v sync="$OUT/console-times.txt" '
+		function at(t, col,   i, f) {    # cumulative counter col, interpolated at host time t
+			if (t <= st[1]) return sv[1, col]
+			for (i = 2; i <= ns; i++)
+				if (st[i] >= t) {
+					f = (t - st[i - 1]) / (st[i] - st[i - 1])
+					return sv[i - 1, col] + f * (sv[i, col] - sv[i - 1, col])
+				}
+			return sv[ns, col]
+		}
+		function use(a, b, what,   d, busy, q) {
+			d = b - a
+			if (d <= 0) return "n/a"
+			busy = (at(b, 2) - at(a, 2)) / hz / d
+			q = (at(b, 4) - at(a, 4)) / hz / d
+			return sprintf("qemu-cpus=%.2f other-cpus=%.2f qemu-cpu-seconds=%.3f", q, busy - q < 0 ? 0 : busy - q,
+				(at(b, 4) - at(a, 4)) / hz)
+		}
+		BEGIN {
+			while ((getline l < samples) > 0) { n = split(l, x, " "); if (n < 4) continue
+				ns++; st[ns] = x[1]; for (c = 2; c <= 4; c++) sv[ns, c] = x[c] }
+			while ((getline l < sync) > 0)
+				if (match(l, /init: phase=[^ ]+/)) { p = substr(l, RSTART + 12, RLENGTH - 12); split(l, x, " ")
+					if (!(p in hsync)) hsync[p] = x[1] }
+		}
+		{
+			for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) { ts = $i; sub(/:$/, "", ts) }
+			if (match($0, /iommusim phase=[^ ]+/)) { p = substr($0, RSTART + 15, RLENGTH - 15)
+				if (!(p in gs)) { gs[p] = ts; order[++np] = p } }
+			else if (match($0, /iommusim phase-end=[^ ]+/)) { p = substr($0, RSTART + 19, RLENGTH - 19); ge[p] = ts }
+		}
+		END {
+			if (ns < 2) { print "host samples: too few"; exit }
+			if (!("boot-done" in hsync) || !("end" in hsync) || !("boot-done" in gs) || !("end" in gs)) {
+				print "host clock sync: no boot-done/end console lines: no per-phase host load"; exit }
+			gb = gs["boot-done"]; hb = hsync["boot-done"]; gend = gs["end"]; hend = hsync["end"]
+			rate = (hend - hb) / (gend - gb)
+			printf "host clock sync: boot-done guest %.6f host %.6f, end guest %.6f host %.6f, host/guest rate %.6f\n",
+				gb, hb, gend, hend, rate
+			printf "host run: %s (%d samples, %.1f s)\n", use(st[1], st[ns]), ns, st[ns] - st[1]
+			printf "host after boot: %s\n", use(hb, hend)
+			for (i = 1; i <= np; i++) {
+				p = order[i]
+				if (!(p in ge)) continue
+				a = hb + (gs[p] - gb) * rate; b = hb + (ge[p] - gb) * rate
+				printf "phase-host %s: %s\n", p, use(a, b)
+			}
+		}'
+}
+
 post_process() {
 	local name=$NAME meta dat_check="no trace.dat" f
 	events "$OUT/trace.txt" > "$OUT/events-text.txt"
@@ -506,6 +644,7 @@ post_process() {
 		echo "variant: $VARIANT"
 		[ "$REPEAT" -gt 0 ] && echo "run: $RUN of $REPEAT"
 		echo "workload: $(cat "$OUT/workload" 2> /dev/null || echo classic)"
+		[ -f "$OUT/dd-used" ] && echo "guest dd: $(cat "$OUT/dd-used")"
 		echo "recorded: $(cat "$OUT/recorded" 2> /dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
 		echo "host: $(uname -sr) $(uname -m)"
 		echo "kernel release: $(cat "$OUT/uname-r")"
@@ -518,6 +657,8 @@ post_process() {
 		[ -f "$OUT/qemu-nice" ] && echo "qemu nice: $(cat "$OUT/qemu-nice")"
 		[ -f "$OUT/loadavg-before" ] && echo "host loadavg before: $(cat "$OUT/loadavg-before")"
 		[ -f "$OUT/loadavg-after" ] && echo "host loadavg after: $(cat "$OUT/loadavg-after")"
+		[ -f "$OUT/quiet-wait" ] && echo "host quiet wait: $(awk '{printf "%s s, busy CPUs %s in the 2 s before the start", $1, $2}' "$OUT/quiet-wait")"
+		host_summary
 		echo "buffer_size_kb: $(cat "$OUT/buffer_size_kb")"
 		awk '/^== /{c=$2} /^(entries|overrun|commit overrun|dropped events|read events):/{
 			k=$0; sub(/:.*/, "", k); v=$NF; printf "ring %s %s: %s\n", c, k, v}' "$OUT/ring-stats.txt"
