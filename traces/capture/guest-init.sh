@@ -220,7 +220,8 @@ classic_workload() {
 
 # phase NAME CMD...: one command between a start and an end marker. Nothing else runs between
 # the two marker writes, and nothing goes to the console (hvc0 output is hypercalls): the
-# command's output and the log lines go to the log file only. The shell's echo is a builtin,
+# command's output and the log lines go to the log file only, and the console line comes after
+# the end marker. The shell's echo is a builtin,
 # so each marker is one write(2) by /init, with no fork.
 phase() {
 	name=$1
@@ -231,6 +232,9 @@ phase() {
 	rc=$?
 	echo "iommusim phase-end=$name" > $T/trace_marker
 	echo "init: phase-end $name rc=$rc" >> $LOG
+	# after the end marker, outside the phase: a console line that the host stamps with its
+	# own time, to line up its CPU samples with the guest's clock
+	echo "init: phase-end=$name" > /dev/console
 	sleep $PHASE_GAP
 }
 

@@ -330,14 +330,14 @@ host_sampler() {
 	done > "$2"
 }
 
-# stamp_lines FILE: copy stdin to stdout; "init: phase=..." lines also go to FILE, after the
-# host time at which they arrived
+# stamp_lines FILE: copy stdin to stdout; "init: phase=..." and "init: phase-end=..." lines
+# also go to FILE, after the host time at which they arrived
 stamp_lines() {
 	local line
 	while IFS= read -r line || [ -n "$line" ]; do
 		printf '%s\n' "$line"
 		case "$line" in
-		*"init: phase="*) printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}" >> "$1" ;;
+		*"init: phase="* | *"init: phase-end="*) printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}" >> "$1" ;;
 		esac
 	done
 }
@@ -557,9 +557,12 @@ phase_summary() {
 
 # host_summary: line up the host samples with the guest's phases (see host_sampler) and print,
 # per phase, how many host CPUs QEMU and everything else used on average during it, and the CPU
-# time QEMU used in it (ticks of CLK_TCK, interpolated between 0.2 s samples). The two
-# clocks are lined up at the console lines of the boot-done and end markers (host time = linear
-# in guest time between them); the console line comes a few ms after its marker.
+# time QEMU used in it (ticks of CLK_TCK, interpolated between 0.2 s samples). Under TCG the
+# guest's timebase runs on the host's clock, so the two differ by a constant offset. Each console
+# line that /init prints after a marker (boot-done, every phase end, end) gives host time minus
+# marker time = offset + the line's delay (which is >= 0: it is printed after the marker and
+# can wait for a CPU on a busy host), so the offset is the smallest of them; the largest minus
+# the smallest says how late the lines came.
 host_summary() {
 	[ -s "$OUT/host-samples.txt" ] || { echo "host samples: none"; return 0; }
 	grep -h 'tracing_mark_write: iommusim phase' "$OUT/trace.txt" |
@@ -584,31 +587,39 @@ host_summary() {
 		BEGIN {
 			while ((getline l < samples) > 0) { n = split(l, x, " "); if (n < 4) continue
 				ns++; st[ns] = x[1]; for (c = 2; c <= 4; c++) sv[ns, c] = x[c] }
-			while ((getline l < sync) > 0)
-				if (match(l, /init: phase=[^ ]+/)) { p = substr(l, RSTART + 12, RLENGTH - 12); split(l, x, " ")
-					if (!(p in hsync)) hsync[p] = x[1] }
+			while ((getline l < sync) > 0) {
+				split(l, x, " ")
+				if (match(l, /init: phase=[^ ]+/)) { k = "s " substr(l, RSTART + 12, RLENGTH - 12) }
+				else if (match(l, /init: phase-end=[^ ]+/)) { k = "e " substr(l, RSTART + 16, RLENGTH - 16) }
+				else continue
+				if (!(k in hsync)) hsync[k] = x[1]
+			}
 		}
 		{
 			for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) { ts = $i; sub(/:$/, "", ts) }
 			if (match($0, /iommusim phase=[^ ]+/)) { p = substr($0, RSTART + 15, RLENGTH - 15)
-				if (!(p in gs)) { gs[p] = ts; order[++np] = p } }
-			else if (match($0, /iommusim phase-end=[^ ]+/)) { p = substr($0, RSTART + 19, RLENGTH - 19); ge[p] = ts }
+				if (!(p in gs)) { gs[p] = ts; order[++np] = p; gm["s " p] = ts } }
+			else if (match($0, /iommusim phase-end=[^ ]+/)) { p = substr($0, RSTART + 19, RLENGTH - 19); ge[p] = ts
+				gm["e " p] = ts }
 		}
 		END {
 			if (ns < 2) { print "host samples: too few"; exit }
-			if (!("boot-done" in hsync) || !("end" in hsync) || !("boot-done" in gs) || !("end" in gs)) {
-				print "host clock sync: no boot-done/end console lines: no per-phase host load"; exit }
-			gb = gs["boot-done"]; hb = hsync["boot-done"]; gend = gs["end"]; hend = hsync["end"]
-			rate = (hend - hb) / (gend - gb)
-			printf "host clock sync: boot-done guest %.6f host %.6f, end guest %.6f host %.6f, host/guest rate %.6f\n",
-				gb, hb, gend, hend, rate
+			n = 0
+			for (k in hsync) if (k in gm) {
+				o = hsync[k] - gm[k]; n++
+				if (n == 1 || o < omin) omin = o
+				if (n == 1 || o > omax) omax = o
+			}
+			if (n == 0) { print "host clock sync: no console line of a marker: no per-phase host CPU use"; exit }
+			printf "host clock sync: offset %.6f s (host minus guest, smallest of %d marker console lines; the latest came %.3f s later)\n",
+				omin, n, omax - omin
 			printf "host run: %s (%d samples, %.1f s)\n", use(st[1], st[ns]), ns, st[ns] - st[1]
-			printf "host after boot: %s\n", use(hb, hend)
+			if (("boot-done" in gs) && ("end" in gs))
+				printf "host after boot: %s\n", use(gs["boot-done"] + omin, gs["end"] + omin)
 			for (i = 1; i <= np; i++) {
 				p = order[i]
 				if (!(p in ge)) continue
-				a = hb + (gs[p] - gb) * rate; b = hb + (ge[p] - gb) * rate
-				printf "phase-host %s: %s\n", p, use(a, b)
+				printf "phase-host %s: %s\n", p, use(gs[p] + omin, ge[p] + omin)
 			}
 		}'
 }
