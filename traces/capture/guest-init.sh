@@ -250,9 +250,9 @@ pick_dd() {
 	page_kb=$(grep -m 1 '^KernelPageSize:' /proc/self/smaps | tr -s ' ' | cut -d' ' -f2)
 	case "$DD" in
 	coreutils) DDCMD=/usr/bin/coreutils-dd ;;
-	busybox) DDCMD=dd ;;
+	busybox) DDCMD="dd" ;;
 	*)
-		DDCMD=dd
+		DDCMD="dd"
 		[ "${page_kb:-4}" -gt 4 ] && [ -x /usr/bin/coreutils-dd ] && DDCMD=/usr/bin/coreutils-dd
 		;;
 	esac

@@ -293,8 +293,8 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # cpu_ticks: "BUSY TOTAL" ticks of all CPUs so far
 cpu_ticks() {
-	local cpu u n s i w q sq st rest
-	read -r cpu u n s i w q sq st rest < /proc/stat
+	local u n s i w q sq st rest
+	read -r _ u n s i w q sq st rest < /proc/stat
 	echo "$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"
 }
 
@@ -416,7 +416,7 @@ run_qemu() {
 		stamp_lines "$OUT/console-times.txt" > "$OUT/console.log" &
 	qpid=$!
 	# the sampler follows QEMU: the child of the pipeline's timeout, a child of this shell
-	local qemu_pid= _
+	local qemu_pid="" _
 	for _ in $(seq 50); do
 		[ -n "$tpid" ] || tpid=$(pgrep -P "$$" -x timeout | head -n 1 || true)
 		[ -n "$tpid" ] && qemu_pid=$(pgrep -P "$tpid" | head -n 1 || true)
