@@ -121,8 +121,10 @@ static int parse_formats(const char *cmd, const char *s, unsigned *out)
 		else if (strcmp(t, "csv") == 0)
 			*out |= 4;
 		else {
-			free(dup);
-			return usage_error(cmd, "unknown output format '%s' (text, json, csv)", t);
+			int ret = usage_error(cmd, "unknown output format '%s' (text, json, csv)", t);
+
+			free(dup); /* t points into it */
+			return ret;
 		}
 	}
 	free(dup);
