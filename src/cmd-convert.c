@@ -21,8 +21,11 @@ void help_convert(FILE *out)
 		"not) to the native binary format (iommusim-trace(5)). The conversion is lossless\n"
 		"for the normalised event stream: `iommusim dump` of IN and of OUT print the same\n"
 		"events. Provenance (source file, format, kernel, clock) is kept in the header.\n\n"
-		"  -o, --output OUT     output file ('-' = standard output)\n"
+		"  -o, --output OUT     output file ('-' = standard output); written as a temporary\n"
+		"                       file next to it and renamed when complete, so OUT is never\n"
+		"                       left partial (an existing OUT stays as it was on failure)\n"
 		"  -f, --format FORMAT  read IN as FORMAT (native, tracedat, ftrace, bpftrace)\n"
+		OPT_ALLOW_TRUNCATED_HELP
 		"  -h, --help           this help\n");
 }
 
@@ -34,6 +37,7 @@ void help_dump(FILE *out)
 		"a fixed order (addresses as hex strings), so that dumps compare with diff.\n\n"
 		"  --header             first print one line with the trace's provenance\n"
 		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace, bpftrace)\n"
+		OPT_ALLOW_TRUNCATED_HELP
 		"  -h, --help           this help\n");
 }
 
@@ -55,6 +59,7 @@ int cmd_convert(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
+		OPT_ALLOW_TRUNCATED_LONG,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -75,6 +80,9 @@ int cmd_convert(int argc, char **argv)
 		case 'f':
 			format = optarg;
 			break;
+		case OPT_ALLOW_TRUNCATED:
+			reader_allow_truncated(1);
+			break;
 		case 'h':
 			help_convert(stdout);
 			return EXIT_OK;
@@ -88,11 +96,11 @@ int cmd_convert(int argc, char **argv)
 		return usage_error("convert", "no output file (-o OUT)");
 	if ((status = open_or_fail(argv[optind], format, &r)))
 		return status;
-	if (writer_open(outpath, r, &w, &cause) < 0) {
+	if ((ret = writer_open(outpath, r, &w, &cause)) < 0) {
 		ism_err("%s", cause);
 		free(cause);
 		reader_close(r);
-		return EXIT_FAIL;
+		return ism_err_exit(ret);
 	}
 	progress_start(&pg, r->path);
 	while ((ret = reader_next(r, &ev)) > 0) {
@@ -101,19 +109,18 @@ int cmd_convert(int argc, char **argv)
 		progress_tick(&pg, r->nevents, in_offset(r->in));
 	}
 	progress_end(&pg);
-	status = EXIT_OK;
 	if (ret < 0) {
+		/* nothing appears under OUT; an existing OUT is left as it was */
 		ism_err("%s", reader_error(r));
-		status = EXIT_USAGE;
+		writer_abort(w);
+		reader_close(r);
+		return ism_err_exit(ret);
 	}
+	status = EXIT_OK;
 	if (writer_close(w, &cause) < 0) {
 		ism_err("%s", cause);
 		free(cause);
 		status = EXIT_FAIL;
-	}
-	if (status != EXIT_OK && strcmp(outpath, "-") != 0) {
-		/* do not leave a partial file that looks complete */
-		remove(outpath);
 	}
 	reader_close(r);
 	return status;
@@ -124,6 +131,7 @@ int cmd_dump(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "header", no_argument, NULL, 'H' },
+		OPT_ALLOW_TRUNCATED_LONG,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -140,6 +148,9 @@ int cmd_dump(int argc, char **argv)
 			break;
 		case 'H':
 			header = 1;
+			break;
+		case OPT_ALLOW_TRUNCATED:
+			reader_allow_truncated(1);
 			break;
 		case 'h':
 			help_dump(stdout);
@@ -162,14 +173,15 @@ int cmd_dump(int argc, char **argv)
 		}
 		printf("}\n");
 	}
-	while ((ret = reader_next(r, &ev)) > 0)
+	while ((ret = reader_next(r, &ev)) > 0) {
 		dump_event(stdout, &ev, reader_dev_name(r, ev.dev));
-	status = EXIT_OK;
-	if (fflush(stdout) != 0)
-		status = EXIT_FAIL;
+		if (ferror(stdout))
+			break; /* a full disk or a closed pipe: no use reading on */
+	}
+	status = finish_stdout(EXIT_OK);
 	if (ret < 0) {
 		ism_err("%s", reader_error(r));
-		status = EXIT_USAGE;
+		status = ism_err_exit(ret);
 	}
 	reader_close(r);
 	return status;

@@ -26,6 +26,7 @@ void help_lint(FILE *out)
 		"are reported as information, not findings.\n\n"
 		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace, bpftrace)\n"
 		"  -j, --json           JSON output\n"
+		OPT_ALLOW_TRUNCATED_HELP
 		"  -h, --help           this help\n\n"
 		"Exit status: 0 clean, 1 findings, 2 unreadable trace or usage error.\n");
 }
@@ -35,6 +36,7 @@ int cmd_lint(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		OPT_ALLOW_TRUNCATED_LONG,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -56,6 +58,9 @@ int cmd_lint(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case OPT_ALLOW_TRUNCATED:
+			reader_allow_truncated(1);
+			break;
 		case 'h':
 			help_lint(stdout);
 			return EXIT_OK;
@@ -69,7 +74,7 @@ int cmd_lint(int argc, char **argv)
 	if (ret < 0) {
 		ism_err("%s", cause ? cause : ism_strerror(ret));
 		free(cause);
-		return EXIT_USAGE;
+		return ism_err_exit(ret);
 	}
 	l = lint_new();
 	progress_start(&pg, r->path);
@@ -90,12 +95,12 @@ int cmd_lint(int argc, char **argv)
 	} else {
 		lint_print_text(&res, r, stdout);
 	}
-	fflush(stdout);
 	if (ret < 0) {
 		ism_err("%s", reader_error(r));
-		status = EXIT_USAGE;
+		status = ism_err_exit(ret);
+		finish_stdout(status);
 	} else {
-		status = lint_findings(&res) ? EXIT_FAIL : EXIT_OK;
+		status = finish_stdout(lint_findings(&res) ? EXIT_FAIL : EXIT_OK);
 	}
 	lint_result_free(&res);
 	lint_free(l);

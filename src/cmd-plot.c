@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "manifest.h"
 #include "metrics.h"
+#include "output.h"
 #include "plot.h"
 #include "plotdata.h"
 #include "plottpl.h"
@@ -202,6 +203,7 @@ static int run_gnuplot(const char *dir, char **argv, char *err, size_t errlen)
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	output_child_add(pid); /* it writes into our folder: killed first on a signal */
 	close(fd[1]);
 	/* read its stderr until it closes it, never past the deadline */
 	for (;;) {
@@ -240,8 +242,10 @@ static int run_gnuplot(const char *dir, char **argv, char *err, size_t errlen)
 
 		if (w == pid)
 			break;
-		if (w < 0 && errno != EINTR)
+		if (w < 0 && errno != EINTR) {
+			output_child_del(pid);
 			return -1;
+		}
 		if (mono_s() >= deadline)
 			timed_out = 1;
 		else
@@ -252,6 +256,7 @@ static int run_gnuplot(const char *dir, char **argv, char *err, size_t errlen)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
+	output_child_del(pid);
 	if (timed_out)
 		return GNUPLOT_TIMED_OUT;
 	if (WIFEXITED(status))

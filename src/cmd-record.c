@@ -62,6 +62,7 @@ int cmd_record(int argc, char **argv)
 #include "error.h"
 #include "event.h"
 #include "native.h"
+#include "output.h"
 #include "reader.h"
 #include "src/record/record.h"
 #include "src/record/record.skel.h"
@@ -113,6 +114,7 @@ struct rec_state {
 	struct btf *vmlinux;
 	struct ism_writer *spool;
 	char *spool_path;
+	int spool_slot;           /* output_temp_add() */
 	struct ism_sge *sg;
 	uint64_t events;
 	uint64_t bad;
@@ -1041,22 +1043,21 @@ static int write_output(struct rec_state *st, const char *out, const char *const
 	return ret < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-static char *spool_name(const char *out)
+/* The spool file next to @out (or in $TMPDIR for a pipe or device); its fd in *@fd. */
+static char *spool_name(const char *out, int *fd)
 {
 	const char *tmp = getenv("TMPDIR");
 	char *p;
-	int fd;
 
 	if (strcmp(out, "-") == 0 || strncmp(out, "/dev/", 5) == 0)
 		p = xasprintf("%s/iommusim-record.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	else
 		p = xasprintf("%s.spool.XXXXXX", out);
-	fd = mkstemp(p);
-	if (fd < 0) {
+	*fd = mkostemp(p, O_CLOEXEC);
+	if (*fd < 0) {
 		free(p);
 		return NULL;
 	}
-	close(fd);
 	return p;
 }
 
@@ -1163,6 +1164,7 @@ int cmd_record(int argc, char **argv)
 		cmdline = join_args(argv + optind);
 
 	memset(&st, 0, sizeof(st));
+	st.spool_slot = -1;
 	st.consume_s = repeat > 1 ? 0 : -1;
 	libbpf_set_print(libbpf_print);
 	if (access(BTF_PATH, R_OK) != 0) {
@@ -1216,19 +1218,19 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
-	st.spool_path = spool_name(out);
-	if (!st.spool_path) {
-		ism_err("record: cannot create a spool file next to %s: %s", out, strerror(errno));
-		goto out;
-	}
 	{
-		char *cause = NULL;
+		int fd;
 
-		if (writer_open(st.spool_path, NULL, &st.spool, &cause) < 0) {
-			ism_err("record: %s", cause);
-			free(cause);
+		st.spool_path = spool_name(out, &fd);
+		if (!st.spool_path) {
+			ism_err("record: cannot create a spool file next to %s: %s", out,
+				strerror(errno));
 			goto out;
 		}
+		/* removed on a signal after the capture; kept if we crash (read it with
+		 * --allow-truncated: it is a native trace without its end record) */
+		st.spool_slot = output_temp_add(st.spool_path);
+		writer_open_fd(fd, st.spool_path, NULL, &st.spool);
 	}
 	st.sg = xcalloc(2 * ISM_REC_SG_MAX, sizeof(*st.sg));
 	rb = ring_buffer__new(bpf_map__fd(st.skel->maps.rb), rec_event, &st, NULL);
@@ -1303,6 +1305,13 @@ int cmd_record(int argc, char **argv)
 			child = -1;
 		}
 	}
+	/*
+	 * Captured. From here a signal no longer means "stop": it aborts, and the handlers of
+	 * output.h remove the spool and the unfinished output (nothing appears under -o).
+	 */
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	ring_buffer__consume(rb);
 	{
 		int ncpu = libbpf_num_possible_cpus();
@@ -1387,9 +1396,10 @@ out:
 	free(links);
 	ring_buffer__free(rb);
 	if (st.spool)
-		writer_close(st.spool, NULL);
+		writer_abort(st.spool);
 	if (st.spool_path) {
 		unlink(st.spool_path);
+		output_temp_del(st.spool_slot);
 		free(st.spool_path);
 	}
 	record_bpf__destroy(st.skel);

@@ -14,7 +14,9 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "error.h"
 #include "metrics.h"
+#include "output.h"
 #include "plot.h"
 #include "regress.h"
 #include "util.h"
@@ -142,8 +144,9 @@ int cmd_regress(int argc, char **argv)
 	json_t *base = NULL, *cur = NULL;
 	char *cause = NULL;
 	unsigned nth = 0, nm = 0;
-	int c, json = 0, verbose = 0, status = EXIT_USAGE;
+	int c, json = 0, verbose = 0, status = EXIT_USAGE, ret;
 	FILE *out = stdout;
+	struct ofile *of = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "b:t:m:jo:vh", opts, NULL)) != -1) {
@@ -219,15 +222,15 @@ int cmd_regress(int argc, char **argv)
 		free(cause);
 		goto out;
 	}
-	if (output && strcmp(output, "-") != 0) {
-		out = fopen(output, "w");
-		if (!out) {
-			ism_err("%s: %s", output, strerror(errno));
-			regress_free(&r);
-			status = EXIT_FAIL;
-			goto out;
-		}
+	if (output && (ret = ofile_open(output, &of, &cause)) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		regress_free(&r);
+		status = ism_err_exit(ret);
+		goto out;
 	}
+	if (of)
+		out = ofile_stream(of);
 	if (json) {
 		json_t *j = regress_json(&r, base_path, argv[optind]);
 
@@ -238,8 +241,13 @@ int cmd_regress(int argc, char **argv)
 		print_text(out, &r, base_path, argv[optind], verbose);
 	}
 	status = r.regressed || r.missing ? EXIT_FAIL : EXIT_OK;
-	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
-		ism_err("%s: write error", output ? output : "standard output");
+	if (of) {
+		if (ofile_commit(of, &cause) < 0) {
+			ism_err("%s", cause);
+			free(cause);
+			status = EXIT_FAIL;
+		}
+	} else if (finish_stdout(EXIT_OK) != EXIT_OK) {
 		status = EXIT_FAIL;
 	}
 	regress_free(&r);

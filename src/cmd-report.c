@@ -16,7 +16,9 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "error.h"
 #include "manifest.h"
+#include "output.h"
 #include "plot.h"
 #include "plotdata.h"
 #include "sha256.h"
@@ -325,8 +327,9 @@ void report_folder_said(FILE *out, const char *dir)
 	free(p);
 }
 
-int report_folder(const char *dir, const struct report_ctx *c, const struct manifest_in *mi)
+int report_folder(const char *final, const struct report_ctx *c, const struct manifest_in *mi)
 {
+	static const char *const subdirs[] = { "plots", NULL };
 	struct table t[RT__COUNT], vt;
 	struct verdict v;
 	struct fact facts[12];
@@ -334,17 +337,25 @@ int report_folder(const char *dir, const struct report_ctx *c, const struct mani
 	struct plot_out po;
 	char *text = NULL, *mtext = NULL, *p, *cause = NULL;
 	unsigned nf, nfig = 0;
+	struct odir *od;
+	const char *dir;
 	json_t *man;
-	int ret = 0;
+	int ret;
 
-	if (plot_mkdirs(dir) < 0) {
-		ism_err("%s: %s", dir, strerror(errno));
-		return EXIT_FAIL;
+	/* written in a temporary folder, renamed to @final when complete (output.h) */
+	ret = odir_open(final, "manifest.json", subdirs, &od, &cause);
+	if (ret < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		return ism_err_exit(ret);
 	}
+	dir = odir_path(od);
+	ret = 0;
 	man = manifest_json(mi, NULL, 0, &cause);
 	if (!man) {
 		ism_err("%s", cause);
 		free(cause);
+		odir_abort(od);
 		return EXIT_FAIL;
 	}
 	mtext = json_dumps(man, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -363,15 +374,6 @@ int report_folder(const char *dir, const struct report_ctx *c, const struct mani
 
 		if (!k->report_csv)
 			continue;
-		/* no stale figure of an earlier report in the same folder */
-		for (int e = 0; e < 2; e++) {
-			char *n = xasprintf("%s.%s", k->name, e ? "svg" : "png");
-
-			p = plot_path(dir, n);
-			unlink(p);
-			free(p);
-			free(n);
-		}
 		csv = xasprintf("%s.csv", k->name);
 		p = plot_path(dir, csv);
 		f = fopen(p, "w");
@@ -451,5 +453,14 @@ out:
 	free(text);
 	free(mtext);
 	json_decref(man);
-	return ret ? EXIT_FAIL : EXIT_OK;
+	if (ret) {
+		odir_abort(od); /* no partial report under @final */
+		return EXIT_FAIL;
+	}
+	if (odir_commit(od, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }

@@ -15,7 +15,9 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "output.h"
 #include "plot.h"
+#include "reader.h"
 #include "replay.h"
 #include "report.h"
 #include "scenario.h"
@@ -39,7 +41,8 @@ static void help_common(FILE *out, const char *cmd)
 		"  -S, --strategies LIST   comma-separated strategy specs%s\n"
 		"      --format LIST       text, json, csv (comma-separated; default text)\n"
 		"  -j, --json              same as --format json\n"
-		"  -o, --output FILE       write there instead of standard output\n"
+		"  -o, --output FILE       write there instead of standard output (complete or not\n"
+		"                          at all: a temporary file renamed when done)\n"
 		"      --check-hcalls      compare each DMA event's predicted TCE hypercalls with the\n"
 		"                          hcall_entry events recorded before it\n"
 		"  -f, --format-in FORMAT  read the trace as FORMAT (native, tracedat, ftrace, bpftrace)\n"
@@ -49,6 +52,7 @@ static void help_common(FILE *out, const char *cmd)
 		"                          the verdict says whether a difference is larger\n"
 		"  -w, --width N           text width (default: the terminal's, 80 when the output\n"
 		"                          is not a terminal: mail, files, pipes)\n"
+		"      --allow-truncated   a trace cut short is replayed up to the cut, with a warning\n"
 		"  -h, --help              this help\n\n"
 		"REPEAT... are other recordings of the same configuration (same machine, workload\n"
 		"and strategy): they are replayed too, and the verdict says whether a difference is\n"
@@ -204,6 +208,7 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 	struct report_ctx rc;
 	char *cause = NULL;
 	FILE *out = stdout;
+	struct ofile *of = NULL;
 	int ret, status = EXIT_OK;
 	unsigned nreps = 0;
 
@@ -270,17 +275,18 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 			rc.width = text_width(o, stdout);
 			report_text_head(stdout, &rc);
 			report_folder_said(stdout, o->output);
+			status = finish_stdout(status);
 		}
 		goto out;
 	}
-	if (o->output && strcmp(o->output, "-") != 0) {
-		out = fopen(o->output, "w");
-		if (!out) {
-			ism_err("%s: %s", o->output, strerror(errno));
-			status = EXIT_FAIL;
-			goto out;
-		}
+	if (o->output && (ret = ofile_open(o->output, &of, &cause)) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		status = ism_err_exit(ret);
+		goto out;
 	}
+	if (of)
+		out = ofile_stream(of);
 	rc.width = text_width(o, out);
 	if (o->formats & 1)
 		report_text(out, &rc);
@@ -298,9 +304,14 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 			fputc('\n', out);
 		report_csv(out, &rc);
 	}
-	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
-		ism_err("%s: write error", o->output ? o->output : "standard output");
-		status = EXIT_FAIL;
+	if (of) {
+		if (ofile_commit(of, &cause) < 0) {
+			ism_err("%s", cause);
+			free(cause);
+			status = EXIT_FAIL;
+		}
+	} else {
+		status = finish_stdout(status);
 	}
 out:
 	replay_free(&rp);
@@ -342,6 +353,7 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "model-error", required_argument, NULL, OPT_MODEL_ERROR },
 		{ "width", required_argument, NULL, 'w' },
+		OPT_ALLOW_TRUNCATED_LONG,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -406,6 +418,9 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 						   optarg);
 			}
 			o.width = (unsigned)w;
+			break;
+		case OPT_ALLOW_TRUNCATED:
+			reader_allow_truncated(1);
 			break;
 		case 'h':
 			(is_compare ? help_compare : help_run)(stdout);

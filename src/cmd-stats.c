@@ -24,6 +24,7 @@ void help_stats(FILE *out)
 		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace, bpftrace);\n"
 		"                       default: by magic\n"
 		"  -j, --json           JSON instead of text (schema_version %d)\n"
+		OPT_ALLOW_TRUNCATED_HELP
 		"  -h, --help           this help\n\n"
 		"TRACE may be xz- or zstd-compressed; '-' reads standard input.\n",
 		STATS_SCHEMA_VERSION);
@@ -67,6 +68,7 @@ int cmd_stats(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		OPT_ALLOW_TRUNCATED_LONG,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -82,6 +84,9 @@ int cmd_stats(int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case OPT_ALLOW_TRUNCATED:
+			reader_allow_truncated(1);
 			break;
 		case 'h':
 			help_stats(stdout);
@@ -125,7 +130,9 @@ int cmd_stats(int argc, char **argv)
 			fputc('\n', stdout);
 		json_decref(root);
 	}
-	if (fflush(stdout) != 0 && status == EXIT_OK)
-		status = EXIT_FAIL;
-	return status;
+	{
+		int w = finish_stdout(EXIT_OK);
+
+		return status != EXIT_OK ? status : w;
+	}
 }

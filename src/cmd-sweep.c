@@ -22,6 +22,7 @@
 #include "error.h"
 #include "manifest.h"
 #include "metrics.h"
+#include "output.h"
 #include "param.h"
 #include "plot.h"
 #include "reader.h"
@@ -62,9 +63,12 @@ void help_sweep(FILE *out)
 		"  -j, --jobs N            points replayed at once (default: online CPUs)\n"
 		"  -o, --output DIR        write sweep.csv, sweep.json, sweep.txt, the figure\n"
 		"                          (sweep.png, sweep.svg, its data and script) and every\n"
-		"                          point's result with its manifest (points/NNNN.json)\n"
+		"                          point's result with its manifest (points/NNNN.json);\n"
+		"                          DIR appears when complete (an earlier sweep's DIR is\n"
+		"                          replaced, any other non-empty folder refused)\n"
 		"      --format FORMAT     standard output as text (default), json or csv\n"
 		"  -f, --format-in FORMAT  read the trace as FORMAT\n"
+		"      --allow-truncated   a trace cut short is replayed up to the cut, with a warning\n"
 		"  -h, --help              this help\n\n"
 		"Exit status: 0 success, 1 a point failed at run time, 2 usage error or bad\n"
 		"input.\n");
@@ -83,6 +87,8 @@ struct sw {
 	int argc;
 	char **argv;
 	/* run state */
+	struct odir *od;          /* -o: the folder being written (renamed into place at the end) */
+	const char *final;        /* -o as given */
 	char *pdir;               /* where point files go */
 	int tmp;                  /* pdir is a temporary directory */
 	char trace_hash[SHA256_HEX_LEN];
@@ -275,6 +281,7 @@ static int run_points(struct sw *w, double *elapsed)
 			}
 			if (pid == 0)
 				_exit(run_point(w, next));
+			output_child_add(pid); /* killed first if we are interrupted */
 			pids[slot] = pid;
 			which[slot] = next++;
 			running++;
@@ -289,6 +296,7 @@ static int run_points(struct sw *w, double *elapsed)
 			status = EXIT_FAIL;
 			break;
 		}
+		output_child_del(pid);
 		for (unsigned i = 0; i < w->jobs; i++) {
 			if (pids[i] != pid)
 				continue;
@@ -1103,7 +1111,7 @@ static int write_outputs(struct sw *w, const struct found_cross *fc, unsigned nf
 		} else {
 			print_text(stdout, w, fc, nfc, fs, nfs, elapsed);
 		}
-		return fflush(stdout) == 0 ? 0 : -1;
+		return finish_stdout(EXIT_OK) == EXIT_OK ? 0 : -1;
 	}
 	plot_out_init(&po, w->outdir, 0);
 	if (w->ps[0].numeric)
@@ -1154,22 +1162,17 @@ static int write_outputs(struct sw *w, const struct found_cross *fc, unsigned nf
 		print_text(stdout, w, fc, nfc, fs, nfs, elapsed);
 	}
 	json_decref(j);
+	if (finish_stdout(EXIT_OK) != EXIT_OK)
+		ret = -1;
 	return ret;
 }
 
 static void remove_tmp(struct sw *w)
 {
-	if (!w->tmp)
-		return;
-	for (uint64_t k = 0; k < w->npoints; k++) {
-		char *p = point_file(w, k), *t = xasprintf("%s.tmp", p);
-
-		unlink(p);
-		unlink(t);
-		free(p);
-		free(t);
+	if (w->tmp) {
+		tmpdir_remove(w->pdir);
+		w->pdir = NULL;
 	}
-	rmdir(w->pdir);
 }
 
 /* Check every point's scenario and the trace before running anything. */
@@ -1228,17 +1231,33 @@ static int sweep_main(struct sw *w)
 	if (status != EXIT_OK)
 		return status;
 	if (w->outdir) {
+		static const char *const subdirs[] = { "points", "plots", NULL };
+		char *cause = NULL;
+		int ret;
+
+		/* a temporary folder next to DIR, renamed to DIR when complete (output.h) */
+		w->final = w->outdir;
+		ret = odir_open(w->final, "sweep.json", subdirs, &w->od, &cause);
+		if (ret < 0) {
+			ism_err("%s", cause);
+			free(cause);
+			return ism_err_exit(ret);
+		}
+		w->outdir = odir_path(w->od);
 		w->pdir = plot_path(w->outdir, "points");
 		if (plot_mkdirs(w->pdir) < 0) {
 			ism_err("%s: %s", w->pdir, strerror(errno));
+			odir_abort(w->od);
+			w->od = NULL;
 			return EXIT_FAIL;
 		}
 	} else {
-		const char *t = getenv("TMPDIR");
+		char *cause = NULL;
 
-		w->pdir = xasprintf("%s/iommusim-sweep.XXXXXX", t && *t ? t : "/tmp");
-		if (!mkdtemp(w->pdir)) {
-			ism_err("%s: %s", w->pdir, strerror(errno));
+		w->pdir = tmpdir_create("iommusim-sweep", &cause);
+		if (!w->pdir) {
+			ism_err("%s", cause);
+			free(cause);
 			return EXIT_FAIL;
 		}
 		w->tmp = 1;
@@ -1260,6 +1279,19 @@ static int sweep_main(struct sw *w)
 	for (unsigned i = 0; i < nfs; i++)
 		free(fs[i].at);
 	remove_tmp(w);
+	if (w->od) {
+		char *cause = NULL;
+
+		if (status != EXIT_OK) {
+			odir_abort(w->od); /* no partial sweep under DIR */
+		} else if (odir_commit(w->od, &cause) < 0) {
+			ism_err("%s", cause);
+			free(cause);
+			status = EXIT_FAIL;
+		}
+		w->od = NULL;
+		w->outdir = w->final;
+	}
 	return status;
 }
 
@@ -1278,6 +1310,7 @@ int cmd_sweep(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "format-in", required_argument, NULL, 'f' },
+		OPT_ALLOW_TRUNCATED_LONG,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1358,6 +1391,9 @@ int cmd_sweep(int argc, char **argv)
 			break;
 		case 'f':
 			w.format_in = optarg;
+			break;
+		case OPT_ALLOW_TRUNCATED:
+			reader_allow_truncated(1);
 			break;
 		case 'h':
 			help_sweep(stdout);

@@ -13,6 +13,19 @@
 /* Exit statuses: 0 ok, 1 runtime failure or findings, 2 usage or bad input. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/* --allow-truncated, taken by every command that reads traces (reader_allow_truncated()). */
+enum { OPT_ALLOW_TRUNCATED = 0x1000 };
+#define OPT_ALLOW_TRUNCATED_LONG { "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED }
+#define OPT_ALLOW_TRUNCATED_HELP \
+	"      --allow-truncated    a trace cut short (no end record, a last line without its\n" \
+	"                           newline) is read up to the cut, with a warning\n"
+
+/*
+ * Flush standard output and report a write error on it ("standard output: write error: No
+ * space left on device"). Returns @status, or EXIT_FAIL after the message.
+ */
+int finish_stdout(int status);
+
 struct cmd_entry {
 	const char *name;
 	const char *args;     /* synopsis after the name */

@@ -43,6 +43,7 @@ struct ism_in {
 	char errmsg[256];
 	uint64_t consumed;
 	uint64_t lineno;
+	size_t partial;     /* bytes after the last newline at the end of input (not returned) */
 	int spooled_fd;
 	const unsigned char *map; /* in_map(): the whole file, read without copies */
 	size_t map_size, map_pos, map_dropped;
@@ -306,6 +307,11 @@ uint64_t in_lineno(const struct ism_in *in)
 	return in->lineno;
 }
 
+size_t in_partial(const struct ism_in *in)
+{
+	return in->partial;
+}
+
 long in_getline(struct ism_in *in, const char **line)
 {
 	size_t scanned = 0;
@@ -331,16 +337,10 @@ long in_getline(struct ism_in *in, const char **line)
 			return -1;
 		}
 		if (in->eof || in->err) {
-			if (avail == 0 || in->err)
-				return -1;
-			/* last line without newline: terminate it in place */
-			in_view(in, avail + 1, &avail);
-			in->buf[in->pos + avail] = '\0';
-			*line = (const char *)in->buf + in->pos;
-			in->pos += avail;
-			in->consumed += avail;
-			in->lineno++;
-			return (long)avail;
+			/* a last line without its newline was cut: never returned as a line */
+			if (!in->err)
+				in->partial = avail;
+			return -1;
 		}
 		in_view(in, avail + 1, &avail);
 		if (in->err)

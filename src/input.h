@@ -39,8 +39,11 @@ const char *in_error_msg(const struct ism_in *in);
  * Read one line (without the newline; a trailing '\r' is kept). Returns the length and sets
  * *@line, valid until the next call; -1 at EOF or on error (check in_error()).
  * Lines longer than 16 MiB are an error (ISM_ECORRUPT): binary junk is not a text trace.
+ * Bytes after the last newline are a line that was cut: they are not returned, and
+ * in_partial() says how many there were (the reader decides: reader_truncated()).
  */
 long in_getline(struct ism_in *in, const char **line);
+size_t in_partial(const struct ism_in *in);
 /* Lines returned so far (the current line's number, 1-based). */
 uint64_t in_lineno(const struct ism_in *in);
 

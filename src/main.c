@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "output.h"
 
 const struct cmd_entry cmd_table[] = {
 	{ "stats", "[-f FORMAT] [--json] TRACE...", "events, devices, sizes, hcalls, phases",
@@ -73,6 +75,21 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'iommusim %s --help'.\n", cmd);
 	return EXIT_USAGE;
+}
+
+int finish_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		ism_err("standard output: write error: %s", strerror(errno ? errno : EIO));
+		clearerr(stdout);
+		return EXIT_FAIL;
+	}
+	return status;
+}
+
+static void lib_warning(const char *msg)
+{
+	fprintf(stderr, "iommusim: warning: %s\n", msg);
 }
 
 static double now_s(void)
@@ -170,6 +187,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	/* interrupted: no temporary file or folder is left, no partial output under its name */
+	output_signals();
+	ism_set_warn_handler(lib_warning);
 	c = find_cmd(argv[1]);
 	if (!c) {
 		fprintf(stderr, "iommusim: unknown command '%s'\n", argv[1]);

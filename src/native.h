@@ -1,9 +1,12 @@
 /*
  * native.h: the native binary trace format (specified in man/iommusim-trace.5).
  *
- * File  = header (ISM_NATIVE_HDR bytes + provenance, padded to 64) + records.
+ * File  = header (ISM_NATIVE_HDR bytes + provenance, padded to 64) + records + end record.
  * Record = 64 bytes, little-endian, followed by ncont 64-byte continuation blocks holding
  *          nsg 24-byte sg entries then, for MARKER and DEVICE records, `size` bytes of text.
+ * End record (version 2) = 64 bytes of kind ISM_NATIVE_END: the number of event records, of
+ *          64-byte blocks before it (after the header) and a Fletcher-4 checksum of the
+ *          header (event count field as 0) and those blocks. A file without it was cut.
  */
 #ifndef ISM_NATIVE_H
 #define ISM_NATIVE_H
@@ -13,7 +16,8 @@
 #include "event.h"
 
 #define ISM_NATIVE_MAGIC "ISMTRACE"
-#define ISM_NATIVE_VERSION 1
+#define ISM_NATIVE_VERSION 2
+#define ISM_NATIVE_VERSION_MIN 1 /* version 1: no end record (a cut is seen only by the count) */
 #define ISM_NATIVE_BOM 0x01020304u
 #define ISM_NATIVE_REC 64
 #define ISM_NATIVE_HDR 64
@@ -22,6 +26,8 @@
 #define ISM_NATIVE_DEVICE 0xff
 /* A record kind that sets the task of the CPU's following events: cpu, arg = task id. */
 #define ISM_NATIVE_TASK 0xfe
+/* The end record's kind (version 2); its fields are at NE_* offsets. */
+#define ISM_NATIVE_END 0xfd
 #define ISM_NATIVE_MAX_SG (1u << 20)
 #define ISM_NATIVE_MAX_TEXT (1u << 16)
 #define ISM_NATIVE_MAX_PROV (1u << 20)
@@ -36,6 +42,13 @@ enum {
 	NH_HDRSIZE = 20, /* u32: bytes before the first record, a multiple of 64 */
 	NH_PROVLEN = 24, /* u32: bytes of provenance text at offset 64 */
 	NH_NEVENTS = 32, /* u64: event records (not continuation blocks), 0 = unknown */
+};
+
+/* End record field offsets (the kind byte is at NR_KIND as in every record). */
+enum {
+	NE_EVENTS = 0,  /* u64: event records in the file (device records not counted) */
+	NE_BLOCKS = 8,  /* u64: 64-byte blocks between the header and the end record */
+	NE_SUM = 16,    /* u64[4]: Fletcher-4 sums A, B, C, D (see ism_fletcher4) */
 };
 
 /* Record field offsets. */
@@ -105,6 +118,36 @@ static inline void ism_put16(unsigned char *p, uint16_t v)
 	p[1] = (unsigned char)(v >> 8);
 }
 
+/*
+ * Fletcher-4 as ZFS computes it: over little-endian 32-bit words, a += w; b += a; c += b;
+ * d += c, all modulo 2^64. @n must be a multiple of 4.
+ */
+struct ism_fletcher4 {
+	uint64_t a, b, c, d;
+};
+
+static inline void ism_fletcher4_add(struct ism_fletcher4 *f, const unsigned char *p, size_t n)
+{
+	uint64_t a = f->a, b = f->b, c = f->c, d = f->d;
+
+	for (size_t i = 0; i + 4 <= n; i += 4) {
+		uint32_t w;
+
+		__builtin_memcpy(&w, p + i, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w = __builtin_bswap32(w);
+#endif
+		a += w;
+		b += a;
+		c += b;
+		d += c;
+	}
+	f->a = a;
+	f->b = b;
+	f->c = c;
+	f->d = d;
+}
+
 /* Continuation blocks that follow a record. */
 static inline uint64_t ism_native_ncont(unsigned kind, uint32_t nsg, uint64_t size)
 {
@@ -118,13 +161,23 @@ static inline uint64_t ism_native_ncont(unsigned kind, uint32_t nsg, uint64_t si
 struct ism_writer;
 struct reader;
 
-/* Open @path for writing ("-" = stdout), copying provenance from @src (may be NULL). */
+/*
+ * Open @path for writing ("-" = stdout), copying provenance from @src (may be NULL). The file
+ * is written atomically (output.h): it appears under @path, complete, at writer_close().
+ */
 int writer_open(const char *path, const struct reader *src, struct ism_writer **out,
 		char **cause);
+/* Write to the open descriptor @fd in place (a spool file); @name is for messages. */
+int writer_open_fd(int fd, const char *name, const struct reader *src, struct ism_writer **out);
 void writer_add_prov(struct ism_writer *w, const char *key, const char *value);
 /* Write @ev; @devname is its device's name (NULL when dev == 0). */
 int writer_write(struct ism_writer *w, const struct ism_event *ev, const char *devname);
-/* Flush, patch the event count when the output is seekable, close. Returns 0 or -ISM_EIO. */
+/*
+ * Write the end record, flush, patch the event count when the output is seekable, close (and
+ * put the file in place). Returns 0 or -ISM_EIO with *@cause naming the path.
+ */
 int writer_close(struct ism_writer *w, char **cause);
+/* Give up: nothing appears under the path (a device or pipe keeps what was written). */
+void writer_abort(struct ism_writer *w);
 
 #endif

@@ -95,11 +95,14 @@ static size_t bt_tok(struct bt_cur *c, const char **tok)
 	return (size_t)(c->p - *tok);
 }
 
+/* A number: 0, -1 when malformed, BT_RANGE when it does not fit in 64 bits. */
+#define BT_RANGE (-2)
+
 static int bt_u64(const char *t, size_t n, int base, uint64_t *out)
 {
 	uint64_t v = 0;
 
-	if (!n || n > (base == 16 ? 16u : 20u))
+	if (!n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		unsigned d;
@@ -113,8 +116,8 @@ static int bt_u64(const char *t, size_t n, int base, uint64_t *out)
 			d = ch - 'A' + 10;
 		else
 			return -1;
-		if (base == 10 && v > (UINT64_MAX - d) / 10)
-			return -1;
+		if (v > (UINT64_MAX - d) / (unsigned)base)
+			return BT_RANGE;
 		v = v * (unsigned)base + d;
 	}
 	*out = v;
@@ -124,15 +127,20 @@ static int bt_u64(const char *t, size_t n, int base, uint64_t *out)
 static int bt_s64(const char *t, size_t n, int64_t *out)
 {
 	uint64_t v;
+	int ret;
 
 	if (n && t[0] == '-') {
-		if (bt_u64(t + 1, n - 1, 10, &v) || v > (uint64_t)INT64_MAX + 1)
-			return -1;
+		if ((ret = bt_u64(t + 1, n - 1, 10, &v)) != 0)
+			return ret;
+		if (v > (uint64_t)INT64_MAX + 1)
+			return BT_RANGE;
 		*out = (int64_t)(0 - v);
 		return 0;
 	}
-	if (bt_u64(t, n, 10, &v) || v > (uint64_t)INT64_MAX)
-		return -1;
+	if ((ret = bt_u64(t, n, 10, &v)) != 0)
+		return ret;
+	if (v > (uint64_t)INT64_MAX)
+		return BT_RANGE;
 	*out = (int64_t)v;
 	return 0;
 }
@@ -230,6 +238,10 @@ static const struct bt_spec *bt_lookup(const char *name, size_t len)
 }
 
 #define BAD(what) do { bad = what; goto malformed; } while (0)
+/* a number that does not fit its field: named as out of range, never cut */
+#define RANGE(what) do { bad = what; range = 1; goto malformed; } while (0)
+#define NUM(call, what) do { int rc_ = (call); if (rc_ == BT_RANGE) RANGE(what); \
+			      if (rc_) BAD(what); } while (0)
 
 /* Parse the fields of @s from @c into @ev. Returns 1, or <0 after reader_fail(). */
 static int bt_fields(struct reader *r, struct bt_priv *p, const struct bt_spec *s,
@@ -239,6 +251,7 @@ static int bt_fields(struct reader *r, struct bt_priv *p, const struct bt_spec *
 	unsigned nphys = 0, ndma = 0, k = p->sg_k;
 	int64_t nin = -1, nout = -1;
 	const char *bad = NULL, *t;
+	int range = 0;
 	size_t n;
 	uint64_t v;
 	int64_t sv;
@@ -251,8 +264,15 @@ static int bt_fields(struct reader *r, struct bt_priv *p, const struct bt_spec *
 			unsigned i;
 
 			for (i = 0; i < 4; i++) {
+				int rc;
+
 				n = bt_tok(c, &t);
-				if (!n || bt_u64(t, n, 16, &a[i]))
+				if (!n)
+					break;
+				rc = bt_u64(t, n, 16, &a[i]);
+				if (rc == BT_RANGE)
+					RANGE("hcall args");
+				if (rc)
 					break;
 			}
 			if (i == 0) {
@@ -261,6 +281,8 @@ static int bt_fields(struct reader *r, struct bt_priv *p, const struct bt_spec *
 			}
 			if (i < 4)
 				BAD("hcall args");
+			if (a[3] > UINT32_MAX)
+				RANGE("hcall args[3]"); /* a count of TCEs: 32 bits in the event */
 			ev->paddr = a[0];
 			ev->size = a[1];
 			ev->arg = a[2];
@@ -272,16 +294,15 @@ static int bt_fields(struct reader *r, struct bt_priv *p, const struct bt_spec *
 			for (unsigned i = 0; i < k; i++) {
 				if (*f != 'd') {
 					n = bt_tok(c, &t);
-					if (bt_u64(t, n, 16, &phys[i]))
-						BAD("sg phys");
+					NUM(bt_u64(t, n, 16, &phys[i]), "sg phys");
 				}
 				if (*f != 'p') {
 					n = bt_tok(c, &t);
-					if (bt_u64(t, n, 16, &dma[i]))
-						BAD("sg dma");
+					NUM(bt_u64(t, n, 16, &dma[i]), "sg dma");
 					n = bt_tok(c, &t);
-					if (bt_u64(t, n, 10, &len[i]) || len[i] > UINT32_MAX)
-						BAD("sg len");
+					NUM(bt_u64(t, n, 10, &len[i]), "sg len");
+					if (len[i] > UINT32_MAX)
+						RANGE("sg len");
 				}
 			}
 			continue;
@@ -289,36 +310,32 @@ static int bt_fields(struct reader *r, struct bt_priv *p, const struct bt_spec *
 		n = bt_tok(c, &t);
 		switch (*f) {
 		case 'A':
-			if (bt_u64(t, n, 16, &ev->addr))
-				BAD("addr");
+			NUM(bt_u64(t, n, 16, &ev->addr), "addr");
 			break;
 		case 'P':
-			if (bt_u64(t, n, 16, &ev->paddr))
-				BAD("paddr");
+			NUM(bt_u64(t, n, 16, &ev->paddr), "paddr");
 			break;
 		case 'S':
 		case 'Z':
-			if (bt_u64(t, n, 10, &ev->size))
-				BAD("size");
+			NUM(bt_u64(t, n, 10, &ev->size), "size");
 			break;
 		case 'D':
 			if (n == 1 && t[0] == '-') {
 				ev->dir = ISM_DIR_UNKNOWN;
 				break;
 			}
-			if (bt_u64(t, n, 10, &v))
-				BAD("dir");
+			NUM(bt_u64(t, n, 10, &v), "dir");
 			ev->dir = v <= ISM_DIR_NONE ? (uint8_t)v : ISM_DIR_UNKNOWN;
 			break;
 		case 'T':
-			if (bt_u64(t, n, 16, &v) || v > UINT32_MAX)
-				BAD("attrs");
+			NUM(bt_u64(t, n, 16, &v), "attrs");
+			if (v > UINT32_MAX)
+				RANGE("attrs");
 			ev->attrs = (uint32_t)v;
 			break;
 		case 'G':
 		case 'M':
-			if (bt_u64(t, n, 16, &ev->arg))
-				BAD(*f == 'G' ? "gfp" : "dma_mask");
+			NUM(bt_u64(t, n, 16, &ev->arg), *f == 'G' ? "gfp" : "dma_mask");
 			break;
 		case 'F':
 			if (n != 1 || (t[0] != '0' && t[0] != '1'))
@@ -328,8 +345,11 @@ static int bt_fields(struct reader *r, struct bt_priv *p, const struct bt_spec *
 			break;
 		case 'N':
 		case 'E':
-			if (bt_s64(t, n, &sv) || sv < -1 || sv > UINT32_MAX)
+			NUM(bt_s64(t, n, &sv), *f == 'N' ? "nents" : "ents");
+			if (sv < -1)
 				BAD(*f == 'N' ? "nents" : "ents");
+			if (sv > UINT32_MAX)
+				RANGE(*f == 'N' ? "nents" : "ents");
 			if (*f == 'N')
 				nin = sv;
 			else
@@ -337,12 +357,10 @@ static int bt_fields(struct reader *r, struct bt_priv *p, const struct bt_spec *
 			break;
 		case 'R':
 		case 'V':
-			if (bt_s64(t, n, &ev->retval))
-				BAD(*f == 'R' ? "err" : "retval");
+			NUM(bt_s64(t, n, &ev->retval), *f == 'R' ? "err" : "retval");
 			break;
 		case 'O':
-			if (bt_u64(t, n, 10, &ev->opcode))
-				BAD("opcode");
+			NUM(bt_u64(t, n, 10, &ev->opcode), "opcode");
 			break;
 		}
 	}
@@ -412,6 +430,10 @@ static int bt_fields(struct reader *r, struct bt_priv *p, const struct bt_spec *
 malformed:
 	if (r->err)
 		return r->errcode;
+	if (range)
+		return reader_fail(r, -ISM_ERANGE, "line %llu: %s: %s out of range (does not fit "
+				   "the event's field)", (unsigned long long)in_lineno(r->in), s->name,
+				   bad);
 	return reader_fail(r, -ISM_ECORRUPT, "line %llu: malformed %s event: bad or missing '%s'",
 			   (unsigned long long)in_lineno(r->in), s->name, bad);
 }
@@ -454,6 +476,12 @@ static int bpftrace_next(struct reader *r, struct ism_event *ev)
 				return reader_fail(r, in_error(r->in), "line %llu: %s",
 						   (unsigned long long)in_lineno(r->in) + 1,
 						   in_error_msg(r->in));
+			if (in_partial(r->in) &&
+			    reader_truncated(r, "line %llu ends without a newline (%zu bytes "
+					     "dropped)",
+					     (unsigned long long)in_lineno(r->in) + 1,
+					     in_partial(r->in)) < 0)
+				return r->errcode;
 			if (!p->have_header)
 				return reader_fail(r, -ISM_ECORRUPT, "no \"%s%d\" header line",
 						   BT_MAGIC, BT_VERSION);

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,15 +230,37 @@ static const char *find_key(const char *s, const char *key)
 	return NULL;
 }
 
+/*
+ * Numbers: -1 when malformed, -2 when they do not fit (never clamped). Hex digits may follow
+ * an optional 0x; no sign, no space before the digits.
+ */
+enum { NUM_BAD = -1, NUM_RANGE = -2 };
+
 static int parse_u64(const char *v, int base, uint64_t *out)
 {
 	char *end;
 
 	if (!v || !(isdigit((unsigned char)*v) || (base == 16 && isxdigit((unsigned char)*v))))
-		return -1;
+		return NUM_BAD;
+	errno = 0;
 	*out = strtoull(v, &end, base);
+	if (errno == ERANGE)
+		return NUM_RANGE;
 	if (*end && *end != ' ' && *end != '/' && *end != '[')
-		return -1;
+		return NUM_BAD;
+	return 0;
+}
+
+static int parse_u32(const char *v, int base, uint32_t *out)
+{
+	uint64_t x;
+	int ret = parse_u64(v, base, &x);
+
+	if (ret < 0)
+		return ret;
+	if (x > UINT32_MAX)
+		return NUM_RANGE;
+	*out = (uint32_t)x;
 	return 0;
 }
 
@@ -246,10 +269,15 @@ static int parse_s64(const char *v, int64_t *out)
 	char *end;
 
 	if (!v || !(*v == '-' || isdigit((unsigned char)*v)))
-		return -1;
+		return NUM_BAD;
+	if (*v == '-' && !isdigit((unsigned char)v[1]))
+		return NUM_BAD;
+	errno = 0;
 	*out = strtoll(v, &end, 10);
+	if (errno == ERANGE)
+		return NUM_RANGE;
 	if (*end && *end != ' ')
-		return -1;
+		return NUM_BAD;
 	return 0;
 }
 
@@ -301,7 +329,16 @@ static int parse_attrs(const char *payload, uint32_t *attrs)
 		while (v[n] && v[n] != ' ' && v[n] != '|')
 			n++;
 		if (n > 2 && v[0] == '0' && v[1] == 'x') {
-			*attrs |= (uint32_t)strtoul(v + 2, NULL, 16);
+			uint32_t x;
+			int ret = parse_u32(v + 2, 16, &x);
+
+			if (ret == NUM_RANGE)
+				return NUM_RANGE;
+			if (ret < 0 || !(v[2 + strspn(v + 2, "0123456789abcdefABCDEF")] == ' ' ||
+					 v[2 + strspn(v + 2, "0123456789abcdefABCDEF")] == '|' ||
+					 !v[2 + strspn(v + 2, "0123456789abcdefABCDEF")]))
+				return NUM_BAD;
+			*attrs |= x;
 			found = 1;
 		}
 		for (size_t i = 0; !found && i < ISM_ARRAY_SIZE(attr_names); i++)
@@ -310,7 +347,7 @@ static int parse_attrs(const char *payload, uint32_t *attrs)
 				found = 1;
 			}
 		if (!found && n)
-			return -1;
+			return NUM_BAD;
 		v += n;
 		if (*v == '|')
 			v++;
@@ -318,13 +355,16 @@ static int parse_attrs(const char *payload, uint32_t *attrs)
 	return 0;
 }
 
-/* Parse "{0x1,0x2}" into @vals (count returned), -1 on a malformed array. */
+/*
+ * Parse "{0x1,0x2}" into @vals (count returned): NUM_BAD on a malformed array, NUM_RANGE on an
+ * element above 2^64-1 or more than ISM_MAX_SG_ENTS elements.
+ */
 static long parse_array(const char *v, uint64_t **vals, size_t *cap)
 {
 	long n = 0;
 
 	if (!v || *v != '{')
-		return -1;
+		return NUM_BAD;
 	v++;
 	if (*v == '}')
 		return 0;
@@ -333,8 +373,13 @@ static long parse_array(const char *v, uint64_t **vals, size_t *cap)
 		uint64_t x;
 
 		if (!(v[0] == '0' && v[1] == 'x' && isxdigit((unsigned char)v[2])))
-			return -1;
+			return NUM_BAD;
+		if (n >= (long)ISM_MAX_SG_ENTS)
+			return NUM_RANGE;
+		errno = 0;
 		x = strtoull(v + 2, &end, 16);
+		if (errno == ERANGE)
+			return NUM_RANGE;
 		if ((size_t)n >= *cap) {
 			*cap = *cap ? *cap * 2 : 64;
 			*vals = xreallocarray(*vals, *cap, sizeof(**vals));
@@ -343,9 +388,18 @@ static long parse_array(const char *v, uint64_t **vals, size_t *cap)
 		if (*end == '}')
 			return n;
 		if (*end != ',')
-			return -1;
+			return NUM_BAD;
 		v = end + 1;
 	}
+}
+
+/* sg lengths are 32-bit (struct scatterlist): NUM_RANGE when one is not */
+static int sizes_u32(const uint64_t *v, long n)
+{
+	for (long i = 0; i < n; i++)
+		if (v[i] > UINT32_MAX)
+			return NUM_RANGE;
+	return 0;
 }
 
 /* ---- the reader ----------------------------------------------------------- */
@@ -418,11 +472,13 @@ static int payload_dev(struct reader *r, const char *payload, struct ism_event *
 }
 
 #define BAD(what) do { bad = what; goto malformed; } while (0)
+/* rc: the failed check (NUM_RANGE: a number that does not fit) */
 
 static int parse_event(struct reader *r, int fe, const char *payload, struct ism_event *ev)
 {
 	struct ft_priv *arr = r->priv;
 	const char *bad = NULL;
+	int rc = 0;
 	uint64_t v;
 	long na, nb, nc;
 	struct ism_sge *sg;
@@ -430,32 +486,32 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 	switch (fe) {
 	case FT_MAP_PAGE: case FT_MAP_PHYS: case FT_MAP_RESOURCE:
 		ev->kind = ISM_EV_MAP;
-		if (payload_dev(r, payload, ev))
+		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if (parse_dir(payload, &ev->dir))
+		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
 			BAD("dir");
-		if (key_u64(payload, "dma_addr", 16, &ev->addr))
+		if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
 			BAD("dma_addr");
-		if (key_u64(payload, "size", 10, &ev->size))
+		if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
 			BAD("size");
-		if (key_u64(payload, "phys_addr", 16, &ev->paddr))
+		if ((rc = (key_u64(payload, "phys_addr", 16, &ev->paddr))) != 0)
 			BAD("phys_addr");
-		if (parse_attrs(payload, &ev->attrs))
+		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
 			BAD("attrs");
 		if (fe == FT_MAP_RESOURCE || (ev->attrs & ISM_ATTR_MMIO))
 			ev->flags |= ISM_EF_MMIO;
 		return 1;
 	case FT_UNMAP_PAGE: case FT_UNMAP_PHYS: case FT_UNMAP_RESOURCE:
 		ev->kind = ISM_EV_UNMAP;
-		if (payload_dev(r, payload, ev))
+		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if (parse_dir(payload, &ev->dir))
+		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
 			BAD("dir");
-		if (key_u64(payload, "dma_addr", 16, &ev->addr))
+		if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
 			BAD("dma_addr");
-		if (key_u64(payload, "size", 10, &ev->size))
+		if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
 			BAD("size");
-		if (parse_attrs(payload, &ev->attrs))
+		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
 			BAD("attrs");
 		if (fe == FT_UNMAP_RESOURCE || (ev->attrs & ISM_ATTR_MMIO))
 			ev->flags |= ISM_EF_MMIO;
@@ -465,20 +521,24 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		long n;
 
 		ev->kind = ISM_EV_MAP_SG;
-		if (payload_dev(r, payload, ev))
+		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if (parse_dir(payload, &ev->dir))
+		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
 			BAD("dir");
 		na = parse_array(find_key(payload, "phys_addrs"), &arr->a, &arr->ca);
 		nb = parse_array(find_key(payload, "dma_addrs"), &arr->b, &arr->cb);
 		nc = parse_array(find_key(payload, "sizes"), &arr->c, &arr->cc);
-		if (na < 0)
+		if (na < 0) {
+			rc = (int)na;
 			BAD("phys_addrs");
-		if (nb < 0)
+		}
+		if (nb < 0) {
+			rc = (int)nb;
 			BAD("dma_addrs");
-		if (nc != nb)
+		}
+		if ((rc = (nc < 0 ? (int)nc : nc != nb ? NUM_BAD : sizes_u32(arr->c, nc))) != 0)
 			BAD("sizes");
-		if (parse_attrs(payload, &ev->attrs))
+		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
 			BAD("attrs");
 		ev->nents = (uint32_t)na;
 		ev->ents = (uint32_t)nb;
@@ -486,16 +546,14 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		if ((nv = find_key(payload, "nents")) != NULL) {
 			const char *s = strchr(nv, '/');
 
-			if (!s || parse_u64(s + 1, 10, &v))
+			if ((rc = (!s ? NUM_BAD : parse_u32(s + 1, 10, &ev->nents))) != 0)
 				BAD("nents");
-			ev->nents = (uint32_t)v;
 		}
 		if ((nv = find_key(payload, "ents")) != NULL) {
 			const char *s = strchr(nv, '/');
 
-			if (!s || parse_u64(s + 1, 10, &v))
+			if ((rc = (!s ? NUM_BAD : parse_u32(s + 1, 10, &ev->ents))) != 0)
 				BAD("ents");
-			ev->ents = (uint32_t)v;
 		}
 		if (strstr(payload, "[TRUNCATED]"))
 			ev->flags |= ISM_EF_TRUNCATED;
@@ -524,10 +582,10 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		ev->kind = fe == FT_UNMAP_SG ? ISM_EV_UNMAP_SG :
 			   fe == FT_MAP_SG_ERR ? ISM_EV_MAP_SG_ERR :
 			   fe == FT_ALLOC_SGT ? ISM_EV_ALLOC : ISM_EV_FREE;
-		if (payload_dev(r, payload, ev))
+		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
 		if (fe == FT_UNMAP_SG || fe == FT_MAP_SG_ERR) {
-			if (parse_dir(payload, &ev->dir))
+			if ((rc = (parse_dir(payload, &ev->dir))) != 0)
 				BAD("dir");
 		} else if (parse_dir(payload, &ev->dir)) {
 			ev->dir = ISM_DIR_UNKNOWN;
@@ -535,19 +593,21 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		/* dma_map_sg_err prints its phys_addrs under the label dma_addrs (sic) */
 		na = parse_array(find_key(payload, fe == FT_MAP_SG_ERR ? "dma_addrs" : "phys_addrs"),
 				 &arr->a, &arr->ca);
-		if (na < 0)
+		if (na < 0) {
+			rc = (int)na;
 			BAD("phys_addrs");
-		if (parse_attrs(payload, &ev->attrs))
+		}
+		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
 			BAD("attrs");
 		if (fe == FT_MAP_SG_ERR) {
-			if (parse_s64(find_key(payload, "err"), &ev->err))
+			if ((rc = (parse_s64(find_key(payload, "err"), &ev->err))) != 0)
 				BAD("err");
 		}
 		if (fe == FT_ALLOC_SGT || fe == FT_FREE_SGT) {
 			ev->flags |= ISM_EF_SGT;
-			if (key_u64(payload, "dma_addr", 16, &ev->addr))
+			if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
 				BAD("dma_addr");
-			if (key_u64(payload, "size", 10, &ev->size))
+			if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
 				BAD("size");
 		}
 		ev->nents = (uint32_t)na;
@@ -567,43 +627,45 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 			   fe == FT_ALLOC_SGT_ERR ? ISM_EV_ALLOC_ERR : ISM_EV_ALLOC;
 		if (fe == FT_ALLOC_PAGES || fe == FT_FREE_PAGES)
 			ev->flags |= ISM_EF_PAGES;
-		if (payload_dev(r, payload, ev))
+		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
 		if (parse_dir(payload, &ev->dir))
 			ev->dir = ISM_DIR_UNKNOWN; /* no dir before 6.13 / 6.12.48 */
-		if (key_u64(payload, "dma_addr", 16, &ev->addr))
+		if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
 			BAD("dma_addr");
-		if (key_u64(payload, "size", 10, &ev->size))
+		if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
 			BAD("size");
 		/* virt_addr is %p: hashed unless no_hash_pointers; keep what is printed */
 		if (find_key(payload, "virt_addr") &&
 		    key_u64(payload, "virt_addr", 16, &ev->paddr))
 			ev->paddr = 0;
-		if (parse_attrs(payload, &ev->attrs))
+		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
 			BAD("attrs");
 		return 1;
 	case FT_SYNC_CPU: case FT_SYNC_DEV:
 		ev->kind = fe == FT_SYNC_CPU ? ISM_EV_SYNC_CPU : ISM_EV_SYNC_DEV;
-		if (payload_dev(r, payload, ev))
+		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if (parse_dir(payload, &ev->dir))
+		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
 			BAD("dir");
-		if (key_u64(payload, "dma_addr", 16, &ev->addr))
+		if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
 			BAD("dma_addr");
-		if (key_u64(payload, "size", 10, &ev->size))
+		if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
 			BAD("size");
 		return 1;
 	case FT_SYNC_SG_CPU: case FT_SYNC_SG_DEV:
 		ev->kind = fe == FT_SYNC_SG_CPU ? ISM_EV_SYNC_SG_CPU : ISM_EV_SYNC_SG_DEV;
-		if (payload_dev(r, payload, ev))
+		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if (parse_dir(payload, &ev->dir))
+		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
 			BAD("dir");
 		nb = parse_array(find_key(payload, "dma_addrs"), &arr->b, &arr->cb);
 		nc = parse_array(find_key(payload, "sizes"), &arr->c, &arr->cc);
-		if (nb < 0)
+		if (nb < 0) {
+			rc = (int)nb;
 			BAD("dma_addrs");
-		if (nc != nb)
+		}
+		if ((rc = (nc < 0 ? (int)nc : nc != nb ? NUM_BAD : sizes_u32(arr->c, nc))) != 0)
 			BAD("sizes");
 		sg = reader_sg_reserve(r, (size_t)nb);
 		for (long i = 0; i < nb; i++) {
@@ -625,13 +687,13 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		ev->dir = ISM_DIR_UNKNOWN;
 		if (strncmp(p, "dev_name: ", 10) == 0)
 			p += 10;
-		if (payload_dev(r, p, ev))
+		if ((rc = (payload_dev(r, p, ev))) != 0)
 			BAD("dev_name");
-		if (key_u64(p, "dma_mask", 16, &ev->dma_mask))
+		if ((rc = (key_u64(p, "dma_mask", 16, &ev->dma_mask))) != 0)
 			BAD("dma_mask");
-		if (key_u64(p, "dev_addr", 16, &ev->addr))
+		if ((rc = (key_u64(p, "dev_addr", 16, &ev->addr))) != 0)
 			BAD("dev_addr");
-		if (key_u64(p, "size", 10, &ev->size))
+		if ((rc = (key_u64(p, "size", 10, &ev->size))) != 0)
 			BAD("size");
 		last = strrchr(p, ' ');
 		if (last && strcmp(last + 1, "FORCE") == 0)
@@ -641,7 +703,7 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 	case FT_HCALL_ENTRY:
 		ev->kind = ISM_EV_HCALL_ENTRY;
 		ev->dir = ISM_DIR_UNKNOWN;
-		if (key_u64(payload, "opcode", 10, &ev->opcode))
+		if ((rc = (key_u64(payload, "opcode", 10, &ev->opcode))) != 0)
 			BAD("opcode");
 		return 1;
 	case FT_HCALL_EXIT: {
@@ -649,12 +711,12 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 
 		ev->kind = ISM_EV_HCALL_EXIT;
 		ev->dir = ISM_DIR_UNKNOWN;
-		if (key_u64(payload, "opcode", 10, &ev->opcode))
+		if ((rc = (key_u64(payload, "opcode", 10, &ev->opcode))) != 0)
 			BAD("opcode");
 		rv = find_key(payload, "retval");
 		if (rv && *rv != '-') {
 			/* old kernels print it unsigned: 18446744073709551612 is H_PARAMETER */
-			if (parse_u64(rv, 10, &v))
+			if ((rc = (parse_u64(rv, 10, &v))) != 0)
 				BAD("retval");
 			ev->retval = (int64_t)v;
 		} else if (parse_s64(rv, &ev->retval)) {
@@ -670,14 +732,14 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		ev->kind = fe == FT_IOMMU_MAP ? ISM_EV_IOMMU_MAP : ISM_EV_IOMMU_UNMAP;
 		ev->dir = ISM_DIR_UNKNOWN;
 		p += 7;
-		if (strncmp(p, "iova=0x", 7) || parse_u64(p + 7, 16, &ev->addr))
+		if ((rc = (strncmp(p, "iova=0x", 7) || parse_u64(p + 7, 16, &ev->addr))) != 0)
 			BAD("iova");
-		if (key_u64(p, "size", 10, &ev->size))
+		if ((rc = (key_u64(p, "size", 10, &ev->size))) != 0)
 			BAD("size");
 		if (fe == FT_IOMMU_MAP) {
 			const char *pa = find_key(p, "paddr");
 
-			if (!pa || strncmp(pa, "0x", 2) || parse_u64(pa + 2, 16, &ev->paddr))
+			if ((rc = (!pa || strncmp(pa, "0x", 2) || parse_u64(pa + 2, 16, &ev->paddr))) != 0)
 				BAD("paddr");
 		} else if (key_u64(p, "unmapped_size", 10, &ev->arg)) {
 			BAD("unmapped_size");
@@ -714,26 +776,51 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 malformed:
 	if (r->err)
 		return r->errcode;
+	if (rc == NUM_RANGE) {
+		const char *val = find_key(payload, bad);
+		size_t n = val ? strcspn(val, " ") : 0;
+
+		return reader_fail(r, -ISM_ERANGE, "line %llu: %s: %s=%.*s%s out of range (does not "
+				   "fit the event's field)", (unsigned long long)in_lineno(r->in),
+				   ism_kind_name(ev->kind), bad, n > 40 ? 40 : (int)n, val ? val : "",
+				   n > 40 ? "..." : "");
+	}
 	return reader_fail(r, -ISM_ECORRUPT, "line %llu: malformed %s event: bad or missing '%s'",
 			   (unsigned long long)in_lineno(r->in), ism_kind_name(ev->kind), bad);
 }
 
-/* Queue a loss; losses of the same CPU and kind merge, and a full queue merges into its last. */
-static void queue_lost(struct ft_priv *p, unsigned cpu, uint64_t count, unsigned flags)
+/*
+ * Queue a loss; losses of the same CPU and kind merge, and a full queue merges into its last.
+ * Returns 1, or NUM_RANGE when the merged count would not fit in 64 bits (never clamped).
+ */
+static int queue_lost(struct ft_priv *p, unsigned cpu, uint64_t count, unsigned flags)
 {
-	for (unsigned i = p->lost_out; i < p->nlost; i++)
-		if (p->lost[i].cpu == cpu && p->lost[i].flags == flags) {
-			p->lost[i].count += count;
-			return;
-		}
-	if (p->nlost == ISM_ARRAY_SIZE(p->lost)) {
-		p->lost[p->nlost - 1].count += count;
-		return;
+	struct ft_lost *l = NULL;
+
+	for (unsigned i = p->lost_out; i < p->nlost && !l; i++)
+		if (p->lost[i].cpu == cpu && p->lost[i].flags == flags)
+			l = &p->lost[i];
+	if (!l && p->nlost == ISM_ARRAY_SIZE(p->lost))
+		l = &p->lost[p->nlost - 1];
+	if (l) {
+		if (count > UINT64_MAX - l->count)
+			return NUM_RANGE;
+		l->count += count;
+		return 1;
 	}
 	p->lost[p->nlost].cpu = cpu;
 	p->lost[p->nlost].count = count;
 	p->lost[p->nlost].flags = flags;
 	p->nlost++;
+	return 1;
+}
+
+/* A lost-events count in a loss line: NUM_RANGE when it does not fit in 64 bits. */
+static int lost_count(const char *s, uint64_t *n)
+{
+	errno = 0;
+	*n = strtoull(s, NULL, 10);
+	return errno == ERANGE ? NUM_RANGE : 0;
 }
 
 /*
@@ -744,12 +831,14 @@ static void queue_lost(struct ft_priv *p, unsigned cpu, uint64_t count, unsigned
  *   oldest events, so its events start later than the others': a loss of unknown size);
  *   "# entries-in-buffer/entries-written: 900/1000" (the header: 100 events were written but
  *   are no longer in the buffer, on CPUs the header does not say).
+ * Returns 1, 0 when the line is not a loss report, NUM_RANGE when a count does not fit.
  */
 static int parse_lost(const char *line, struct ft_priv *p)
 {
 	char *end;
 	unsigned long cpu;
 	const char *b;
+	uint64_t n;
 
 	if (strncmp(line, "#####", 5) == 0) {
 		b = skip_sp(line + 5);
@@ -758,14 +847,13 @@ static int parse_lost(const char *line, struct ft_priv *p)
 		cpu = strtoul(b + 4, &end, 10);
 		if (end == b + 4 || cpu > 65535 || strncmp(skip_sp(end), "buffer started", 14))
 			return 0;
-		queue_lost(p, (unsigned)cpu, 0, 0);
-		return 1;
+		return queue_lost(p, (unsigned)cpu, 0, 0);
 	}
 	if (strncmp(line, "# entries-in-buffer/entries-written:", 36) == 0) {
 		unsigned long long in, written;
 
 		if (sscanf(line + 36, " %llu/%llu", &in, &written) == 2 && written > in)
-			queue_lost(p, 0, written - in, ISM_EF_LOST_ANYCPU);
+			return queue_lost(p, 0, written - in, ISM_EF_LOST_ANYCPU);
 		return 1;
 	}
 	if (strncmp(line, "CPU:", 4) != 0)
@@ -775,16 +863,18 @@ static int parse_lost(const char *line, struct ft_priv *p)
 		return 0;
 	b = skip_sp(end);
 	if (strncmp(b, "[LOST ", 6) == 0) {
-		queue_lost(p, (unsigned)cpu, strtoull(b + 6, NULL, 10), 0);
+		if (lost_count(b + 6, &n) < 0)
+			return NUM_RANGE;
+		return queue_lost(p, (unsigned)cpu, n, 0);
 	} else if (strncmp(b, "[EVENTS DROPPED]", 16) == 0) {
 		/* no count: reported as a loss of unknown size */
-		queue_lost(p, (unsigned)cpu, 0, 0);
+		return queue_lost(p, (unsigned)cpu, 0, 0);
 	} else if (*b == '[' && isdigit((unsigned char)b[1]) && strstr(b, "EVENTS DROPPED]")) {
-		queue_lost(p, (unsigned)cpu, strtoull(b + 1, NULL, 10), 0);
-	} else {
-		return 0;
+		if (lost_count(b + 1, &n) < 0)
+			return NUM_RANGE;
+		return queue_lost(p, (unsigned)cpu, n, 0);
 	}
-	return 1;
+	return 0;
 }
 
 /* The next queued loss as an event at @ts; 0 when the queue is empty (then reset). */
@@ -845,6 +935,12 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 				return reader_fail(r, in_error(r->in), "line %llu: %s",
 						   (unsigned long long)in_lineno(r->in) + 1,
 						   in_error_msg(r->in));
+			if (in_partial(r->in) &&
+			    reader_truncated(r, "line %llu ends without a newline (%zu bytes "
+					     "dropped)",
+					     (unsigned long long)in_lineno(r->in) + 1,
+					     in_partial(r->in)) < 0)
+				return r->errcode;
 			/* losses reported after the last event: emitted at the end */
 			return next_lost(p, 0, ev);
 		}
@@ -853,8 +949,13 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 					   (unsigned long long)in_lineno(r->in));
 		{
 			const char *l = skip_sp(line);
+			int nl_lost = parse_lost(l, p);
 
-			if (parse_lost(l, p))
+			if (nl_lost < 0)
+				return reader_fail(r, -ISM_ERANGE,
+						   "line %llu: lost-events count out of range",
+						   (unsigned long long)in_lineno(r->in));
+			if (nl_lost)
 				continue;
 			if (!split_line(line, &cpu, &ts, &name, &nl, &payload, &pid, &ctx)) {
 				if (is_noise(l))

@@ -14,9 +14,12 @@ struct native_priv {
 	uint64_t recno;   /* 64-byte blocks read after the header (for messages) */
 	uint64_t nevents; /* from the header; 0 = unknown */
 	uint64_t last;    /* block number of the last event returned */
-	const unsigned char *cur; /* records viewed but not yet consumed: [cur, end) */
+	unsigned version;
+	int ended;        /* the end record was read */
+	struct ism_fletcher4 sum; /* of the header and the blocks read (version 2) */
+	const unsigned char *base; /* the current view: [base, end), records before cur used */
+	const unsigned char *cur;
 	const unsigned char *end;
-	size_t viewed;            /* bytes of the current view, consumed in bulk on refill */
 	uint16_t *devmap; /* file device id -> reader device id */
 	uint32_t *pids;   /* per CPU: task id set by the last TASK record */
 	unsigned npids;
@@ -50,10 +53,11 @@ static int native_open(struct reader *r)
 	if (bom != ISM_NATIVE_BOM)
 		return reader_fail(r, -ISM_ECORRUPT, "header: bad byte-order mark 0x%08x", bom);
 	ver = ism_le32(h + NH_VERSION);
-	if (ver != ISM_NATIVE_VERSION)
+	if (ver < ISM_NATIVE_VERSION_MIN || ver > ISM_NATIVE_VERSION)
 		return reader_fail(r, -ISM_EVERSION,
-				   "header: format version %u, this iommusim reads version %d",
-				   ver, ISM_NATIVE_VERSION);
+				   "header: format version %u, this iommusim reads versions %d to %d",
+				   ver, ISM_NATIVE_VERSION_MIN, ISM_NATIVE_VERSION);
+	p->version = ver;
 	recsize = ism_le16(h + NH_RECSIZE);
 	if (recsize != ISM_NATIVE_REC)
 		return reader_fail(r, -ISM_ECORRUPT, "header: record size %u, expected %d",
@@ -99,6 +103,16 @@ static int native_open(struct reader *r)
 		free(val);
 		off += ll + 1;
 	}
+	if (p->version >= 2) {
+		/* the checksum covers the header with its event count as 0 (patched at the end) */
+		unsigned char first[ISM_NATIVE_HDR];
+
+		memcpy(first, h, ISM_NATIVE_HDR);
+		memset(first + NH_NEVENTS, 0, 8);
+		ism_fletcher4_add(&p->sum, first, ISM_NATIVE_HDR);
+		ism_fletcher4_add(&p->sum, h + ISM_NATIVE_HDR, hdrsize - ISM_NATIVE_HDR);
+	}
+	reader_set_prov(r, "native_version", ver == 1 ? "1" : "2");
 	in_consume(r->in, hdrsize);
 	in_map(r->in); /* plain files: read records in place */
 	return 0;
@@ -115,14 +129,61 @@ static const unsigned char *native_view(struct reader *r, struct native_priv *p,
 	const unsigned char *b;
 	size_t cap = want > (1u << 20) ? want : (1u << 20);
 
-	in_consume(r->in, (size_t)(p->cur - (p->end - p->viewed)));
+	if (p->base)
+		in_consume(r->in, (size_t)(p->cur - p->base));
 	b = in_view(r->in, want, n);
 	if (*n > cap)
 		*n = cap;
-	p->cur = b;
+	p->base = p->cur = b;
 	p->end = b ? b + *n : NULL;
-	p->viewed = b ? *n : 0;
 	return b;
+}
+
+/* Consume @blocks 64-byte blocks of the view (the checksum covers them). */
+static void native_take(struct native_priv *p, uint64_t blocks)
+{
+	size_t n = (size_t)blocks * ISM_NATIVE_REC;
+
+	if (p->version >= 2)
+		ism_fletcher4_add(&p->sum, p->cur, n);
+	p->cur += n;
+	p->recno += blocks;
+}
+
+/* The end record at @b: check it against what was read. 0 (the end), or <0 after failing. */
+static int native_end(struct reader *r, struct native_priv *p, const unsigned char *b,
+		      uint64_t blkno)
+{
+	uint64_t events = ism_le64(b + NE_EVENTS), blocks = ism_le64(b + NE_BLOCKS);
+	struct ism_fletcher4 f = { ism_le64(b + NE_SUM), ism_le64(b + NE_SUM + 8),
+				   ism_le64(b + NE_SUM + 16), ism_le64(b + NE_SUM + 24) };
+	size_t n;
+
+	if (p->version < 2)
+		return reader_fail(r, -ISM_ECORRUPT, "record %llu: invalid event kind %u",
+				   (unsigned long long)blkno, ISM_NATIVE_END);
+	if (events != r->nevents || blocks != blkno)
+		return reader_fail(r, -ISM_ECORRUPT,
+				   "record %llu: end record says %llu events in %llu blocks, the file "
+				   "holds %llu events in %llu blocks",
+				   (unsigned long long)blkno, (unsigned long long)events,
+				   (unsigned long long)blocks, (unsigned long long)r->nevents,
+				   (unsigned long long)blkno);
+	if (f.a != p->sum.a || f.b != p->sum.b || f.c != p->sum.c || f.d != p->sum.d)
+		return reader_fail(r, -ISM_ECORRUPT,
+				   "record %llu: checksum mismatch: the file is damaged",
+				   (unsigned long long)blkno);
+	if (p->nevents && p->nevents != events)
+		return reader_fail(r, -ISM_ECORRUPT,
+				   "header says %llu events, the end record %llu",
+				   (unsigned long long)p->nevents, (unsigned long long)events);
+	p->cur += ISM_NATIVE_REC;
+	p->recno++;
+	p->ended = 1;
+	if (p->end - p->cur > 0 || native_view(r, p, 1, &n))
+		return reader_fail(r, -ISM_ECORRUPT,
+				   "record %llu: data after the end record", (unsigned long long)p->recno);
+	return 0;
 }
 
 static int native_next(struct reader *r, struct ism_event *ev)
@@ -131,13 +192,15 @@ static int native_next(struct reader *r, struct ism_event *ev)
 	const unsigned char *b;
 	size_t n;
 
+	if (p->ended)
+		return 0;
 	for (;;) {
 		uint64_t ncont, blkno = p->recno;
 		unsigned kind;
 		uint32_t nsg;
 		uint64_t size;
 
-		if (p->end - p->cur < ISM_NATIVE_REC) {
+		if (!p->cur || p->end - p->cur < ISM_NATIVE_REC) {
 			/* refill: hand back what was used, view a large batch of records */
 			b = native_view(r, p, 1u << 16, &n);
 		}
@@ -147,18 +210,25 @@ static int native_next(struct reader *r, struct ism_event *ev)
 			if (in_error(r->in))
 				return reader_fail(r, in_error(r->in), "record %llu: %s",
 						   (unsigned long long)blkno, in_error_msg(r->in));
+			if (p->version >= 2)
+				return reader_truncated(r, "record %llu: no end record: the file "
+							"was cut after %llu events",
+							(unsigned long long)blkno,
+							(unsigned long long)r->nevents);
 			if (p->nevents && r->nevents != p->nevents)
-				return reader_fail(r, -ISM_ETRUNCATED,
-						   "truncated: %llu of %llu events present",
-						   (unsigned long long)r->nevents,
-						   (unsigned long long)p->nevents);
+				return reader_truncated(r, "%llu of %llu events present",
+							(unsigned long long)r->nevents,
+							(unsigned long long)p->nevents);
 			return 0;
 		}
 		if (n < ISM_NATIVE_REC)
-			return reader_fail(r, -ISM_ETRUNCATED,
-					   "record %llu: truncated (%zu of %d bytes)",
-					   (unsigned long long)blkno, n, ISM_NATIVE_REC);
+			return reader_truncated(r, "record %llu: cut inside the record (%zu of %d "
+						"bytes), after %llu events",
+						(unsigned long long)blkno, n, ISM_NATIVE_REC,
+						(unsigned long long)r->nevents);
 		kind = b[NR_KIND];
+		if (kind == ISM_NATIVE_END)
+			return native_end(r, p, b, blkno);
 		nsg = ism_le32(b + NR_NSG);
 		size = ism_le64(b + NR_SIZE);
 		if (kind != ISM_NATIVE_DEVICE && kind != ISM_NATIVE_TASK &&
@@ -178,12 +248,15 @@ static int native_next(struct reader *r, struct ism_event *ev)
 			size_t need = (size_t)(ncont + 1) * ISM_NATIVE_REC;
 
 			b = native_view(r, p, need, &n);
+			if (in_error(r->in))
+				return reader_fail(r, in_error(r->in), "record %llu: %s",
+						   (unsigned long long)blkno, in_error_msg(r->in));
 			if (!b || n < need)
-				return reader_fail(r, in_error(r->in) ? in_error(r->in) : -ISM_ETRUNCATED,
-						   "record %llu: truncated continuation (%zu of %zu bytes)",
-						   (unsigned long long)blkno, n, need);
+				return reader_truncated(r, "record %llu: cut inside the record's "
+							"continuation (%zu of %zu bytes), after %llu "
+							"events", (unsigned long long)blkno, n, need,
+							(unsigned long long)r->nevents);
 		}
-		p->recno += 1 + ncont;
 		p->last = blkno;
 		if (kind == ISM_NATIVE_TASK) {
 			unsigned c = ism_le16(b + NR_CPU);
@@ -202,7 +275,7 @@ static int native_next(struct reader *r, struct ism_event *ev)
 				p->npids = nn;
 			}
 			p->pids[c] = (uint32_t)pid;
-			p->cur += ISM_NATIVE_REC;
+			native_take(p, 1);
 			continue;
 		}
 		if (kind == ISM_NATIVE_DEVICE) {
@@ -217,7 +290,7 @@ static int native_next(struct reader *r, struct ism_event *ev)
 			if (id < 0)
 				return r->errcode;
 			p->devmap[fid] = (uint16_t)id;
-			p->cur += (ncont + 1) * ISM_NATIVE_REC;
+			native_take(p, ncont + 1);
 			continue;
 		}
 		ev->ts_ns = ism_le64(b + NR_TS);
@@ -275,7 +348,7 @@ static int native_next(struct reader *r, struct ism_event *ev)
 			ev->text_len = (uint32_t)size;
 			ev->size = 0;
 		}
-		p->cur += (ncont + 1) * ISM_NATIVE_REC;
+		native_take(p, ncont + 1);
 		return 1;
 	}
 }

@@ -1818,6 +1818,15 @@ static int td_bad_record(struct reader *r, const struct tep_record *rec, const c
 			   rec->cpu, rec->offset, what);
 }
 
+/* A 32-bit field of the event model given a larger value by the format: an error, no cut. */
+static int td_range(struct reader *r, const struct tep_record *rec, const char *field,
+		    uint64_t v)
+{
+	return reader_fail(r, -ISM_ERANGE, "record on CPU %d at file offset %llu: %s %llu out "
+			   "of range (at most %u)", rec->cpu, rec->offset, field,
+			   (unsigned long long)v, UINT32_MAX);
+}
+
 /* A __data_loc / __rel_loc field: payload pointer and length, bounds-checked. */
 static int td_dyn(struct reader *r, const struct td_priv *p, const struct tep_format_field *f,
 		  const struct tep_record *rec, const uint8_t **ptr, uint32_t *len)
@@ -2050,8 +2059,13 @@ static int td_decode(struct reader *r, struct td_priv *p, const struct tep_recor
 
 		ev->dir = dir <= ISM_DIR_NONE ? (uint8_t)dir : ISM_DIR_UNKNOWN;
 	}
-	if (e->f[TF_ATTRS])
-		ev->attrs = (uint32_t)td_slot(p, e, TF_ATTRS, d);
+	if (e->f[TF_ATTRS]) {
+		uint64_t a = td_slot(p, e, TF_ATTRS, d);
+
+		if (a > UINT32_MAX)
+			return td_range(r, rec, "attrs", a);
+		ev->attrs = (uint32_t)a;
+	}
 	if (e->f[TF_ARG])
 		ev->arg = (uint64_t)td_sfield(p, e->f[TF_ARG], d);
 
@@ -2063,8 +2077,17 @@ static int td_decode(struct reader *r, struct td_priv *p, const struct tep_recor
 	case H_MAP_SG:
 		if (td_sg(r, p, e, rec, ev, &nphys, &ndma))
 			return r->errcode;
-		ev->nents = e->f[TF_NENTS] ? (uint32_t)td_slot(p, e, TF_NENTS, d) : nphys;
-		ev->ents = e->f[TF_ENTS] ? (uint32_t)td_slot(p, e, TF_ENTS, d) : ndma;
+		{
+			uint64_t ne = e->f[TF_NENTS] ? td_slot(p, e, TF_NENTS, d) : nphys;
+			uint64_t nt = e->f[TF_ENTS] ? td_slot(p, e, TF_ENTS, d) : ndma;
+
+			if (ne > UINT32_MAX)
+				return td_range(r, rec, "nents", ne);
+			if (nt > UINT32_MAX)
+				return td_range(r, rec, "ents", nt);
+			ev->nents = (uint32_t)ne;
+			ev->ents = (uint32_t)nt;
+		}
 		if (e->f[TF_BOOL] && td_slot(p, e, TF_BOOL, d))
 			ev->flags |= ISM_EF_TRUNCATED;
 		break;

@@ -32,6 +32,37 @@ const struct reader_ops *reader_find(const char *name)
 	return NULL;
 }
 
+static int allow_truncated_default;
+
+void reader_allow_truncated(int allow)
+{
+	allow_truncated_default = allow;
+}
+
+int reader_truncated(struct reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (r->err)
+		return r->errcode;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (r->allow_truncated) {
+		if (!r->truncated)
+			ism_lib_warn("%s: truncated: %s; read up to there (--allow-truncated)",
+				     r->path, msg);
+		r->truncated = 1;
+		free(msg);
+		return 0;
+	}
+	reader_fail(r, -ISM_ETRUNCATED, "truncated: %s (--allow-truncated reads what is there)",
+		    msg);
+	free(msg);
+	return r->errcode;
+}
+
 int reader_fail(struct reader *r, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -181,6 +212,7 @@ int reader_open(const char *path, const char *format, struct reader **out, char 
 		}
 	}
 	r = xcalloc(1, sizeof(*r));
+	r->allow_truncated = allow_truncated_default;
 	devtab_init(&r->devs);
 	devtab_init(&r->unknown);
 	ret = in_open(path, &r->in, cause);
@@ -244,6 +276,46 @@ int reader_open(const char *path, const char *format, struct reader **out, char 
 	return 0;
 }
 
+/*
+ * The limits every event keeps, whatever its reader (ISM_MAX_*): 0, or the error after
+ * naming the field and the position.
+ */
+static int check_event(struct reader *r, const struct ism_event *ev)
+{
+	const char *field = NULL;
+	uint64_t v = 0, max = 0;
+
+	if (ev->ts_ns > ISM_MAX_TS)
+		field = "timestamp", v = ev->ts_ns, max = ISM_MAX_TS;
+	else if (ism_kind_has_sg(ev->kind) && ev->nents > ISM_MAX_SG_ENTS)
+		field = "nents", v = ev->nents, max = ISM_MAX_SG_ENTS;
+	else if (ism_kind_has_sg(ev->kind) && ev->ents > ISM_MAX_SG_ENTS)
+		field = "ents", v = ev->ents, max = ISM_MAX_SG_ENTS;
+	else if (ev->nsg > ISM_MAX_SG_ENTS)
+		field = "sg entries", v = ev->nsg, max = ISM_MAX_SG_ENTS;
+	else if ((ev->kind == ISM_EV_HCALL_ENTRY || ev->kind == ISM_EV_HCALL_EXIT) &&
+		 ev->opcode > ISM_MAX_OPCODE)
+		field = "opcode", v = ev->opcode, max = ISM_MAX_OPCODE;
+	else if (ev->kind != ISM_EV_HCALL_ENTRY && ev->kind != ISM_EV_MARKER &&
+		 ev->kind != ISM_EV_LOST && ev->size > ISM_MAX_SIZE)
+		field = "size", v = ev->size, max = ISM_MAX_SIZE;
+	if (!field)
+		return 0;
+	{
+		const char *unit = "event";
+		uint64_t pos = r->nevents + 1; /* not returned yet: it is the next one */
+
+		if (r->ops->position) {
+			unit = r->ops->pos_unit;
+			pos = r->ops->position(r);
+		}
+		return reader_fail(r, -ISM_ERANGE, "%s %llu: %s: %s %llu out of range (at most %llu)",
+				   unit, (unsigned long long)pos,
+				   ism_kind_name(ev->kind), field, (unsigned long long)v,
+				   (unsigned long long)max);
+	}
+}
+
 int reader_next(struct reader *r, struct ism_event *ev)
 {
 	int ret;
@@ -251,6 +323,8 @@ int reader_next(struct reader *r, struct ism_event *ev)
 	if (r->err)
 		return r->errcode;
 	ret = r->ops->next(r, ev);
+	if (ret > 0 && check_event(r, ev) < 0)
+		return r->errcode;
 	if (ret > 0)
 		r->nevents++;
 	else if (ret < 0 && !r->err)

@@ -63,6 +63,8 @@ struct reader {
 	unsigned nprov;
 	char *err;                     /* "path: position: message" after a failure */
 	int errcode;
+	int allow_truncated;           /* a cut trace: warn, keep what is whole, end there */
+	int truncated;                 /* it happened */
 	/* scratch owned by the reader framework, reused per event */
 	struct ism_sge *sg;
 	size_t sg_cap;
@@ -83,8 +85,28 @@ const char *reader_dev_name(const struct reader *r, unsigned id);
 /* Position of the last event returned; *@unit gets "line", "record" or "event". */
 uint64_t reader_position(struct reader *r, const char **unit);
 
+/*
+ * Traces that end inside an event (a text trace's last line without its newline, a native
+ * file without its end record): an error (-ISM_ETRUNCATED, exit 2) by default; with
+ * reader_allow_truncated(1) a warning (ism_lib_warn()) and the end of the trace, the partial
+ * event dropped. Applies to readers opened afterwards.
+ */
+void reader_allow_truncated(int allow);
+
+/*
+ * Largest values the event model takes from a trace (man/iommusim-trace.5, LIMITS): what
+ * is larger is an error naming the field, never clamped. Sizes bound the work of a single
+ * event, sg counts the memory of one event's segments.
+ */
+#define ISM_MAX_SG_ENTS (1u << 20)         /* nents, ents: entries of one sg list */
+#define ISM_MAX_SIZE (UINT64_C(1) << 48)   /* bytes of one map, sync, alloc or bounce */
+#define ISM_MAX_TS (UINT64_C(1) << 62)     /* ns: 146 years of trace clock */
+#define ISM_MAX_OPCODE UINT64_C(0xffff)    /* hypercall numbers (PAPR, ultracalls, KVM) */
+
 /* For reader implementations. */
 int reader_fail(struct reader *r, int err, const char *fmt, ...) ISM_PRINTF(3, 4);
+/* The trace ends inside an event (see reader_allow_truncated()): returns 0 or the error. */
+int reader_truncated(struct reader *r, const char *fmt, ...) ISM_PRINTF(2, 3);
 void reader_set_prov(struct reader *r, const char *key, const char *value);
 const char *reader_get_prov(const struct reader *r, const char *key);
 void reader_count_unknown(struct reader *r, const char *name, size_t len);

@@ -152,10 +152,22 @@ static int swiotlb_map_sg(struct strat *s, struct dma_req *rq, struct actbuf *a)
 static int map_split(struct strat *s, struct dma_req *rq, struct actbuf *a, uint64_t maxsz)
 {
 	struct swiotlb_priv *p = s->priv;
-	unsigned n = (unsigned)((rq->size + maxsz - 1) / maxsz);
-	struct dma_seg *segs = xcalloc(n, sizeof(*segs));
+	uint64_t n64 = (rq->size + maxsz - 1) / maxsz;
+	struct dma_seg *segs;
 	struct dma_req r2 = *rq;
+	unsigned n;
 	int ret;
+
+	/*
+	 * More than every slot of the pools could hold at once: it fails however it is split
+	 * (and splitting a trace's impossible size would take time and memory without bound).
+	 */
+	if (rq->size > p->mem.nslabs << SWIOTLB_SLOT_SHIFT) {
+		p->failures++;
+		return -1;
+	}
+	n = (unsigned)n64;
+	segs = xcalloc(n, sizeof(*segs));
 
 	for (unsigned i = 0; i < n; i++) {
 		segs[i].phys = rq->phys + (uint64_t)i * maxsz;
@@ -244,8 +256,20 @@ static int swiotlb_map_sg(struct strat *s, struct dma_req *rq, struct actbuf *a)
 	int created, ret;
 
 	/* segments over the bounce limit are split, as capped requests would be (map_split) */
-	for (unsigned i = 0; i < rq->nsegs; i++)
-		n += rq->segs[i].len > maxsz ? (unsigned)((rq->segs[i].len + maxsz - 1) / maxsz) : 1;
+	{
+		uint64_t total = 0, n64 = 0;
+
+		for (unsigned i = 0; i < rq->nsegs; i++) {
+			total += rq->segs[i].len;
+			n64 += rq->segs[i].len > maxsz ? (rq->segs[i].len + maxsz - 1) / maxsz : 1;
+		}
+		/* more than the pools hold at once fails however it is split (see map_split) */
+		if (total > p->mem.nslabs << SWIOTLB_SLOT_SHIFT || n64 > UINT32_MAX) {
+			p->failures++;
+			return -1;
+		}
+		n = (unsigned)n64;
+	}
 	segs = xcalloc(n ? n : 1, sizeof(*segs));
 	n = 0;
 	for (unsigned i = 0; i < rq->nsegs; i++) {

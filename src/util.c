@@ -39,6 +39,27 @@ int ism_err_exit(int err)
 	return ism_errtab[err].exit;
 }
 
+static void (*warn_handler)(const char *msg);
+
+void ism_set_warn_handler(void (*fn)(const char *msg))
+{
+	warn_handler = fn;
+}
+
+void ism_lib_warn(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (!warn_handler)
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	warn_handler(msg);
+	free(msg);
+}
+
 static void oom(size_t n)
 {
 	fprintf(stderr, "iommusim: out of memory allocating %zu bytes\n", n);

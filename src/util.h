@@ -20,6 +20,13 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) ISM_PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) ISM_PRINTF(1, 0);
 
+/*
+ * Warnings from the library (a cut trace read anyway, ...): passed to the handler the program
+ * installs (the CLI prints them on stderr); without one they are dropped.
+ */
+void ism_set_warn_handler(void (*fn)(const char *msg));
+void ism_lib_warn(const char *fmt, ...) ISM_PRINTF(1, 2);
+
 /* "1.5 MiB" (binary units, one decimal) into @buf. */
 const char *ism_human_bytes(uint64_t b, char *buf, size_t len);
 

@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "native.h"
+#include "output.h"
 #include "reader.h"
 
 #define W_BUFSZ (1u << 20)
@@ -22,6 +23,10 @@ struct ism_writer {
 	char *path;
 	int fd;
 	int own_fd;
+	struct ofile *of;  /* the atomic output, or NULL (writer_open_fd) */
+	struct ism_fletcher4 sum; /* of everything written so far */
+	uint64_t blocks;   /* 64-byte blocks written after the header */
+	size_t hdrsize;
 	unsigned char *buf;
 	size_t len, cap;
 	int err;
@@ -39,6 +44,8 @@ static int w_flush(struct ism_writer *w)
 {
 	size_t off = 0;
 
+	if (!w->err)
+		ism_fletcher4_add(&w->sum, w->buf, w->len);
 	while (off < w->len && !w->err) {
 		ssize_t r = write(w->fd, w->buf + off, w->len - off);
 
@@ -86,23 +93,11 @@ void writer_add_prov(struct ism_writer *w, const char *key, const char *value)
 	w->nprov++;
 }
 
-int writer_open(const char *path, const struct reader *src, struct ism_writer **out, char **cause)
+static struct ism_writer *writer_new(const char *name, const struct reader *src)
 {
 	struct ism_writer *w = xcalloc(1, sizeof(*w));
 
-	w->path = xstrdup(path);
-	if (strcmp(path, "-") == 0) {
-		w->fd = 1;
-	} else {
-		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (w->fd < 0) {
-			*cause = xasprintf("%s: %s", path, strerror(errno));
-			free(w->path);
-			free(w);
-			return -ISM_EIO;
-		}
-		w->own_fd = 1;
-	}
+	w->path = xstrdup(name);
 	w->buf = xmalloc(W_BUFSZ);
 	w->cap = W_BUFSZ;
 	devtab_init(&w->devs);
@@ -110,6 +105,30 @@ int writer_open(const char *path, const struct reader *src, struct ism_writer **
 	if (src)
 		for (unsigned i = 0; i < src->nprov; i++)
 			writer_add_prov(w, src->prov[i].key, src->prov[i].value);
+	return w;
+}
+
+int writer_open(const char *path, const struct reader *src, struct ism_writer **out, char **cause)
+{
+	struct ofile *of;
+	struct ism_writer *w;
+	int ret = ofile_open(path, &of, cause);
+
+	if (ret < 0)
+		return ret;
+	w = writer_new(strcmp(path, "-") == 0 ? "standard output" : path, src);
+	w->of = of;
+	w->fd = ofile_fd(of);
+	*out = w;
+	return 0;
+}
+
+int writer_open_fd(int fd, const char *name, const struct reader *src, struct ism_writer **out)
+{
+	struct ism_writer *w = writer_new(name, src);
+
+	w->fd = fd;
+	w->own_fd = 1;
 	*out = w;
 	return 0;
 }
@@ -151,6 +170,7 @@ static void write_header(struct ism_writer *w)
 	ism_put32(h + NH_HDRSIZE, (uint32_t)hdrsize);
 	ism_put32(h + NH_PROVLEN, (uint32_t)provlen);
 	prov_text(w, (char *)h + ISM_NATIVE_HDR);
+	w->hdrsize = hdrsize;
 	w->header_done = 1;
 }
 
@@ -170,14 +190,18 @@ int writer_write(struct ism_writer *w, const struct ism_event *ev, const char *d
 		int id = devtab_intern(&w->devs, devname, strlen(devname));
 		size_t nl = strlen(devname);
 
-		if (id < 0)
-			return -ISM_ETOOMANY;
+		if (id < 0) {
+			w->err = -ISM_ETOOMANY;
+			w->errmsg = xasprintf("%s: more than 65535 device names", w->path);
+			return w->err;
+		}
 		fid = (unsigned)id;
 		if (w->devs.n != before) {
 			if (nl > ISM_NATIVE_MAX_TEXT)
 				nl = ISM_NATIVE_MAX_TEXT;
 			ncont = ism_native_ncont(ISM_NATIVE_DEVICE, 0, nl);
 			b = w_reserve(w, (size_t)(1 + ncont) * ISM_NATIVE_REC);
+			w->blocks += 1 + ncont;
 			b[NR_KIND] = ISM_NATIVE_DEVICE;
 			ism_put16(b + NR_DEV, (uint16_t)fid);
 			ism_put64(b + NR_SIZE, nl);
@@ -197,6 +221,7 @@ int writer_write(struct ism_writer *w, const struct ism_event *ev, const char *d
 		}
 		w->pids[ev->cpu] = ev->pid;
 		b = w_reserve(w, ISM_NATIVE_REC);
+		w->blocks++;
 		b[NR_KIND] = ISM_NATIVE_TASK;
 		ism_put16(b + NR_CPU, ev->cpu);
 		ism_put64(b + NR_ARG, ev->pid);
@@ -207,6 +232,7 @@ int writer_write(struct ism_writer *w, const struct ism_event *ev, const char *d
 		size = ev->text_len > ISM_NATIVE_MAX_TEXT ? ISM_NATIVE_MAX_TEXT : ev->text_len;
 	ncont = ism_native_ncont(ev->kind, nsg, size);
 	b = w_reserve(w, (size_t)(1 + ncont) * ISM_NATIVE_REC);
+	w->blocks += 1 + ncont;
 	ism_put64(b + NR_TS, ev->ts_ns);
 	ism_put64(b + NR_ADDR, ev->addr);
 	ism_put64(b + NR_PADDR, ev->paddr);
@@ -237,30 +263,8 @@ int writer_write(struct ism_writer *w, const struct ism_event *ev, const char *d
 	return w->err;
 }
 
-int writer_close(struct ism_writer *w, char **cause)
+static void writer_free(struct ism_writer *w)
 {
-	int err;
-
-	if (!w->header_done && !w->err)
-		write_header(w);
-	w_flush(w);
-	if (!w->err && w->own_fd) {
-		unsigned char n[8];
-
-		ism_put64(n, w->nevents);
-		/* seekable output: record the event count so truncation is detectable */
-		if (pwrite(w->fd, n, 8, NH_NEVENTS) != 8 && errno != ESPIPE) {
-			w->err = -ISM_EIO;
-			w->errmsg = xasprintf("%s: write error: %s", w->path, strerror(errno));
-		}
-	}
-	if (w->own_fd && close(w->fd) < 0 && !w->err) {
-		w->err = -ISM_EIO;
-		w->errmsg = xasprintf("%s: close: %s", w->path, strerror(errno));
-	}
-	err = w->err;
-	if (err && cause)
-		*cause = w->errmsg, w->errmsg = NULL;
 	free(w->errmsg);
 	for (unsigned i = 0; i < w->nprov; i++) {
 		free(w->prov[i].key);
@@ -272,5 +276,63 @@ int writer_close(struct ism_writer *w, char **cause)
 	free(w->buf);
 	free(w->path);
 	free(w);
+}
+
+void writer_abort(struct ism_writer *w)
+{
+	if (!w)
+		return;
+	if (w->of)
+		ofile_abort(w->of);
+	else if (w->own_fd)
+		close(w->fd);
+	writer_free(w);
+}
+
+int writer_close(struct ism_writer *w, char **cause)
+{
+	int err;
+
+	if (!w->header_done && !w->err)
+		write_header(w);
+	w_flush(w);
+	if (!w->err) {
+		/* the end record: what a complete file holds, and the checksum of all before it */
+		struct ism_fletcher4 f = w->sum;
+		unsigned char *b = w_reserve(w, ISM_NATIVE_REC);
+
+		ism_put64(b + NE_EVENTS, w->nevents);
+		ism_put64(b + NE_BLOCKS, w->blocks);
+		ism_put64(b + NE_SUM, f.a);
+		ism_put64(b + NE_SUM + 8, f.b);
+		ism_put64(b + NE_SUM + 16, f.c);
+		ism_put64(b + NE_SUM + 24, f.d);
+		b[NR_KIND] = ISM_NATIVE_END;
+		w_flush(w);
+	}
+	if (!w->err && (w->of ? ofile_is_temp(w->of) : w->own_fd)) {
+		unsigned char n[8];
+
+		ism_put64(n, w->nevents);
+		/* a file of our own: the count in the header too (a pipe or device keeps 0) */
+		if (pwrite(w->fd, n, 8, NH_NEVENTS) != 8) {
+			w->err = -ISM_EIO;
+			w->errmsg = xasprintf("%s: write error: %s", w->path, strerror(errno));
+		}
+	}
+	if (w->of) {
+		if (w->err) {
+			ofile_abort(w->of);
+		} else if (ofile_commit(w->of, &w->errmsg) < 0) {
+			w->err = -ISM_EIO;
+		}
+	} else if (w->own_fd && close(w->fd) < 0 && !w->err) {
+		w->err = -ISM_EIO;
+		w->errmsg = xasprintf("%s: close: %s", w->path, strerror(errno));
+	}
+	err = w->err;
+	if (err && cause)
+		*cause = w->errmsg, w->errmsg = NULL;
+	writer_free(w);
 	return err;
 }

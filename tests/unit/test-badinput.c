@@ -47,6 +47,10 @@ static int read_to_end(const char *path, const char *format)
 		cr_assert(ev.dir <= ISM_DIR_UNKNOWN);
 		cr_assert(ev.nsg == 0 || ev.sg != NULL);
 		cr_assert(ev.kind != ISM_EV_MARKER || ev.text != NULL);
+		/* the limits of the event model (reader.h) hold for every event returned */
+		cr_assert(ev.ts_ns <= ISM_MAX_TS);
+		cr_assert(!ism_kind_has_sg(ev.kind) ||
+			  (ev.nents <= ISM_MAX_SG_ENTS && ev.ents <= ISM_MAX_SG_ENTS));
 		cr_assert_lt(n++, 100000000ull, "reader does not terminate");
 	}
 	if (ret < 0) {
@@ -55,7 +59,8 @@ static int read_to_end(const char *path, const char *format)
 		cr_expect_not_null(strstr(m, path), "message does not name the file: %s", m);
 		cr_expect_null(strchr(m, '\n'), "message is not one line: %s", m);
 		cr_expect(ret == -ISM_ECORRUPT || ret == -ISM_ETRUNCATED || ret == -ISM_EFORMAT ||
-			  ret == -ISM_EVERSION || ret == -ISM_EUNSUPPORTED || ret == -ISM_ETOOMANY,
+			  ret == -ISM_EVERSION || ret == -ISM_EUNSUPPORTED || ret == -ISM_ETOOMANY ||
+			  ret == -ISM_ERANGE,
 			  "unexpected error %d: %s", ret, m);
 	}
 	reader_close(r);

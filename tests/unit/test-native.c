@@ -28,6 +28,8 @@ static void fill(struct ism_event *ev, unsigned i, const char **dev)
 	ev->kind = (uint8_t)(1 + i % (ISM_EV__COUNT - 1));
 	ev->dir = (uint8_t)(i % 5);
 	ev->addr = 0x800000000000ull + 4096ull * i;
+	if (ev->kind == ISM_EV_HCALL_ENTRY || ev->kind == ISM_EV_HCALL_EXIT)
+		ev->opcode = 0x20 + 4 * (i % 64); /* addr is the opcode: a hypercall number */
 	ev->paddr = 0x2000ull * i;
 	ev->size = 512u * (i % 9);
 	ev->arg = (uint64_t)-(int64_t)(i % 3);
