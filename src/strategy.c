@@ -358,10 +358,26 @@ struct strat *strat_new(const char *spec, const struct scenario *sc, struct sim 
 		*tail = s;
 		tail = &s->next;
 		p += len;
-		if (*p == '+')
-			p++;
+		if (*p == '+' && !*++p) {
+			*cause = xasprintf("strategy spec '%s': empty layer after '+'", spec);
+			strat_free(top);
+			return NULL;
+		}
 	}
-	/* only bounce layers may have a layer below; a bounce layer alone bounces to dma-direct */
+	/*
+	 * At most one bounce layer over at most one translation layer, as the kernel stacks them
+	 * (swiotlb maps its slots through the IOMMU's dma_map_ops, not through another swiotlb);
+	 * only a bounce layer may have a layer below; a bounce layer alone bounces to dma-direct.
+	 */
+	for (struct strat *s = top; s; s = s->next)
+		if (s->next && (s->ops->flags & STRAT_BOUNCE) &&
+		    (s->next->ops->flags & STRAT_BOUNCE)) {
+			*cause = xasprintf("strategy spec '%s': two bounce layers ('%s+%s'); a spec is "
+					   "one bounce layer over one translation layer (e.g. "
+					   "swiotlb+ddw)", spec, s->ops->name, s->next->ops->name);
+			strat_free(top);
+			return NULL;
+		}
 	for (struct strat *s = top; s; s = s->next)
 		if (s->next && !(s->ops->flags & STRAT_BOUNCE)) {
 			*cause = xasprintf("strategy spec '%s': '%s' is a translation layer and must be "

@@ -160,6 +160,17 @@ if [ ! -w "$T/ro" ]; then
 fi
 chmod 755 "$T/ro"
 
+# strategy specs: one bounce layer over one translation layer, no empty layer
+for spec in swiotlb+swiotlb svm+swiotlb 'swiotlb+' '+ddw' 'swiotlb++ddw' 'ddw+swiotlb'; do
+	expect_exit 2 "$ISM_BIN" run -S "$spec" "$GOOD"
+	[ "$(wc -l <"$ERR")" -eq 1 ] || fail "-S $spec: the error is not one line"
+done
+expect_exit 2 "$ISM_BIN" run -S swiotlb+swiotlb "$GOOD"
+grep -q "two bounce layers" "$ERR" || fail "-S swiotlb+swiotlb: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" run -S swiotlb+ "$GOOD"
+grep -q "empty layer" "$ERR" || fail "-S swiotlb+: $(cat "$ERR")"
+expect_exit 0 "$ISM_BIN" run -S swiotlb+ddw,swiotlb+window32,swiotlb "$GOOD"
+
 # the message of an unknown --format names it (it once printed freed memory)
 expect_exit 2 "$ISM_BIN" run -S ddw --format bogus "$GOOD"
 grep -q "unknown output format 'bogus'" "$ERR" || fail "--format bogus: $(cat "$ERR")"
