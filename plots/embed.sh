@@ -1,6 +1,7 @@
 #!/bin/sh
 # embed.sh: turn the gnuplot templates into C strings, so that iommusim can always write
 # the scripts next to the data it writes. Usage: embed.sh SRCDIR plots/NAME.gp... > plot-templates.c
+# plots/style.gp (palette, markers, labels) is inlined where a template loads it.
 set -eu
 srcdir=$1
 shift
@@ -13,8 +14,12 @@ echo "const struct plot_template plot_templates[] = {"
 for f in "$@"; do
 	name=$(basename "$f" .gp)
 	echo "	{ \"$name\","
+	# "load 'style.gp'" is replaced by plots/style.gp itself: the written script stands alone
+	awk -v style="$srcdir/plots/style.gp" '
+		$0 == "load '"'"'style.gp'"'"'" { while ((getline l < style) > 0) print l; next }
+		{ print }' "$srcdir/$f" |
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/	/\\t/g' -e 's/^/	  "/' \
-		-e 's/$/\\n"/' "$srcdir/$f"
+		-e 's/$/\\n"/'
 	echo "	},"
 done
 echo "	{ NULL, NULL },"

@@ -1,7 +1,7 @@
 # history.gp: a trend across runs or commits, one panel per metric, one line per strategy.
 # Usage: gnuplot -c history.gp history.csv OUT.png|OUT.svg TITLE PANELS SERIES "METRIC..."
 #        ["STRATEGY..."]
-# Input: history.csv from `iommusim plot history` ("# iommusim-plot v1 history"): column 1 is
+# Input: history.csv from `iommusim plot history`: column 1 is
 # the run number, column 2 its label, then SERIES columns for each of the PANELS metrics
 # (headed METRIC:STRATEGY; the legend shows the STRATEGY names given, else the headers).
 if (ARGC < 6) {
@@ -9,6 +9,7 @@ if (ARGC < 6) {
 	print "       \"METRIC...\" [\"STRATEGY...\"]"
 	exit status 2
 }
+load 'style.gp'
 data = ARG1
 out = ARG2
 np = int(ARG4)
@@ -36,10 +37,11 @@ do for [p=1:np] {
 	set ylabel word(ARG6, p) noenhanced
 	if (words(names) == ns) {
 		plot for [s=1:ns] data using 1:(column(2 + (p - 1) * ns + s)):xtic(2) \
-			with linespoints lw 2 pt 7 ps 0.8 title word(names, s)
+			with linespoints lw 2 pt mark(s) ps 0.9 lc rgb col(s) title word(names, s)
 	} else {
 		plot for [s=1:ns] data using 1:(column(2 + (p - 1) * ns + s)):xtic(2) \
-			with linespoints lw 2 pt 7 ps 0.8 title columnhead(2 + (p - 1) * ns + s)
+			with linespoints lw 2 pt mark(s) ps 0.9 lc rgb col(s) \
+			title columnhead(2 + (p - 1) * ns + s)
 	}
 }
 unset multiplot

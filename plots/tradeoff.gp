@@ -1,34 +1,50 @@
-# tradeoff.gp: performance against exposure, a point per strategy (strategies with the same
-# figures share a point). Exposure: bytes shared with the hypervisor at peak for a protected VM,
-# all guest RAM for an unprotected one.
-# Usage: gnuplot -c tradeoff.gp tradeoff.csv OUT.png|OUT.svg [TITLE]
-# Input: tradeoff.csv from `iommusim compare -o DIR` ("# iommusim-plot v1 tradeoff").
-if (ARGC < 2) {
-	print "usage: gnuplot -c tradeoff.gp tradeoff.csv OUT.png|OUT.svg [TITLE]"
+# tradeoff.gp: what each strategy exposes to the hypervisor against what it costs in time, a
+# point per strategy (strategies with the same figures share one): x the bytes the hypervisor
+# can read at peak (log scale; an unprotected VM: all guest RAM), y the time in percent against
+# the baseline on an axis at least +-1% wide. Labels are placed apart so that none overprints.
+# Usage: gnuplot -c tradeoff.gp tradeoff.csv OUT.png|OUT.svg TITLE SPAN BASELINE "WHAT" ERROR RAM
+# Input: tradeoff.csv of `iommusim compare -o DIR`.
+if (ARGC < 8) {
+	print "usage: gnuplot -c tradeoff.gp tradeoff.csv OUT.png|OUT.svg TITLE SPAN BASELINE \"WHAT\" ERROR RAM"
 	exit status 2
 }
+load 'style.gp'
 data = ARG1
 out = ARG2
-title = ARGC >= 3 ? ARG3 : "performance against exposure"
-if (strlen(out) > 4 && out[strlen(out)-2:] eq "svg") {
-	set terminal svg size 960,540 dynamic enhanced font "sans,12" background "white"
+span = real(ARG4)
+err = ARG7 eq "nan" ? -1 : real(ARG7)
+ram = real(ARG8)
+if (is_svg(out)) {
+	set terminal svg size 960,560 dynamic enhanced font "sans,12" background "white"
 } else {
-	set terminal pngcairo size 960,540 enhanced font "sans,10" background "white"
+	set terminal pngcairo size 960,560 enhanced font "sans,10" background "white"
 }
 set output out
 set datafile separator ","
-set key autotitle columnhead
-
-set title title noenhanced
-set key outside right top vertical
+set datafile columnheaders
+set title sprintf("%s\nexposure against time (%s), against %s", ARG3, ARG6, ARG5) noenhanced
 set logscale x 2
 set format x "%.0b%BB"
-set xlabel "exposed to the hypervisor (log scale; unprotected VM: all guest RAM)"
-set ylabel "simulated time to the last event (s)"
+stats data using 3 nooutput
+set xrange [STATS_min / 3:ram * 12]
+set yrange [-span:span * 1.15]
+set xlabel "bytes the hypervisor can read at peak (log scale)"
+set ylabel sprintf("time %s, %% against the baseline", ARG6) noenhanced
 set grid
-set offsets graph 0.05, graph 0.45, graph 0.1, graph 0.1
-plot data using 2:($4 == 1 ? $3 : 1/0) with points pt 7 ps 1.6 lc rgb "#228833" \
-	title "protected VM", \
-	'' using 2:($4 == 0 ? $3 : 1/0) with points pt 5 ps 1.4 lc rgb "#cc3311" \
-	title "unprotected", \
-	'' using 2:3:1 with labels left offset char 1.2,0 font ",8" noenhanced notitle
+set key off
+set arrow 1 from graph 0, first 0 to graph 1, first 0 nohead lc rgb "gray40"
+set arrow 2 from ram, graph 0 to ram, graph 1 nohead dt 2 lc rgb "gray50"
+set label 1 "unprotected VM: all guest RAM" at ram, graph 0.04 right offset char -0.5, 0 \
+	font ",9" tc rgb "gray30"
+if (err > 0) {
+	set object 1 rect from graph 0, first -err to graph 1, first err behind \
+		fc rgb "#e4e4e4" fs solid noborder
+	set label 2 sprintf("model error +-%.1f%%", err) at graph 0.01, first err \
+		offset 0, char 0.6 font ",8" tc rgb "gray40"
+}
+# a leader from each point to its label, which sits a little to the right
+plot data using 3:4:(column(3) * 0.3):(column(6) - column(4)) with vectors nohead \
+		lc rgb "gray55", \
+	'' using 3:4:(mark(column("series"))):(col(column("series"))) \
+		with points ps 1.7 pt variable lc rgb variable, \
+	'' using (column(3) * 1.3):6:2 with labels left offset char 0.4, 0 font ",9" noenhanced

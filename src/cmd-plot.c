@@ -29,37 +29,19 @@
 #include "plottpl.h"
 #include "util.h"
 
-static unsigned csv_boot(FILE *out, const struct report_ctx *c)
-{
-	plotdata_boot(out, c);
-	return sim_count(c->sim);
-}
-
-static unsigned csv_throughput(FILE *out, const struct report_ctx *c)
-{
-	plotdata_throughput(out, c);
-	return sim_count(c->sim);
-}
-
-static unsigned csv_tradeoff(FILE *out, const struct report_ctx *c)
-{
-	plotdata_tradeoff(out, c);
-	return sim_count(c->sim);
-}
-
 const struct plot_kind plot_kinds[] = {
-	{ "boot", "boot time by strategy, the DMA cost during boot stacked by category",
-	  "DIR/boot.csv of compare -o", csv_boot, NULL },
-	{ "hcalls", "hypercalls, ultracalls and RTAS calls by opcode (log scale)",
-	  "DIR/hcalls.csv of compare -o", plotdata_hcalls,
+	{ "delta", "each strategy against the baseline, in percent, an objective a panel",
+	  "DIR of compare -o", plotdata_delta, NULL },
+	{ "cost", "the DMA-path cost by category, during boot and after it",
+	  "DIR of compare -o", plotdata_cost, "No strategy spends time on the DMA path." },
+	{ "hcalls", "hypercalls, ultracalls and RTAS calls, an opcode a panel",
+	  "DIR of compare -o", plotdata_hcalls,
 	  "No strategy of this run makes hypercalls, ultracalls or RTAS calls." },
-	{ "throughput", "simulated throughput by strategy against the recorded one",
-	  "DIR/throughput.csv of compare -o", csv_throughput, NULL },
-	{ "exposure", "bytes shared with the hypervisor over simulated time",
-	  "DIR/exposure.csv of compare -o", plotdata_exposure,
-	  "No strategy of this run shares memory with the hypervisor." },
-	{ "tradeoff", "performance against exposure, a point per strategy",
-	  "DIR/tradeoff.csv of compare -o", csv_tradeoff, NULL },
+	{ "activity", "over the simulated run: maps and hypercalls per second, pool and window "
+	  "in use, bytes shared; phases shaded", "DIR of compare -o", plotdata_activity, NULL },
+	{ "tradeoff", "exposure to the hypervisor against time, a point per strategy",
+	  "DIR of compare -o", plotdata_tradeoff,
+	  "No strategy models a protected VM: every one exposes all guest RAM." },
 	{ "sweep", "a sweep: a panel per metric, a curve per strategy, crossovers marked",
 	  "DIR of sweep -o", NULL, NULL },
 	{ "history", "a trend across results (runs or commits), a panel per metric",
@@ -630,6 +612,61 @@ static int plot_sweep(const char *figure, const char *title, const char *in)
 	return status;
 }
 
+/* Redraw a figure of a report folder from DIR/figures.json (its data and arguments). */
+static int plot_report(const char *kind, const char *figure, const char *title, const char *in)
+{
+	struct stat st;
+	char *dir, *jpath, *csv, **args = NULL;
+	json_t *j, *fig, *a, *v;
+	json_error_t e;
+	struct plot_out po;
+	unsigned na = 0;
+	size_t i;
+	int status;
+
+	if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
+		dir = xstrdup(in);
+	} else {
+		const char *sl = strrchr(in, '/');
+
+		dir = sl ? xstrndup(in, (size_t)(sl - in)) : xstrdup("");
+	}
+	jpath = plot_path(dir, "figures.json");
+	j = json_load_file(jpath, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		ism_err("%s: %s (not a folder written by iommusim compare -o?)", jpath, e.text);
+		free(dir);
+		free(jpath);
+		return EXIT_USAGE;
+	}
+	fig = json_object_get(json_object_get(j, "figures"), kind);
+	a = json_object_get(fig, "args");
+	if (!json_is_string(json_object_get(fig, "data")) || !json_is_array(a)) {
+		ism_err("%s: no figure '%s' (it had nothing to draw)", jpath, kind);
+		json_decref(j);
+		free(dir);
+		free(jpath);
+		return EXIT_USAGE;
+	}
+	csv = plot_path(dir, json_string_value(json_object_get(fig, "data")));
+	json_array_foreach(a, i, v) {
+		args = xreallocarray(args, na + 1, sizeof(*args));
+		args[na++] = xstrdup(json_string_value(v) ? json_string_value(v) : "");
+	}
+	if (!title)
+		title = json_string_value(json_object_get(fig, "title"));
+	plot_out_init(&po, "", 1);
+	plot_draw(&po, kind, csv, figure, title, args, na);
+	status = plot_out_finish(&po, 0) < 0 ? EXIT_FAIL : EXIT_OK;
+	plot_out_free(&po);
+	free_list(args, na);
+	free(csv);
+	json_decref(j);
+	free(dir);
+	free(jpath);
+	return status;
+}
+
 int cmd_plot(int argc, char **argv)
 {
 	enum { OPT_TITLE = 256, OPT_METRIC, OPT_LABEL };
@@ -645,10 +682,7 @@ int cmd_plot(int argc, char **argv)
 	const char *figure = NULL, *title = NULL, *metric = "boot_ns,run_ns", *label = NULL;
 	const char *strats = NULL;
 	const struct plot_kind *k;
-	struct plot_out po;
-	struct stat st;
-	char *csv;
-	int c, status;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:S:h", opts, NULL)) != -1) {
@@ -676,7 +710,7 @@ int cmd_plot(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("plot", "no figure kind (history, sweep, boot, hcalls, ...)");
+		return usage_error("plot", "no figure kind (history, sweep, delta, cost, ...)");
 	k = find_kind(argv[optind]);
 	if (!k)
 		return usage_error("plot", "unknown figure kind '%s'", argv[optind]);
@@ -695,24 +729,6 @@ int cmd_plot(int argc, char **argv)
 		return usage_error("plot", "'%s' takes one input (%s)", k->name, k->input);
 	if (strcmp(k->name, "sweep") == 0)
 		return plot_sweep(figure, title, argv[optind]);
-	/* a figure of a compare report folder, from its data */
-	if (stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode)) {
-		char *n = xasprintf("%s.csv", k->name);
-
-		csv = plot_path(argv[optind], n);
-		free(n);
-	} else {
-		csv = xstrdup(argv[optind]);
-	}
-	if (access(csv, R_OK) < 0) {
-		ism_err("%s: %s", csv, strerror(errno));
-		free(csv);
-		return EXIT_USAGE;
-	}
-	plot_out_init(&po, "", 1);
-	plot_draw(&po, k->name, csv, figure, title, NULL, 0);
-	status = plot_out_finish(&po, 0) < 0 ? EXIT_FAIL : EXIT_OK;
-	plot_out_free(&po);
-	free(csv);
-	return status;
+	/* a figure of a compare report folder, from its data and figures.json */
+	return plot_report(k->name, figure, title, argv[optind]);
 }

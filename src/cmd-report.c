@@ -21,6 +21,7 @@
 #include "output.h"
 #include "plot.h"
 #include "plotdata.h"
+#include "schema.h"
 #include "sha256.h"
 #include "table.h"
 #include "util.h"
@@ -29,6 +30,7 @@
 struct figure {
 	const struct plot_kind *k;
 	char caption[160];
+	char note[256];       /* what the figure leaves out */
 	int drawn;            /* PNG and SVG exist */
 	int empty;            /* nothing to draw (e.g. no strategy shares memory) */
 };
@@ -167,6 +169,8 @@ static int write_md(const char *path, const struct report_ctx *c, const struct f
 				fig[i].k->name);
 		else
 			fprintf(f, "data: [%s.csv](%s.csv)\n\n", fig[i].k->name, fig[i].k->name);
+		if (*fig[i].note)
+			fprintf(f, "%s\n\n", fig[i].note);
 	}
 	fprintf(f, "\n## Details\n");
 	for (unsigned i = RT_TIME; i < RT__COUNT; i++)
@@ -193,6 +197,7 @@ static const char html_style[] =
 	"th,td{border:1px solid #bbb;padding:0.2em 0.5em;text-align:right}\n"
 	"th{background:#eef}th.l,td.l{text-align:left}\n"
 	"td.s{text-align:left;font-family:monospace;white-space:nowrap}\n"
+	"td:not(.l){white-space:nowrap}\n"
 	"p.note{font-size:0.85em;color:#444;margin:0.2em 0}\n"
 	"p.lead{font-size:1.05em}\n"
 	"pre{background:#f6f6f6;padding:0.8em;overflow-x:auto;font-size:0.8em}\n"
@@ -256,6 +261,11 @@ static int write_html(const char *dir, const char *path, const struct report_ctx
 		html_escape(f, fig[i].caption);
 		fputs("</figcaption>\n", f);
 		svg_inline(f, svg, i);
+		if (*fig[i].note) {
+			fputs("<p class=\"note\">", f);
+			html_escape(f, fig[i].note);
+			fputs("</p>\n", f);
+		}
 		fputs("</figure>\n", f);
 		free(svg);
 	}
@@ -339,7 +349,7 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 	unsigned nf, nfig = 0;
 	struct odir *od;
 	const char *dir;
-	json_t *man;
+	json_t *man, *figs;
 	int ret;
 
 	/* written in a temporary folder, renamed to @final when complete (output.h) */
@@ -364,10 +374,21 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 	free(p);
 	ret |= write_results(dir, c, &text);
 
+	if (verdict_build(c, &v, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		json_decref(man);
+		free(mtext);
+		free(text);
+		odir_abort(od);
+		return EXIT_FAIL;
+	}
 	/* the figures */
+	figs = json_object();
 	plot_out_init(&po, dir, 0);
 	for (const struct plot_kind *k = plot_kinds; k->name && nfig < ISM_ARRAY_SIZE(fig); k++) {
 		char *csv, *png, *svg, *title;
+		struct fig_args fa;
 		unsigned series;
 		int rp, rs;
 		FILE *f;
@@ -384,19 +405,23 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 			ret = -1;
 			continue;
 		}
-		series = k->report_csv(f, c);
+		memset(&fa, 0, sizeof(fa));
+		series = k->report_csv(f, c, &v, &fa);
 		if (fclose(f) != 0) {
 			ism_err("%s: write error", p);
 			ret = -1;
 		}
 		free(p);
+		memset(&fig[nfig], 0, sizeof(fig[nfig]));
 		fig[nfig].k = k;
-		fig[nfig].drawn = 0;
 		fig[nfig].empty = !series;
 		snprintf(fig[nfig].caption, sizeof(fig[nfig].caption), "%s", k->summary);
 		fig[nfig].caption[0] = (char)(fig[nfig].caption[0] - 'a' + 'A');
+		if (fa.note)
+			snprintf(fig[nfig].note, sizeof(fig[nfig].note), "%s", fa.note);
 		if (!series) {
 			nfig++;
+			fig_args_free(&fa);
 			free(csv);
 			continue;
 		}
@@ -405,10 +430,22 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 		title = xasprintf("%s (%s)", c->sc->name ? c->sc->name : "defaults",
 				  strrchr(c->trace, '/') ? strrchr(c->trace, '/') + 1 : c->trace);
 		/* both, so that render.sh draws both when gnuplot is missing here */
-		rp = plot_draw(&po, k->name, csv, png, title, NULL, 0);
-		rs = plot_draw(&po, k->name, csv, svg, title, NULL, 0);
+		rp = plot_draw(&po, k->name, csv, png, title, fa.arg, fa.n);
+		rs = plot_draw(&po, k->name, csv, svg, title, fa.arg, fa.n);
 		fig[nfig].drawn = rp == 0 && rs == 0;
+		{
+			json_t *o = json_object(), *a = json_array();
+
+			json_object_set_new(o, "data", json_string(csv));
+			json_object_set_new(o, "title", json_string(title));
+			for (unsigned x = 0; x < fa.n; x++)
+				json_array_append_new(a, json_string(fa.arg[x]));
+			json_object_set_new(o, "args", a);
+			json_object_set_new(o, "note", json_string(fa.note ? fa.note : ""));
+			json_object_set_new(figs, k->name, o);
+		}
 		nfig++;
+		fig_args_free(&fa);
 		free(title);
 		free(png);
 		free(svg);
@@ -416,13 +453,21 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 	}
 	if (plot_out_finish(&po, 1) < 0)
 		ret = -1;
+	{
+		json_t *fj = json_object();
 
-	if (verdict_build(c, &v, &cause) < 0) {
-		ism_err("%s", cause);
-		free(cause);
-		ret = -1;
-		goto out;
+		json_object_set_new(fj, "schema_version", json_integer(SCHEMA_FIGURES));
+		json_object_set_new(fj, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
+		json_object_set_new(fj, "figures", figs);
+		p = plot_path(dir, "figures.json");
+		if (json_dump_file(fj, p, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+			ism_err("%s: write error", p);
+			ret = -1;
+		}
+		free(p);
+		json_decref(fj);
 	}
+
 	report_tables(c, &v, t);
 	verdict_table(c, &v, &vt);
 	for (unsigned i = RT_TIME; i < RT__COUNT; i++) {
@@ -448,7 +493,6 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 
 	for (unsigned i = 0; i < nf; i++)
 		free(facts[i].text);
-out:
 	plot_out_free(&po);
 	free(text);
 	free(mtext);

@@ -23,6 +23,7 @@
 #include "scenario.h"
 #include "sim.h"
 #include "stats.h"
+#include "timeseries.h"
 
 /* What `compare` replays when -S is not given: the mission's strategies. */
 const char *const compare_default_specs[] = {
@@ -182,15 +183,15 @@ static unsigned text_width(const struct run_opts *o, FILE *out)
 }
 
 static int replay_one(const char *trace, struct run_opts *o, const struct scenario *sc,
-		      struct replay *rp)
+		      const struct sim_observer *obs, struct replay *rp)
 {
 	struct progress pg;
 	char *cause = NULL;
 	int ret;
 
 	progress_start(&pg, trace);
-	ret = replay_trace(trace, o->format_in, sc, o->specs, o->nspecs, o->check, tick, &pg, rp,
-			   &cause);
+	ret = replay_trace_observed(trace, o->format_in, sc, o->specs, o->nspecs, o->check, tick,
+				    &pg, obs, rp, &cause);
 	progress_end(&pg);
 	if (ret < 0) {
 		ism_err("%s", cause ? cause : ism_strerror(ret));
@@ -209,8 +210,10 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 	char *cause = NULL;
 	FILE *out = stdout;
 	struct ofile *of = NULL;
-	int ret, status = EXIT_OK;
+	int ret, status = EXIT_OK, folder;
 	unsigned nreps = 0;
+	struct timeseries ts;
+	struct sim_observer obs;
 
 	ret = scenario_load(o->scenario, &sc, &cause);
 	if (ret < 0) {
@@ -239,15 +242,21 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 	if (strcmp(cmd, "compare") == 0 && sc.sim.recorded_with && *sc.sim.recorded_with &&
 	    !has_spec(o, sc.sim.recorded_with))
 		add_specs(o, sc.sim.recorded_with);
-	status = replay_one(trace, o, &sc, &rp);
+	folder = strcmp(cmd, "compare") == 0 && o->output && strcmp(o->output, "-") != 0 &&
+		 !o->format_given;
+	if (folder)
+		ts_init(&ts, o->nspecs, &obs);
+	status = replay_one(trace, o, &sc, folder ? &obs : NULL, &rp);
 	if (status) {
+		if (folder)
+			ts_free(&ts);
 		scenario_free(&sc);
 		return status;
 	}
 	reps = xcalloc(o->nrepeats ? o->nrepeats : 1, sizeof(*reps));
 	rsims = xcalloc(o->nrepeats ? o->nrepeats : 1, sizeof(*rsims));
 	for (; nreps < o->nrepeats; nreps++) {
-		status = replay_one(o->repeats[nreps], o, &sc, &reps[nreps]);
+		status = replay_one(o->repeats[nreps], o, &sc, NULL, &reps[nreps]);
 		if (status)
 			goto out;
 		rsims[nreps] = reps[nreps].sim;
@@ -262,13 +271,13 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 	rc.repeats = rsims;
 	rc.repeat_paths = (const char *const *)o->repeats;
 	rc.nrepeats = o->nrepeats;
-	if (strcmp(cmd, "compare") == 0 && o->output && strcmp(o->output, "-") != 0 &&
-	    !o->format_given) {
+	if (folder) {
 		struct manifest_in mi = { .trace = trace, .sc = &sc, .specs = o->specs,
 					  .nspecs = o->nspecs, .sets = o->sets, .nsets = o->nsets,
 					  .argc = o->argc, .argv = o->argv };
 
 		rc.width = 80;   /* results.txt: for mail */
+		rc.ts = &ts;
 		status = report_folder(o->output, &rc, &mi);
 		if (status == EXIT_OK) {
 			/* the answer, then where the report is */
@@ -319,6 +328,8 @@ out:
 		replay_free(&reps[i]);
 	free(reps);
 	free(rsims);
+	if (folder)
+		ts_free(&ts);
 	scenario_free(&sc);
 	return status;
 }

@@ -29,6 +29,7 @@
 #include "replay.h"
 #include "report.h"
 #include "scenario.h"
+#include "schema.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -706,8 +707,14 @@ static void print_text(FILE *f, struct sw *w, const struct found_cross *fc, unsi
 
 		sweep_point_index(w->ps, w->np, k, idx);
 		for (unsigned s = 0; s < w->nspecs; s++) {
-			for (unsigned i = 0; i < w->np; i++)
-				fprintf(f, "%*s  ", (int)(i ? 12 : pw), w->ps[i].text[idx[i]]);
+			for (unsigned i = 0; i < w->np; i++) {
+				/* sizes in binary units, not raw bytes */
+				char *v = w->ps[i].numeric ? fmt_value(w->ps[i].path, w->ps[i].x[idx[i]]) :
+							     xstrdup(w->ps[i].text[idx[i]]);
+
+				fprintf(f, "%*s  ", (int)(i ? 12 : pw), v);
+				free(v);
+			}
 			fprintf(f, "%-28s", w->specs[s]);
 			for (unsigned m = 0; m < w->nm; m++)
 				fprintf(f, " %14.6g", *valp(w, k, s, m) * w->metrics[m]->scale);
@@ -964,13 +971,76 @@ static json_t *sweep_json(struct sw *w, const struct found_cross *fc, unsigned n
  * The figure: sweep-plot.csv (x = the first parameter; a series per strategy and combination of
  * the other parameters; a block of series per metric) drawn by plots/sweep.gp.
  */
+/* The base scenario's value of @path (after --set), for the figure's mark; 0 or -1. */
+static int scenario_value(const struct sw *w, const char *path, double *out)
+{
+	const struct param *p = param_find(scenario_params(), path);
+	struct scenario sc;
+	char *cause = NULL;
+	const void *f;
+	int ret = -1;
+
+	if (!p || scenario_load(w->scenario, &sc, &cause) < 0) {
+		free(cause);
+		return -1;
+	}
+	for (unsigned i = 0; i < w->nsets; i++) {
+		if (scenario_set(&sc, w->sets[i], NULL, &cause) < 0) {
+			free(cause);
+			cause = NULL;
+		}
+	}
+	f = (const char *)&sc + p->offset;
+	switch (p->type) {
+	case PARAM_DOUBLE:
+		*out = *(const double *)f;
+		ret = 0;
+		break;
+	case PARAM_BOOL:
+	case PARAM_STRING:
+		break;
+	default:
+		*out = (double)*(const uint64_t *)f;
+		ret = 0;
+	}
+	scenario_free(&sc);
+	return ret;
+}
+
+#define NBSP "\xc2\xa0"
+
+/* "a b" -> "a<NBSP>b": one word for a gnuplot word list, shown with its space. */
+static char *one_word(const char *s)
+{
+	char *o = xmalloc(strlen(s) * 2 + 1), *d = o;
+
+	for (; *s; s++) {
+		if (*s == ' ') {
+			*d++ = (char)0xC2;
+			*d++ = (char)0xA0;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = 0;
+	return o;
+}
+
+/*
+ * The figure: sweep-plot.csv (x = the first parameter; a series per strategy and combination of
+ * the other parameters; a block of series per metric, headed METRIC:SERIES) drawn by
+ * plots/sweep.gp: per metric a panel of values and one of the difference from the first
+ * strategy, the scenario's own value and the crossovers marked.
+ */
 static json_t *draw_figure(struct sw *w, const struct found_cross *fc, unsigned nfc,
 			   const struct found_size *fs, unsigned nfs, struct plot_out *po)
 {
 	unsigned n0 = w->ps[0].n, *order = sorted_order(&w->ps[0]), nmarks = 0;
 	uint64_t lines = w->npoints / n0, *pts = xcalloc(n0 * lines, sizeof(*pts));
 	char *p = plot_path(w->outdir, "sweep-plot.csv"), *args[6], *title;
+	const struct param *pp = param_find(scenario_params(), w->ps[0].path);
 	json_t *fig, *ja;
+	double sv;
 	FILE *f;
 
 	for (uint64_t g = 0; g < lines; g++)
@@ -985,69 +1055,77 @@ static json_t *draw_figure(struct sw *w, const struct found_cross *fc, unsigned 
 		return NULL;
 	}
 	free(p);
-	fprintf(f, "# iommusim-plot v1 sweep\n# panels:");
-	for (unsigned m = 0; m < w->nm; m++)
-		fprintf(f, " %s", w->metrics[m]->disp);
-	fprintf(f, "\n%s", w->ps[0].path);
+	csv_str(f, w->ps[0].path);
 	for (unsigned m = 0; m < w->nm; m++)
 		for (unsigned s = 0; s < w->nspecs; s++)
 			for (uint64_t g = 0; g < lines; g++) {
 				char *o = others_text(w, 0, pts[g * n0]);
+				char *col = xasprintf("%s:%s%s%s", w->metrics[m]->disp, w->specs[s],
+						      *o ? " " : "", o);
 
-				fprintf(f, ",%s%s%s", w->specs[s], *o ? " " : "", o);
+				fputc(',', f);
+				csv_str(f, col);
+				free(col);
 				free(o);
 			}
-	fputc('\n', f);
+	fprintf(f, ",schema_version\n");
 	for (unsigned j = 0; j < n0; j++) {
-		fprintf(f, "%.10g", w->ps[0].x[order[j]]);
+		csv_num(f, w->ps[0].x[order[j]], 15);
 		for (unsigned m = 0; m < w->nm; m++)
 			for (unsigned s = 0; s < w->nspecs; s++)
 				for (uint64_t g = 0; g < lines; g++) {
 					double v = *valp(w, pts[g * n0 + j], s, m);
 
-					if (isnan(v))
-						fputc(',', f);
-					else
-						fprintf(f, ",%.10g", v * w->metrics[m]->scale);
+					fputc(',', f);
+					csv_num(f, v * w->metrics[m]->scale, 10);
 				}
-		fputc('\n', f);
+		fprintf(f, ",%d\n", SCHEMA_FIGURE_CSV);
 	}
 	if (fclose(f) != 0)
 		po->failed++;
-	args[0] = xasprintf("%u", w->nm);
-	args[1] = xasprintf("%llu", (unsigned long long)(w->nspecs * lines));
-	{
-		const struct param *pp = param_find(scenario_params(), w->ps[0].path);
-
-		args[2] = xstrdup(!w->ps[0].log ? "lin" : pp && pp->type == PARAM_SIZE ? "bytes" :
-				  "log");
-	}
-	args[3] = xasprintf("%s (%s)", w->ps[0].path, param_unit(w->ps[0].path));
-	args[4] = xstrdup("");
+	/* gnuplot -c takes 9 arguments: lists of labels are '|'-separated */
+	args[0] = xasprintf("%u|%llu|%llu|%s", w->nm, (unsigned long long)(w->nspecs * lines),
+			    (unsigned long long)lines,
+			    !w->ps[0].log ? "lin" : pp && pp->type == PARAM_SIZE ? "bytes" : "log");
+	args[1] = pp && pp->help ? xasprintf("%s: %s%s%s%s", w->ps[0].path, pp->help,
+					     *param_unit(w->ps[0].path) ? " (" : "",
+					     param_unit(w->ps[0].path),
+					     *param_unit(w->ps[0].path) ? ")" : "") :
+			  xasprintf("%s", w->ps[0].path);
+	args[2] = xstrdup("");
 	for (unsigned m = 0; m < w->nm; m++) {
-		char *n = xasprintf("%s%s%s", args[4], m ? " " : "", w->metrics[m]->disp);
+		char *l = metric_label(w->metrics[m]);
+		char *n = xasprintf("%s%s%s", args[2], m ? "|" : "", l);
 
-		free(args[4]);
-		args[4] = n;
+		free(l);
+		free(args[2]);
+		args[2] = n;
 	}
-	args[5] = xstrdup("");
+	args[3] = xstrdup("");
 	for (unsigned i = 0; i < nfc && nmarks < MAX_MARKS; i++) {
 		char *n, *lbl;
 
 		if (fc[i].m >= w->nm)
 			continue;   /* a level of a metric that has no panel */
 		lbl = fmt_value(w->ps[0].path, fc[i].c.x);
-		/* one word: "528.0 GiB" -> "528.0GiB" */
-		for (char *q = lbl, *d = lbl;; q++)
-			if (*q != ' ' && !(*d++ = *q))
-				break;
-		n = xasprintf("%s%s%u:%.6g:%s", args[5], *args[5] ? " " : "", fc[i].m + 1,
+		n = one_word(lbl);
+		free(lbl);
+		lbl = n;
+		/* one label where two pairs cross at the same place */
+		n = xasprintf("%u:%.6g:%s", fc[i].m + 1, fc[i].c.x, lbl);
+		if (strstr(args[3], n)) {
+			free(n);
+			free(lbl);
+			continue;
+		}
+		free(n);
+		n = xasprintf("%s%s%u:%.6g:%s", args[3], *args[3] ? " " : "", fc[i].m + 1,
 			      fc[i].c.x, lbl);
 		free(lbl);
 		nmarks++;
 
-		free(args[5]);
-		args[5] = n;
+		free(args[3]);
+		args[3] = n;
 	}
 	/* the sizing advice, on the map_failures panel (once per pool size) */
 	for (unsigned m = 0; m < w->nm; m++) {
@@ -1060,17 +1138,27 @@ static json_t *draw_figure(struct sw *w, const struct found_cross *fc, unsigned 
 			if (!fs[i].z.found ||
 			    (i && fs[i - 1].z.found && fs[i - 1].z.size == fs[i].z.size))
 				continue;
+			char *bw;
+
 			ism_human_bytes((uint64_t)fs[i].z.size, b, sizeof(b));
-			for (char *q = b, *d = b;; q++)
-				if (*q != ' ' && !(*d++ = *q))
-					break;
-			n = xasprintf("%s%s%u:%.6g:no_failure_from_%s", args[5],
-				      *args[5] ? " " : "", m + 1, fs[i].z.size, b);
-			free(args[5]);
-			args[5] = n;
+			bw = one_word(b);
+			n = xasprintf("%s%s%u:%.6g:no" NBSP "failure" NBSP "from" NBSP "%s", args[3],
+				      *args[3] ? " " : "", m + 1, fs[i].z.size, bw);
+			free(bw);
+			free(args[3]);
+			args[3] = n;
 			nmarks++;
 		}
 	}
+	if (w->ps[0].numeric && scenario_value(w, w->ps[0].path, &sv) == 0) {
+		char *l = fmt_value(w->ps[0].path, sv);
+
+		args[4] = xasprintf("%.10g|scenario: %s", sv, l);
+		free(l);
+	} else {
+		args[4] = xstrdup("");
+	}
+	args[5] = xstrdup(w->specs[0]);
 	title = xasprintf("sweep of %s: %s", w->ps[0].path,
 			  strrchr(w->trace, '/') ? strrchr(w->trace, '/') + 1 : w->trace);
 	plot_draw(po, "sweep", "sweep-plot.csv", "sweep.png", title, args, 6);

@@ -89,6 +89,19 @@ const struct metric *metric_find(const char *name)
 	return NULL;
 }
 
+char *metric_label(const struct metric *m)
+{
+	const char *u = strrchr(m->disp, '_');
+
+	if (!u || strcmp(u, "_calls") == 0 || strcmp(u, "_entries") == 0 ||
+	    strcmp(u, "_slots") == 0 || strcmp(u, "_failures") == 0 || strcmp(u, "_written") == 0)
+		return xstrdup(m->help);
+	u++;
+	return xasprintf("%s (%s)", m->help, strcmp(u, "MBps") == 0 ? "MB/s" :
+			 strcmp(u, "us") == 0 ? "µs" : strcmp(u, "pct") == 0 ? "%" :
+			 strcmp(u, "s") == 0 && strcmp(m->disp, "shared_MiB_s") == 0 ? "MiB·s" : u);
+}
+
 int metric_integer(const struct metric *m)
 {
 	return !m->den && strcmp(m->name, "shared_byte_seconds") != 0;

@@ -23,6 +23,8 @@ struct metric {
 /* The table, in report order; NULL past the end. */
 const struct metric *metric_get(unsigned i);
 const struct metric *metric_find(const char *name);
+/* "simulated time after boot (ms)": for figures' axes (malloc'd). */
+char *metric_label(const struct metric *m);
 /* Whether @m's values are whole numbers (ns, bytes, counts): CSV writes them as integers. */
 int metric_integer(const struct metric *m);
 /* Comma-separated names of every metric (malloc'd), for messages. */

@@ -15,13 +15,17 @@
 #include "metrics.h"
 #include "report.h"
 
+struct verdict;
+struct fig_args;
+
 struct plot_kind {
 	const char *name;     /* the template: plots/NAME.gp */
 	const char *summary;
 	const char *input;    /* what `iommusim plot NAME` reads */
-	/* The figure's data for one replay (compare -o); NULL for sweep and history. Returns the
-	 * number of series (0: nothing to draw). */
-	unsigned (*report_csv)(FILE *out, const struct report_ctx *c);
+	/* The figure's data for one replay (compare -o) and the template's arguments; NULL for
+	 * sweep and history. Returns the number of panels or series (0: nothing to draw). */
+	unsigned (*report_csv)(FILE *out, const struct report_ctx *c, const struct verdict *v,
+			       struct fig_args *fa);
 	const char *empty;    /* what the report says when there is nothing to draw */
 };
 /* Ended by a NULL name. */

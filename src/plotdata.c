@@ -1,26 +1,48 @@
 /*
- * plotdata.c: CSV data for the figures (the templates in plots/).
+ * plotdata.c: CSV data and arguments for the figures (the templates in plots/).
  */
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "plotdata.h"
 #include "util.h"
 
-static void head(FILE *out, const char *kind)
+void fig_args_free(struct fig_args *fa)
 {
-	fprintf(out, "# iommusim-plot v%d %s\n", PLOTDATA_VERSION, kind);
+	for (unsigned i = 0; i < fa->n; i++)
+		free(fa->arg[i]);
+	free(fa->note);
+	memset(fa, 0, sizeof(*fa));
 }
 
-/* Strategy specs go into CSV fields unquoted: they never hold commas, but be safe. */
-static void field(FILE *out, const char *s)
+static void arg_add(struct fig_args *fa, char *s)
 {
-	for (; *s; s++)
-		fputc(*s == ',' || *s == '"' || *s == '\n' ? ';' : *s, out);
+	if (fa->n < ISM_ARRAY_SIZE(fa->arg))
+		fa->arg[fa->n++] = s;
+	else
+		free(s);
+}
+
+/* Append " word" to *@s (malloc'd). */
+static void words_add(char **s, const char *fmt, ...) ISM_PRINTF(2, 3);
+static void words_add(char **s, const char *fmt, ...)
+{
+	va_list ap;
+	char *w, *n;
+
+	va_start(ap, fmt);
+	w = xvasprintf(fmt, ap);
+	va_end(ap);
+	n = xasprintf("%s%s%s", *s ? *s : "", *s && **s ? " " : "", w);
+	free(*s);
+	free(w);
+	*s = n;
 }
 
 static uint64_t mapped_bytes(const struct sim_recorded *r)
@@ -42,34 +64,178 @@ static uint64_t op_calls(const struct sim_result *r, uint32_t lo, uint32_t hi)
 	return n;
 }
 
-void plotdata_boot(FILE *out, const struct report_ctx *c)
+/* The strategy that stands for class @k in the figures (the baseline for its class). */
+static const struct sim_result *rep(const struct report_ctx *c, const struct verdict *v,
+				    unsigned k)
+{
+	if (v->base >= 0 && v->class_of[v->base] == k)
+		return sim_result(c->sim, (unsigned)v->base);
+	return sim_result(c->sim, v->cls[k].members[0]);
+}
+
+static unsigned rep_index(const struct verdict *v, unsigned k)
+{
+	if (v->base >= 0 && v->class_of[v->base] == k)
+		return (unsigned)v->base;
+	return v->cls[k].members[0];
+}
+
+/* "series,strategy," of class order[@pos]. */
+static void row_head(FILE *out, const struct report_ctx *c, const struct verdict *v,
+		     unsigned pos)
+{
+	char *name = verdict_class_name(c, v, v->order[pos]);
+
+	fprintf(out, "%u,", pos + 1);
+	csv_str(out, name);
+	free(name);
+}
+
+static double throughput(const struct sim_recorded *rec, const struct sim_result *r)
+{
+	double ns = rec->have_boot_end ? r->run_ns : r->end_ns;
+
+	return ns > 0 ? (double)mapped_bytes(rec) / ns * 1e3 : 0;   /* MB/s */
+}
+
+static double pct(double v, double base)
+{
+	return isnan(base) || base == 0 ? NAN : (v - base) / base * 100;
+}
+
+/* ---- delta ------------------------------------------------------------------------------ */
+
+unsigned plotdata_delta(FILE *out, const struct report_ctx *c, const struct verdict *v,
+			struct fig_args *fa)
 {
 	const struct sim_recorded *rec = sim_recorded(c->sim);
+	double bb, br, bt;
+	char *panels = NULL, *noise = NULL, *bname;
+	unsigned np = 0;
 
-	head(out, "boot");
-	fprintf(out, "strategy,boot_s,recorded_boot_s,setup_ms");
-	for (unsigned k = 0; k < CAT__COUNT; k++)
-		fprintf(out, ",%s_ms", category_name(k));
-	fprintf(out, ",dma_ms\n");
-	for (unsigned i = 0; i < sim_count(c->sim); i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-		double total = r->setup_ns;
+	if (v->base >= 0) {
+		const struct sim_result *b = sim_result(c->sim, (unsigned)v->base);
 
-		field(out, r->spec);
-		fprintf(out, ",%.6f,%.6f,%.6f", r->boot_ns / 1e9, rec->boot_ns / 1e9,
-			r->setup_ns / 1e6);
-		for (unsigned k = 0; k < CAT__COUNT; k++) {
-			/* setup work is in cat_ns too: show it once, as setup */
-			double v = r->boot_cat_ns[k] - r->setup_cat_ns[k];
-
-			if (v < 0)
-				v = 0;
-			total += v;
-			fprintf(out, ",%.6f", v / 1e6);
-		}
-		fprintf(out, ",%.6f\n", total / 1e6);
+		bb = b->boot_ns;
+		br = b->run_ns;
+		bt = throughput(rec, b);
+	} else {
+		bb = rec->boot_ns;
+		br = rec->run_ns;
+		bt = rec->have_boot_end ? (rec->run_ns > 0 ? mapped_bytes(rec) / rec->run_ns * 1e3 : 0)
+					: (rec->boot_ns > 0 ? mapped_bytes(rec) / rec->boot_ns * 1e3 : 0);
 	}
+	fprintf(out, "series,strategy,boot_s,boot_pct,after_s,after_pct,throughput_MBps,"
+		"throughput_pct,schema_version\n");
+	for (unsigned k = 0; k < v->ncls; k++) {
+		const struct sim_result *r = rep(c, v, v->order[k]);
+
+		row_head(out, c, v, k);
+		fputc(',', out);
+		csv_num(out, r->boot_ns / 1e9, 10);
+		fputc(',', out);
+		csv_num(out, pct(r->boot_ns, bb), 6);
+		fputc(',', out);
+		csv_num(out, r->run_ns / 1e9, 10);
+		fputc(',', out);
+		csv_num(out, pct(r->run_ns, br), 6);
+		fputc(',', out);
+		csv_num(out, throughput(rec, r), 8);
+		fputc(',', out);
+		csv_num(out, pct(throughput(rec, r), bt), 6);
+		fprintf(out, ",%d\n", PLOTDATA_VERSION);
+	}
+	for (unsigned k = 0; k < v->nobj; k++) {
+		const char *key = v->obj[k].o->key;
+		const char *col = strcmp(key, "boot_time") == 0 ? "boot_pct" :
+				  strcmp(key, "after_boot_time") == 0 ? "after_pct" :
+				  strcmp(key, "throughput") == 0 ? "throughput_pct" : NULL;
+
+		if (!col)
+			continue;
+		words_add(&panels, "%s", col);
+		if (isnan(v->obj[k].noise_pct))
+			words_add(&noise, "nan");
+		else
+			words_add(&noise, "%.6g", v->obj[k].noise_pct);
+		np++;
+	}
+	bname = verdict_baseline_short(c, v);
+	arg_add(fa, panels ? panels : xstrdup(""));
+	arg_add(fa, bname);
+	arg_add(fa, isnan(c->model_error_pct) ? xstrdup("nan") :
+		    xasprintf("%.6g", c->model_error_pct));
+	arg_add(fa, noise ? noise : xstrdup(""));
+	return np;
 }
+
+/* ---- cost ------------------------------------------------------------------------------- */
+
+unsigned plotdata_cost(FILE *out, const struct report_ctx *c, const struct verdict *v,
+		       struct fig_args *fa)
+{
+	/* setup, then the categories; a column only when some strategy spends time in it */
+	int used[CAT__COUNT + 1] = { 0 };
+	unsigned ncat = 0;
+	char *dropped = NULL, *names = NULL;
+
+	for (unsigned k = 0; k < v->ncls; k++) {
+		const struct sim_result *r = rep(c, v, k);
+
+		used[0] |= r->setup_ns > 0;
+		for (unsigned j = 0; j < CAT__COUNT; j++)
+			used[1 + j] |= r->cat_ns[j] - r->setup_cat_ns[j] > 0.5;
+	}
+	fprintf(out, "series,strategy");
+	for (int ph = 0; ph < 2; ph++)
+		for (unsigned j = 0; j <= CAT__COUNT; j++)
+			if (used[j])
+				fprintf(out, ",%s_%s_ms", ph ? "after" : "boot",
+					j ? category_name(j - 1) : "setup");
+	fprintf(out, ",schema_version\n");
+	for (unsigned j = 0; j <= CAT__COUNT; j++) {
+		if (used[j]) {
+			ncat++;
+			words_add(&names, "%s", j ? category_name(j - 1) : "setup");
+		} else {
+			words_add(&dropped, "%s%s", dropped ? ", " : "",
+				  j ? category_name(j - 1) : "setup");
+		}
+	}
+	for (unsigned k = 0; k < v->ncls; k++) {
+		const struct sim_result *r = rep(c, v, v->order[k]);
+
+		row_head(out, c, v, k);
+		for (int ph = 0; ph < 2; ph++) {
+			for (unsigned j = 0; j <= CAT__COUNT; j++) {
+				double x;
+
+				if (!used[j])
+					continue;
+				if (j == 0) {
+					x = ph ? 0 : r->setup_ns;
+				} else {
+					/* setup work is in cat_ns too: count it once, as setup */
+					double boot = r->boot_cat_ns[j - 1] - r->setup_cat_ns[j - 1];
+
+					x = ph ? r->cat_ns[j - 1] - r->boot_cat_ns[j - 1] : boot;
+				}
+				fputc(',', out);
+				csv_num(out, x > 0 ? x / 1e6 : 0, 8);
+			}
+		}
+		fprintf(out, ",%d\n", PLOTDATA_VERSION);
+	}
+	arg_add(fa, xasprintf("%u", ncat));
+	arg_add(fa, names ? names : xstrdup(""));
+	arg_add(fa, xstrdup(sim_recorded(c->sim)->have_boot_end ? "boot" : "noboot"));
+	if (dropped)
+		fa->note = xasprintf("Not drawn, zero for every strategy: %s.", dropped);
+	free(dropped);
+	return ncat;
+}
+
+/* ---- hcalls ----------------------------------------------------------------------------- */
 
 static const struct {
 	uint32_t lo, hi;
@@ -83,159 +249,232 @@ static const struct {
 	{ 0x10000, 0x1FFFF, "RTAS" },
 };
 
-unsigned plotdata_hcalls(FILE *out, const struct report_ctx *c)
+unsigned plotdata_hcalls(FILE *out, const struct report_ctx *c, const struct verdict *v,
+			 struct fig_args *fa)
 {
-	unsigned n = sim_count(c->sim), ncols = 0;
 	int used[ISM_ARRAY_SIZE(hcall_cols)] = { 0 };
+	unsigned ncols = 0;
+	char *dropped = NULL;
 
-	/* only opcodes some strategy calls: a log axis has no room for a column of zeros */
-	for (size_t k = 0; k < ISM_ARRAY_SIZE(hcall_cols); k++) {
-		for (unsigned i = 0; i < n; i++)
-			if (op_calls(sim_result(c->sim, i), hcall_cols[k].lo, hcall_cols[k].hi))
-				used[k] = 1;
-		ncols += used[k];
+	for (size_t j = 0; j < ISM_ARRAY_SIZE(hcall_cols); j++) {
+		for (unsigned k = 0; k < v->ncls; k++)
+			if (op_calls(rep(c, v, k), hcall_cols[j].lo, hcall_cols[j].hi))
+				used[j] = 1;
+		if (used[j])
+			ncols++;
+		else
+			words_add(&dropped, "%s%s", dropped ? "," : "", hcall_cols[j].name);
 	}
-	head(out, "hcalls");
-	fprintf(out, "strategy");
-	for (size_t k = 0; k < ISM_ARRAY_SIZE(hcall_cols); k++)
-		if (used[k])
-			fprintf(out, ",%s", hcall_cols[k].name);
-	fputc('\n', out);
-	for (unsigned i = 0; i < n; i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
+	fprintf(out, "series,strategy");
+	for (size_t j = 0; j < ISM_ARRAY_SIZE(hcall_cols); j++)
+		if (used[j])
+			fprintf(out, ",%s", hcall_cols[j].name);
+	fprintf(out, ",schema_version\n");
+	for (unsigned k = 0; k < v->ncls; k++) {
+		const struct sim_result *r = rep(c, v, v->order[k]);
 
-		field(out, r->spec);
-		for (size_t k = 0; k < ISM_ARRAY_SIZE(hcall_cols); k++)
-			if (used[k])
-				fprintf(out, ",%" PRIu64,
-					op_calls(r, hcall_cols[k].lo, hcall_cols[k].hi));
-		fputc('\n', out);
+		row_head(out, c, v, k);
+		for (size_t j = 0; j < ISM_ARRAY_SIZE(hcall_cols); j++)
+			if (used[j])
+				fprintf(out, ",%" PRIu64, op_calls(r, hcall_cols[j].lo, hcall_cols[j].hi));
+		fprintf(out, ",%d\n", PLOTDATA_VERSION);
 	}
+	arg_add(fa, xasprintf("%u", ncols));
+	{
+		char *names = NULL;
+
+		for (size_t j = 0; j < ISM_ARRAY_SIZE(hcall_cols); j++)
+			if (used[j])
+				words_add(&names, "%s", hcall_cols[j].name);
+		arg_add(fa, names ? names : xstrdup(""));
+	}
+	if (dropped)
+		fa->note = xasprintf("No strategy makes %s calls.", dropped);
+	free(dropped);
 	return ncols;
 }
 
-static double mbps(uint64_t bytes, double ns)
+/* ---- tradeoff --------------------------------------------------------------------------- */
+
+struct tpoint {
+	double x, y, ly;
+	unsigned pos;
+};
+
+static int cmp_tpoint(const void *a, const void *b)
 {
-	return ns > 0 ? (double)bytes / ns * 1e3 : 0;
+	const struct tpoint *p = a, *q = b;
+
+	if (p->x != q->x)
+		return p->x < q->x ? -1 : 1;
+	return p->y < q->y ? -1 : p->y > q->y;
 }
 
-void plotdata_throughput(FILE *out, const struct report_ctx *c)
+unsigned plotdata_tradeoff(FILE *out, const struct report_ctx *c, const struct verdict *v,
+			   struct fig_args *fa)
 {
 	const struct sim_recorded *rec = sim_recorded(c->sim);
-	uint64_t bytes = mapped_bytes(rec);
-	double rec_mbps = mbps(bytes, rec->have_boot_end ? rec->run_ns : rec->boot_ns);
+	struct tpoint *pt = xcalloc(v->ncls ? v->ncls : 1, sizeof(*pt));
+	double base, lo = 0, hi = 0, span, gap;
+	unsigned n = v->ncls;
 
-	head(out, "throughput");
-	fprintf(out, "strategy,throughput_MBps,recorded_MBps\n");
-	for (unsigned i = 0; i < sim_count(c->sim); i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-
-		field(out, r->spec);
-		fprintf(out, ",%.6f,%.6f\n",
-			mbps(bytes, rec->have_boot_end ? r->run_ns : r->end_ns), rec_mbps);
-	}
-}
-
-static double exposed_bytes(const struct report_ctx *c, const struct sim_result *r)
-{
-	double b;
-
-	if (!(r->flags & STRAT_PROTECTED))
-		return (double)c->sc->machine.ram_bytes;
-	b = (double)r->pr.shared_bytes_peak;
-	return b < 4096 ? 4096 : b;   /* a log axis: one page at least */
-}
-
-void plotdata_tradeoff(FILE *out, const struct report_ctx *c)
-{
-	unsigned n = sim_count(c->sim);
-	char *done = xcalloc(n ? n : 1, 1);
-
-	head(out, "tradeoff");
-	fprintf(out, "label,exposed_bytes,total_s,protected\n");
-	for (unsigned i = 0; i < n; i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-		double x = exposed_bytes(c, r), y = r->end_ns;
-		unsigned on_line = 0;
-
-		if (done[i])
-			continue;
-		/* strategies whose points coincide (to 0.1%) share one label */
-		for (unsigned j = i; j < n; j++) {
-			const struct sim_result *q = sim_result(c->sim, j);
-
-			if (done[j] || fabs(exposed_bytes(c, q) - x) > 1e-3 * x ||
-			    fabs(q->end_ns - y) > 1e-3 * (y > 0 ? y : 1) * 1e-1)
-				continue;
-			done[j] = 1;
-			if (on_line)
-				fputs(on_line % 2 ? " / " : " /\\n", out);
-			else
-				fputc('"', out);
-			field(out, q->spec);
-			on_line++;
-		}
-		fprintf(out, "\",%.0f,%.6f,%d\n", x, y / 1e9,
-			(r->flags & STRAT_PROTECTED) != 0);
-	}
-	free(done);
-}
-
-unsigned plotdata_exposure(FILE *out, const struct report_ctx *c)
-{
-	unsigned n = sim_count(c->sim), ns = 0, *cols = xcalloc(n ? n : 1, sizeof(*cols));
-	uint64_t grid = 0;
-	double end = 0;
-
-	head(out, "exposure");
-	fprintf(out, "t_s");
-	for (unsigned i = 0; i < n; i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-
-		if (r->end_ns > end)
-			end = r->end_ns;
-		if (!r->pr.shared_bytes_peak || !r->pr.tl.width_ns)
-			continue;
-		cols[ns++] = i;
-		if (r->pr.tl.width_ns > grid)
-			grid = r->pr.tl.width_ns;
-		fputc(',', out);
-		field(out, r->spec);
-	}
-	fputc('\n', out);
-	if (!ns) {
-		free(cols);
+	if (!v->any_protected) {
+		fprintf(out, "series,strategy,exposed_bytes,time_pct,protected,label_y,"
+			"schema_version\n");
+		free(pt);
 		return 0;
 	}
-	/* a common grid: the coarsest strategy's buckets; each cell shows its peak */
-	for (uint64_t k = 0; k <= (uint64_t)(end / (double)grid) && k < 2 * EXPO_BUCKETS; k++) {
-		fprintf(out, "%.9f", (double)(k * grid) / 1e9);
-		for (unsigned s = 0; s < ns; s++) {
-			const struct expo_timeline *tl = &sim_result(c->sim, cols[s])->pr.tl;
-			uint64_t b0 = k * grid / tl->width_ns, b1 = (k + 1) * grid / tl->width_ns;
-			uint64_t v = 0;
+	if (v->base >= 0) {
+		const struct sim_result *b = sim_result(c->sim, (unsigned)v->base);
 
-			for (uint64_t b = b0; b < b1 && b < EXPO_BUCKETS; b++) {
-				uint64_t l = expo_timeline_level(tl, (unsigned)b);
-
-				if (l > v)
-					v = l;
-			}
-			if (b0 >= EXPO_BUCKETS)
-				v = expo_timeline_level(tl, EXPO_BUCKETS - 1);
-			fprintf(out, ",%.6f", (double)v / 1048576.0);
-		}
-		fputc('\n', out);
+		base = rec->have_boot_end ? b->run_ns : b->end_ns;
+	} else {
+		base = rec->have_boot_end ? rec->run_ns : rec->boot_ns;
 	}
-	/* the level at the end, so the last step reaches it */
-	fprintf(out, "%.9f", end / 1e9);
-	for (unsigned s = 0; s < ns; s++)
-		fprintf(out, ",%.6f",
-			(double)sim_result(c->sim, cols[s])->pr.shared_bytes_now / 1048576.0);
-	fputc('\n', out);
-	free(cols);
-	return ns;
+	for (unsigned k = 0; k < n; k++) {
+		const struct sim_result *r = rep(c, v, v->order[k]);
+
+		pt[k].pos = k;
+		pt[k].x = r->flags & STRAT_PROTECTED ?
+				  (r->pr.shared_bytes_peak < 4096 ? 4096.0 :
+				   (double)r->pr.shared_bytes_peak) :
+				  (double)c->sc->machine.ram_bytes;
+		pt[k].y = pct(rec->have_boot_end ? r->run_ns : r->end_ns, base);
+		if (isnan(pt[k].y))
+			pt[k].y = 0;
+		if (pt[k].y < lo)
+			lo = pt[k].y;
+		if (pt[k].y > hi)
+			hi = pt[k].y;
+	}
+	/* the y range the template uses: at least +-1%, so that noise does not look dramatic */
+	span = fmax(fmax(fabs(lo), fabs(hi)) * 1.3, 1.0);
+	if (!isnan(c->model_error_pct))
+		span = fmax(span, c->model_error_pct * 1.3);
+	/* labels: at the points' x, spread apart in y where they would overprint */
+	qsort(pt, n, sizeof(*pt), cmp_tpoint);
+	gap = span * 2 / 22;     /* about a line of text in a 540 px figure */
+	for (unsigned i = 0; i < n; i++) {
+		pt[i].ly = pt[i].y;
+		if (i && pt[i - 1].x > pt[i].x * 0.7 && pt[i].ly < pt[i - 1].ly + gap)
+			pt[i].ly = pt[i - 1].ly + gap;
+	}
+	fprintf(out, "series,strategy,exposed_bytes,time_pct,protected,label_y,schema_version\n");
+	for (unsigned i = 0; i < n; i++) {
+		const struct sim_result *r = rep(c, v, v->order[pt[i].pos]);
+
+		row_head(out, c, v, pt[i].pos);
+		fputc(',', out);
+		csv_int(out, pt[i].x);
+		fputc(',', out);
+		csv_num(out, pt[i].y, 6);
+		fprintf(out, ",%d,", (r->flags & STRAT_PROTECTED) != 0);
+		csv_num(out, pt[i].ly, 6);
+		fprintf(out, ",%d\n", PLOTDATA_VERSION);
+	}
+	arg_add(fa, xasprintf("%.6g", span));
+	arg_add(fa, verdict_baseline_short(c, v));
+	arg_add(fa, xstrdup(rec->have_boot_end ? "after boot" : "whole trace"));
+	arg_add(fa, isnan(c->model_error_pct) ? xstrdup("nan") :
+		    xasprintf("%.6g", c->model_error_pct));
+	arg_add(fa, xasprintf("%.0f", (double)c->sc->machine.ram_bytes));
+	free(pt);
+	return n;
 }
+
+/* ---- activity --------------------------------------------------------------------------- */
+
+unsigned plotdata_activity(FILE *out, const struct report_ctx *c, const struct verdict *v,
+			   struct fig_args *fa)
+{
+	const struct timeseries *ts = c->ts;
+	const struct sim_recorded *rec = sim_recorded(c->sim);
+	unsigned pick[16], np = 0, nb, nser = 0, ser[TS__COUNT];
+	char *strats = NULL, *colors = NULL, *panels = NULL, *phases = NULL, *key = NULL;
+	char *dropped = NULL;
+	const struct sim_result *shade;
+
+	if (!ts) {
+		fprintf(out, "t_s,schema_version\n");
+		return 0;
+	}
+	/* the baseline, then the strategies the verdict names, in the summary's order */
+	for (unsigned pos = 0; pos < v->ncls && np < ISM_ARRAY_SIZE(pick); pos++) {
+		unsigned k = v->order[pos];
+		int named = v->base >= 0 && v->class_of[v->base] == k;
+
+		for (unsigned o = 0; o < v->nobj && !named; o++)
+			named = v->obj[o].best == (int)k || v->obj[o].runner == (int)k;
+		if (named)
+			pick[np++] = pos;
+	}
+	/* the series some picked strategy has */
+	for (unsigned s = 0; s < TS__COUNT; s++) {
+		int any = 0;
+
+		for (unsigned i = 0; i < np; i++) {
+			any |= !ts_all_zero(ts, rep_index(v, v->order[pick[i]]), s);
+		}
+		if (s == TS_SHARED && !v->any_protected)
+			continue;   /* exposure means nothing when nothing is protected */
+		if (any) {
+			ser[nser++] = s;
+			words_add(&panels, "%s", s == TS_SHARED ? "shared_MiB" : ts_key(s));
+		} else {
+			words_add(&dropped, "%s%s", dropped ? "; " : "", ts_label(s));
+		}
+	}
+	fprintf(out, "t_s");
+	for (unsigned j = 0; j < nser; j++)
+		for (unsigned i = 0; i < np; i++) {
+			const struct sim_result *r = rep(c, v, v->order[pick[i]]);
+
+			fprintf(out, ",%s:", ser[j] == TS_SHARED ? "shared_MiB" : ts_key(ser[j]));
+			csv_str(out, r->spec);
+		}
+	fprintf(out, ",schema_version\n");
+	nb = ts_buckets(ts);
+	for (unsigned b = 0; b < nb; b++) {
+		csv_num(out, (b + 0.5) * ts->width_ns / 1e9, 9);
+		for (unsigned j = 0; j < nser; j++)
+			for (unsigned i = 0; i < np; i++) {
+				double x = ts_value(ts, rep_index(v, v->order[pick[i]]), ser[j], b);
+
+				fputc(',', out);
+				if (ser[j] == TS_SHARED)
+					csv_num(out, x / 1048576.0, 8);
+				else
+					csv_num(out, x, 8);
+			}
+		fprintf(out, ",%d\n", PLOTDATA_VERSION);
+	}
+	for (unsigned i = 0; i < np; i++) {
+		words_add(&strats, "%s", rep(c, v, v->order[pick[i]])->spec);
+		words_add(&colors, "%u", pick[i] + 1);
+	}
+	/* phases: shaded from the baseline's (else the first strategy's) simulated times */
+	shade = v->base >= 0 ? sim_result(c->sim, (unsigned)v->base) : rep(c, v, v->order[pick[0]]);
+	for (unsigned k = 0; k < rec->nphases; k++) {
+		double a = shade->phase_sim_ns[k] / 1e9;
+		double e = k + 1 < rec->nphases ? shade->phase_sim_ns[k + 1] / 1e9 : shade->end_ns / 1e9;
+
+		words_add(&phases, "%.6g:%.6g:%u", a, e, k + 1);
+		words_add(&key, "%u=%s", k + 1, rec->phases[k].name);
+	}
+	arg_add(fa, panels ? panels : xstrdup(""));
+	arg_add(fa, strats ? strats : xstrdup(""));
+	arg_add(fa, colors ? colors : xstrdup(""));
+	arg_add(fa, phases ? phases : xstrdup(""));
+	arg_add(fa, key ? key : xstrdup(""));
+	arg_add(fa, xstrdup(shade->spec));
+	if (dropped)
+		fa->note = xasprintf("Not drawn, zero throughout for every strategy shown: %s.",
+				     dropped);
+	free(dropped);
+	return nser;
+}
+
+/* ---- history ---------------------------------------------------------------------------- */
 
 unsigned plotdata_history(FILE *out, json_t *const *results, const char *const *labels,
 			  unsigned nres, const struct metric *const *metrics, unsigned nmetrics,
@@ -274,28 +513,29 @@ unsigned plotdata_history(FILE *out, json_t *const *results, const char *const *
 		free(names);
 		return 0;
 	}
-	head(out, "history");
 	fprintf(out, "run,label");
 	for (unsigned m = 0; m < nmetrics; m++)
 		for (unsigned k = 0; k < nn; k++) {
-			fprintf(out, ",%s:", metrics[m]->disp);
-			field(out, names[k]);
+			char *col = xasprintf("%s:%s", metrics[m]->disp, names[k]);
+
+			fputc(',', out);
+			csv_str(out, col);
+			free(col);
 		}
-	fputc('\n', out);
+	fprintf(out, ",schema_version\n");
 	for (unsigned r = 0; r < nres; r++) {
 		fprintf(out, "%u,", r + 1);
-		field(out, labels[r]);
+		csv_str(out, labels[r]);
 		for (unsigned m = 0; m < nmetrics; m++)
 			for (unsigned k = 0; k < nn; k++) {
 				json_t *s = metric_strategy(results[r], names[k]);
 				double v;
 
+				fputc(',', out);
 				if (s && metric_value(metrics[m], s, &v) == 0)
-					fprintf(out, ",%.9g", v * metrics[m]->scale);
-				else
-					fputc(',', out);
+					csv_num(out, v * metrics[m]->scale, 10);
 			}
-		fputc('\n', out);
+		fprintf(out, ",%d\n", PLOTDATA_VERSION);
 	}
 	*names_out = xstrdup("");
 	for (unsigned k = 0; k < nn; k++) {

@@ -16,6 +16,15 @@ int replay_trace(const char *trace, const char *format_in, const struct scenario
 		 char *const *specs, unsigned nspecs, int check_hcalls, replay_tick_fn tick,
 		 void *tick_arg, struct replay *out, char **cause)
 {
+	return replay_trace_observed(trace, format_in, sc, specs, nspecs, check_hcalls, tick,
+				     tick_arg, NULL, out, cause);
+}
+
+int replay_trace_observed(const char *trace, const char *format_in, const struct scenario *sc,
+			  char *const *specs, unsigned nspecs, int check_hcalls,
+			  replay_tick_fn tick, void *tick_arg, const struct sim_observer *obs,
+			  struct replay *out, char **cause)
+{
 	struct reader *r;
 	struct ism_event ev;
 	const char *unit;
@@ -27,6 +36,8 @@ int replay_trace(const char *trace, const char *format_in, const struct scenario
 	if (!out->sim)
 		return -ISM_EUSAGE;
 	sim_check_hcalls(out->sim, check_hcalls);
+	if (obs)
+		sim_observe(out->sim, obs);
 	ret = reader_open(trace, format_in, &r, cause);
 	if (ret < 0) {
 		sim_free(out->sim);

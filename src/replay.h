@@ -28,6 +28,11 @@ typedef void (*replay_tick_fn)(void *arg, uint64_t events, uint64_t bytes);
 int replay_trace(const char *trace, const char *format_in, const struct scenario *sc,
 		 char *const *specs, unsigned nspecs, int check_hcalls, replay_tick_fn tick,
 		 void *tick_arg, struct replay *out, char **cause);
+/* The same, with @obs (may be NULL) watching the simulated run (sim.h). */
+int replay_trace_observed(const char *trace, const char *format_in, const struct scenario *sc,
+			  char *const *specs, unsigned nspecs, int check_hcalls,
+			  replay_tick_fn tick, void *tick_arg, const struct sim_observer *obs,
+			  struct replay *out, char **cause);
 void replay_free(struct replay *out);
 /* The renderers' view of a replay. */
 void replay_report_ctx(const struct replay *rp, const char *trace, const struct scenario *sc,

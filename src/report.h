@@ -17,6 +17,8 @@
 
 #define REPORT_SCHEMA_VERSION SCHEMA_RESULT
 
+struct timeseries;
+
 struct report_ctx {
 	const char *trace;        /* path as given */
 	const char *trace_format;
@@ -36,6 +38,7 @@ struct report_ctx {
 	const char *const *repeat_paths;
 	unsigned nrepeats;
 	unsigned width;           /* text width; 0: 80 */
+	const struct timeseries *ts; /* the run over simulated time (report figures); or NULL */
 };
 
 /*

@@ -22,6 +22,7 @@
 #define SCHEMA_MANIFEST 2      /* manifest.json (2: manifest_version renamed) */
 #define SCHEMA_REGRESS 1       /* regress --format json */
 #define SCHEMA_FIGURE_CSV 2    /* the figures' data in report and sweep folders */
+#define SCHEMA_FIGURES 1       /* figures.json of a report folder: each figure's data and arguments */
 #define SCHEMA_TIMELINE 1      /* timeline: the "metadata" of the Chrome trace-event file */
 
 #endif

@@ -328,8 +328,11 @@ void sim_check_hcalls(struct sim *sim, int on)
 void sim_observe(struct sim *sim, const struct sim_observer *obs)
 {
 	sim->observed = obs != NULL;
-	if (obs)
+	if (obs) {
 		sim->obs = *obs;
+		if (obs->attach)
+			obs->attach(obs->arg, sim);
+	}
 }
 
 void sim_pressure_now(const struct sim *sim, unsigned i, struct strat_pressure *out)

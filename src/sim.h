@@ -141,6 +141,8 @@ void sim_check_hcalls(struct sim *sim, int on);
 struct action;
 struct sim_observer {
 	void *arg;
+	/* called by sim_observe() with the simulator being observed */
+	void (*attach)(void *arg, const struct sim *sim);
 	void (*action)(void *arg, unsigned run, unsigned cpu, const struct action *a, double t,
 		       double ns, int setup);
 	void (*op)(void *arg, unsigned run, const struct ism_event *ev, double begin, double end,

@@ -447,6 +447,14 @@ char *verdict_baseline_text(const struct report_ctx *c, const struct verdict *v)
 		       "sim.recorded_with=NAME names it)");
 }
 
+char *verdict_baseline_short(const struct report_ctx *c, const struct verdict *v)
+{
+	if (v->base >= 0)
+		return xasprintf("%s (%s)", sim_result(c->sim, (unsigned)v->base)->spec,
+				 strcmp(v->base_how, "--baseline") == 0 ? "--baseline" : "as recorded");
+	return xstrdup("the recording");
+}
+
 char *verdict_error_text(const struct report_ctx *c)
 {
 	if (isnan(c->model_error_pct))

@@ -80,6 +80,8 @@ char *verdict_class_name(const struct report_ctx *c, const struct verdict *v, un
 void verdict_fold_notes(const struct report_ctx *c, const struct verdict *v, struct table *t);
 /* What the baseline is, one phrase: "window32 (as recorded: sim.recorded_with)". */
 char *verdict_baseline_text(const struct report_ctx *c, const struct verdict *v);
+/* The same, short, for figures: "window32 (as recorded)", "the recording". */
+char *verdict_baseline_short(const struct report_ctx *c, const struct verdict *v);
 /* The model error and the noise, one phrase each. */
 char *verdict_error_text(const struct report_ctx *c);
 char *verdict_noise_text(const struct report_ctx *c);

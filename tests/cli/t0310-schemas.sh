@@ -31,13 +31,20 @@ run base.json result.schema.json run -s "$SC" -S svm,ddw -j "$D"
 run regress.json regress.schema.json regress -j -v --baseline "$T/base.json" "$T/base.json"
 
 expect_exit 0 "$ISM_BIN" compare -s "$SC" -S window32,ddw,svm -o "$T/rep" "$N"
-for f in results.json:result manifest.json:manifest results.csv:results.csv; do
+for f in results.json:result manifest.json:manifest results.csv:results.csv \
+	figures.json:figures delta.csv:delta.csv cost.csv:cost.csv hcalls.csv:hcalls.csv \
+	tradeoff.csv:tradeoff.csv activity.csv:activity.csv; do
 	echo "${f#*:}.schema.json=$T/rep/${f%%:*}" >>"$T/pairs"
 done
+run hist-a.json result.schema.json run -s "$SC" -S ddw,window32 -j "$D"
+run hist-b.json result.schema.json run -s "$SC" -S ddw,svm -j "$D"
+expect_exit 0 "$ISM_BIN" plot history "$T/hist-a.json" "$T/hist-b.json" -o "$T/trend.svg"
+echo "history.csv.schema.json=$T/trend.csv" >>"$T/pairs"
 expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S ddw,swiotlb+ddw -p machine.swiotlb_bytes=1MiB,64MiB \
 	-p cost.h_put_tce.fixed_ns=1000,20000 -l ddw:setup_share=0.5 -o "$T/sw" "$W"
 echo "sweep.schema.json=$T/sw/sweep.json" >>"$T/pairs"
 echo "sweep.csv.schema.json=$T/sw/sweep.csv" >>"$T/pairs"
+echo "sweep-plot.csv.schema.json=$T/sw/sweep-plot.csv" >>"$T/pairs"
 for p in "$T"/sw/points/*.json; do
 	echo "sweep-point.schema.json=$p" >>"$T/pairs"
 done
