@@ -150,8 +150,11 @@ unsigned plotdata_delta(FILE *out, const struct report_ctx *c, const struct verd
 		const char *col = strcmp(key, "boot_time") == 0 ? "boot_pct" :
 				  strcmp(key, "after_boot_time") == 0 ? "after_pct" :
 				  strcmp(key, "throughput") == 0 ? "throughput_pct" : NULL;
+		double b = strcmp(key, "boot_time") == 0 ? bb :
+			   strcmp(key, "after_boot_time") == 0 ? br : bt;
 
-		if (!col)
+		/* no panel where the baseline has no value to compare with */
+		if (!col || isnan(b) || b == 0)
 			continue;
 		words_add(&panels, "%s", col);
 		if (isnan(v->obj[k].noise_pct))
@@ -166,6 +169,8 @@ unsigned plotdata_delta(FILE *out, const struct report_ctx *c, const struct verd
 	arg_add(fa, isnan(c->model_error_pct) ? xstrdup("nan") :
 		    xasprintf("%.6g", c->model_error_pct));
 	arg_add(fa, noise ? noise : xstrdup(""));
+	if (!np)
+		fa->note = xstrdup("The baseline has no time to compare with (a trace of no length?).");
 	return np;
 }
 
