@@ -70,6 +70,8 @@ void help_list(FILE *out);
 int cmd_sweep(int argc, char **argv);
 int cmd_regress(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
+void help_timeline(FILE *out);
 void help_sweep(FILE *out);
 void help_regress(FILE *out);
 void help_plot(FILE *out);

@@ -40,6 +40,8 @@ run hist-a.json result.schema.json run -s "$SC" -S ddw,window32 -j "$D"
 run hist-b.json result.schema.json run -s "$SC" -S ddw,svm -j "$D"
 expect_exit 0 "$ISM_BIN" plot history "$T/hist-a.json" "$T/hist-b.json" -o "$T/trend.svg"
 echo "history.csv.schema.json=$T/trend.csv" >>"$T/pairs"
+expect_exit 0 "$ISM_BIN" timeline -s "$SC" -S ddw,svm -o "$T/tl.json" "$ISM_SRCDIR/tests/data/bt/pseries.txt"
+echo "timeline.schema.json=$T/tl.json" >>"$T/pairs"
 expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S ddw,swiotlb+ddw -p machine.swiotlb_bytes=1MiB,64MiB \
 	-p cost.h_put_tce.fixed_ns=1000,20000 -l ddw:setup_share=0.5 -o "$T/sw" "$W"
 echo "sweep.schema.json=$T/sw/sweep.json" >>"$T/pairs"
