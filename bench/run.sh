@@ -82,4 +82,15 @@ if [ -s "$d/quarter.dat" ]; then
 	timed "run -S passthrough,ddw,svm (quarter.dat)" "$q" "$b/src/iommusim" run \
 		-S passthrough,ddw,svm "$d/quarter.dat"
 fi
+
+# The allocator models alone: CPU ns per map with 1e3 .. 1e6 mappings live (random unmaps and
+# maps), and per failed map in a full window and in one whose free entries are all single holes.
+echo "== allocators: cost per map as the window fills (window32: 4 GiB of 4K TCEs; swiotlb: 2 GiB)"
+for k in tce swiotlb; do
+	for l in 1000 10000 100000 1000000; do
+		"$b/bench/allocbench" "$k" "$l" 1000000
+	done
+	"$b/bench/allocbench" "$k" full 20000
+	"$b/bench/allocbench" "$k" holes 20000
+done
 sh "$(dirname "$0")/record-overhead.sh" "$b"

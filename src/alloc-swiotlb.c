@@ -23,6 +23,8 @@
 #define HEAD_LIVE (1u << 31)
 #define HEAD_PAD_SHIFT SWIOTLB_SLOT_SHIFT
 
+static void index_free(struct swiotlb_pool *p);
+
 /* One request, with every mask already worked out (they do not depend on the pool). */
 struct swiotlb_req {
 	uint64_t orig;		/* orig_addr */
@@ -135,8 +137,14 @@ int swiotlb_pool_init(struct swiotlb_pool *p, uint64_t nslabs, unsigned nareas, 
 	return 0;
 }
 
+void swiotlb_pool_set_reference(struct swiotlb_pool *p, bool on)
+{
+	p->reference = on;
+}
+
 void swiotlb_pool_free(struct swiotlb_pool *p)
 {
+	index_free(p);
 	free(p->areas);
 	free(p->list);
 	free(p->alloc_size);
@@ -195,6 +203,275 @@ static int prepare_req(struct swiotlb_req *r, uint64_t orig, uint64_t size, uint
 	return 0;
 }
 
+/* ---- the search index ------------------------------------------------------------------ */
+
+/*
+ * swiotlb_search_pool_area() looks at one slot per step (one per stride when aligned) around
+ * the whole area before it gives up, so in a full or fragmented pool a map costs a walk over
+ * every slot of every area. The model keeps the kernel's walk, step for step: it needs the
+ * slot chosen and the number of slots looked at (the cost model's search work), but it counts
+ * the steps that cannot succeed instead of taking them. A step succeeds only where list[] >= the
+ * slots asked for; so a segment whose largest list[] value is smaller is passed over in one
+ * step. A bound on that value per segment sits in the leaves of a max-tree, which finds the
+ * next segment that may fit in O(log segments).
+ *
+ * The bound stays an upper bound at every change: a release raises it to the largest value it
+ * writes; an allocation (which only lowers values) marks the segment, and the next query that
+ * lands on it recomputes it. Built on the first search that does not end within DIRECT_STEPS
+ * steps; a pool that never fills never builds it.
+ */
+#define DIRECT_STEPS 16		/* steps looked at one by one before the tree is asked */
+#define NO_SEG UINT64_MAX
+
+struct swiotlb_index {
+	uint64_t leaves;	/* a power of two >= segments */
+	uint64_t segs;
+	uint8_t *node;		/* node[1] the root; node[leaves + g]: bound on list[] in segment g;
+				 * a node is the largest of its children */
+	uint64_t *dirty;	/* a bit per segment whose leaf may be too high */
+};
+
+static uint64_t seg_count(const struct swiotlb_pool *p)
+{
+	return (p->nslabs + SWIOTLB_SEGSIZE - 1) / SWIOTLB_SEGSIZE;
+}
+
+/* The largest list[] value of segment @g, exactly. */
+static uint8_t seg_max(const struct swiotlb_pool *p, uint64_t g)
+{
+	uint64_t end = (g + 1) * SWIOTLB_SEGSIZE < p->nslabs ? (g + 1) * SWIOTLB_SEGSIZE : p->nslabs;
+	uint32_t m = 0;
+
+	for (uint64_t i = g * SWIOTLB_SEGSIZE; i < end; i++)
+		m = p->list[i] > m ? p->list[i] : m;
+	return (uint8_t)m;
+}
+
+/* Set leaf @g to @v and the nodes above it to the largest of their children. */
+static void seg_set(struct swiotlb_index *x, uint64_t g, uint8_t v)
+{
+	uint64_t i = x->leaves + g;
+
+	x->node[i] = v;
+	for (i /= 2; i; i /= 2) {
+		uint8_t m = x->node[2 * i] > x->node[2 * i + 1] ? x->node[2 * i] : x->node[2 * i + 1];
+
+		if (x->node[i] == m)
+			break;
+		x->node[i] = m;
+	}
+}
+
+static void index_build(struct swiotlb_pool *p)
+{
+	struct swiotlb_index *x = xcalloc(1, sizeof(*x));
+
+	x->segs = seg_count(p);
+	for (x->leaves = 1; x->leaves < x->segs; x->leaves *= 2)
+		;
+	x->node = xcalloc(2 * x->leaves, 1);
+	x->dirty = xcalloc((x->segs + 63) / 64, sizeof(*x->dirty));
+	for (uint64_t g = 0; g < x->segs; g++)
+		x->node[x->leaves + g] = seg_max(p, g);
+	for (uint64_t i = x->leaves; i-- > 1;)
+		x->node[i] = x->node[2 * i] > x->node[2 * i + 1] ? x->node[2 * i] : x->node[2 * i + 1];
+	p->index = x;
+}
+
+static void index_free(struct swiotlb_pool *p)
+{
+	if (!p->index)
+		return;
+	free(p->index->node);
+	free(p->index->dirty);
+	free(p->index);
+	p->index = NULL;
+}
+
+/*
+ * list[] changed in the segment of @slot; @top: the largest value written. An allocation
+ * (@shortened) may have lowered the segment's longest run: its bound is recomputed when a
+ * query next lands on it.
+ */
+static void index_update(struct swiotlb_pool *p, uint64_t slot, uint32_t top, bool shortened)
+{
+	struct swiotlb_index *x = p->index;
+	uint64_t g = slot / SWIOTLB_SEGSIZE;
+
+	if (!x)
+		return;
+	if (top > x->node[x->leaves + g])
+		seg_set(x, g, (uint8_t)top);
+	if (shortened)
+		x->dirty[g / 64] |= 1ull << (g % 64);
+}
+
+/* The first segment in [@from, @to] whose longest free run may reach @nr, or NO_SEG. */
+static uint64_t next_seg(struct swiotlb_pool *p, uint64_t from, uint64_t to, uint64_t nr)
+{
+	struct swiotlb_index *x;
+	uint64_t i, g;
+
+	if (!p->index)
+		index_build(p);
+	x = p->index;
+	for (;;) {
+		if (from > to)
+			return NO_SEG;
+		i = x->leaves + from;
+		if (x->node[i] < nr) {
+			/* up to the first right sibling that may fit, then down its leftmost path */
+			for (;;) {
+				while (i & 1) {
+					if (i == 1)
+						return NO_SEG;
+					i /= 2;
+				}
+				i++;
+				if (x->node[i] >= nr)
+					break;
+			}
+			while (i < x->leaves)
+				i = x->node[2 * i] >= nr ? 2 * i : 2 * i + 1;
+		}
+		g = i - x->leaves;
+		if (g > to)
+			return NO_SEG;
+		if (!(x->dirty[g / 64] & (1ull << (g % 64))))
+			return g;
+		/* a stale bound: make it exact and ask again from there */
+		x->dirty[g / 64] &= ~(1ull << (g % 64));
+		seg_set(x, g, seg_max(p, g));
+		from = g;
+	}
+}
+
+/* Can a run of @r->nslots start at @slot (the kernel's test at an aligned step)? */
+static inline bool slot_fits(const struct swiotlb_pool *p, uint64_t slot,
+			     const struct swiotlb_req *r, uint64_t shift)
+{
+	return !span_boundary(slot, r->nslots, shift, r->max_slots) && p->list[slot] >= r->nslots;
+}
+
+/*
+ * Among the @cnt aligned steps slot0, slot0 + stride, ..., the first that fits, or @cnt. The
+ * first DIRECT_STEPS one by one; then segment by segment, passing over those the tree rules
+ * out.
+ */
+static uint64_t first_fit(struct swiotlb_pool *p, uint64_t slot0, uint64_t stride, uint64_t cnt,
+			  const struct swiotlb_req *r, uint64_t shift)
+{
+	uint64_t k = 0, lastseg, seg, g, kend;
+
+	for (; k < cnt && k < DIRECT_STEPS; k++)
+		if (slot_fits(p, slot0 + k * stride, r, shift))
+			return k;
+	if (k >= cnt || r->nslots > SWIOTLB_SEGSIZE)
+		return cnt;	/* no run is longer than a segment */
+	lastseg = (slot0 + (cnt - 1) * stride) / SWIOTLB_SEGSIZE;
+	while (k < cnt) {
+		seg = (slot0 + k * stride) / SWIOTLB_SEGSIZE;
+		g = next_seg(p, seg, lastseg, r->nslots);
+		if (g == NO_SEG)
+			return cnt;
+		if (g > seg) {
+			/* the first step at or after segment g */
+			k = (g * SWIOTLB_SEGSIZE - slot0 + stride - 1) / stride;
+			continue;
+		}
+		/* the steps in this segment */
+		kend = k + ((seg + 1) * SWIOTLB_SEGSIZE - (slot0 + k * stride) + stride - 1) / stride;
+		for (; k < kend && k < cnt; k++)
+			if (slot_fits(p, slot0 + k * stride, r, shift))
+				return k;
+	}
+	return cnt;
+}
+
+/*
+ * The steps of swiotlb_search_pool_area() from @*index, as the kernel takes them, with
+ * @*n counting the slots looked at; true with *@slot when a fit is found. The plain walk, one
+ * step at a time.
+ */
+static bool walk_plain(const struct swiotlb_pool *p, uint64_t slot_base, const struct swiotlb_req *r,
+		       uint64_t tbl, uint64_t shift, uint64_t *index, uint64_t *n, uint64_t *slot)
+{
+	uint64_t checked, addr;
+
+	for (checked = 0; checked < p->area_nslabs;) {
+		*slot = slot_base + *index;
+		addr = tbl + (*slot << SWIOTLB_SLOT_SHIFT);
+		++*n;
+		/* Misaligned slots are stepped over one at a time. */
+		if ((addr & r->align) || (r->orig && (addr & r->iotlb) != (r->orig & r->iotlb))) {
+			*index = wrap_area_index(p, *index + 1);
+			checked++;
+			continue;
+		}
+		if (slot_fits(p, *slot, r, shift))
+			return true;
+		*index = wrap_area_index(p, *index + r->stride);
+		checked += r->stride;
+	}
+	return false;
+}
+
+/*
+ * The same steps, counted arithmetically. The slots whose address passes the alignment test
+ * are those congruent to s0 modulo a power of two when the tested bits are the low ones (the
+ * masks the DMA layer builds); a misaligned run of steps is then a subtraction, and the
+ * aligned ones from a slot are slot + k * stride up to the area's end (the stride keeps the
+ * congruence) or up to the step budget. Returns -1 when the masks are not of that shape: the
+ * caller then walks.
+ */
+static int walk_fast(struct swiotlb_pool *p, uint64_t slot_base, const struct swiotlb_req *r,
+		     uint64_t tbl, uint64_t shift, uint64_t *index, uint64_t *n, uint64_t *slot)
+{
+	uint64_t mask = r->align | (r->orig ? r->iotlb : 0), want = r->orig ? r->orig & r->iotlb : 0;
+	uint64_t area = p->area_nslabs, checked = 0, per, s0, d, k, cnt, stride = r->stride;
+
+	if (!is_pow2(mask + 1))
+		return -1;
+	per = (mask + 1) >> SWIOTLB_SLOT_SHIFT;
+	if (stride % per)
+		return -1;
+	s0 = ((want - tbl) >> SWIOTLB_SLOT_SHIFT) & (per - 1);
+	while (checked < area) {
+		*slot = slot_base + *index;
+		d = (s0 - *slot) & (per - 1);
+		if (d) {
+			/* misaligned: single steps up to the next aligned slot, the end or the budget */
+			k = d;
+			if (k > area - *index)
+				k = area - *index;
+			if (k > area - checked)
+				k = area - checked;
+			*n += k;
+			checked += k;
+			*index += k;
+			if (*index >= area)
+				*index = 0;
+			continue;
+		}
+		cnt = (area - *index + stride - 1) / stride;
+		if (cnt > (area - checked + stride - 1) / stride)
+			cnt = (area - checked + stride - 1) / stride;
+		k = first_fit(p, *slot, stride, cnt, r, shift);
+		if (k < cnt) {
+			*n += k + 1;
+			*index += k * stride;
+			*slot = slot_base + *index;
+			return 1;
+		}
+		*n += cnt;
+		checked += cnt * stride;
+		*index += cnt * stride;
+		if (*index >= area)
+			*index = 0;
+	}
+	return 0;
+}
+
 /*
  * swiotlb_search_pool_area(): search area @a of @p from its saved index, claim the slots if a
  * fit is found. Counts into @m too when the pool belongs to an io_tlb_mem. Returns the first
@@ -207,30 +484,18 @@ static uint64_t search_area(struct swiotlb_pool *p, unsigned a, const struct swi
 	uint64_t tbl = p->base & r->boundary;	/* tbl_dma_addr */
 	uint64_t shift = nr_slots(tbl);
 	uint64_t slot_base = (uint64_t)a * p->area_nslabs;
-	uint64_t index = area->index, checked, slot = 0, addr, i, n = 0, count = 0;
+	uint64_t index = area->index, slot = 0, i, n = 0, count = 0;
 	bool found = false;
+	int fast = -1;
 
 	/* A quick refusal when the area has fewer free slots than asked for, in any order. */
 	if (r->nslots <= p->area_nslabs - area->used) {
-		for (checked = 0; checked < p->area_nslabs;) {
-			slot = slot_base + index;
-			addr = tbl + (slot << SWIOTLB_SLOT_SHIFT);
-			n++;
-			/* Misaligned slots are stepped over one at a time. */
-			if ((addr & r->align) ||
-			    (r->orig && (addr & r->iotlb) != (r->orig & r->iotlb))) {
-				index = wrap_area_index(p, index + 1);
-				checked++;
-				continue;
-			}
-			if (!span_boundary(slot, r->nslots, shift, r->max_slots) &&
-			    p->list[slot] >= r->nslots) {
-				found = true;
-				break;
-			}
-			index = wrap_area_index(p, index + r->stride);
-			checked += r->stride;
-		}
+		if (!p->reference)
+			fast = walk_fast(p, slot_base, r, tbl, shift, &index, &n, &slot);
+		if (fast < 0)
+			found = walk_plain(p, slot_base, r, tbl, shift, &index, &n, &slot);
+		else
+			found = fast;
 	}
 	p->areas_searched++;
 	p->slots_searched += n;
@@ -250,6 +515,7 @@ static uint64_t search_area(struct swiotlb_pool *p, unsigned a, const struct swi
 	/* The free slots just before it in the segment now run only up to it. */
 	for (i = slot; i-- > 0 && seg_offset(i) != SWIOTLB_SEGSIZE - 1 && p->list[i];)
 		p->list[i] = (uint32_t)++count;
+	index_update(p, slot, (uint32_t)count, true);
 
 	/* The next search in this area starts after this allocation. */
 	area->index = wrap_area_index(p, index + r->nslots);
@@ -364,6 +630,7 @@ uint64_t swiotlb_release(struct swiotlb_pool *p, uint64_t tlb_addr)
 	/* The free slots before it in the segment now run through it. */
 	for (i = first; i-- > 0 && seg_offset(i) != SWIOTLB_SEGSIZE - 1 && p->list[i];)
 		p->list[i] = (uint32_t)++count;
+	index_update(p, first, (uint32_t)count, false);
 
 	p->areas[first / p->area_nslabs].used -= nslots;
 	p->used -= nslots;
@@ -499,6 +766,13 @@ void swiotlb_mem_free(struct swiotlb_mem *m)
 	memset(m, 0, sizeof(*m));
 }
 
+void swiotlb_mem_set_reference(struct swiotlb_mem *m, bool on)
+{
+	m->reference = on;
+	for (uint64_t i = 0; i < m->nbybase; i++)
+		m->bybase[i]->reference = on;
+}
+
 /* The CONFIG_SWIOTLB_DYNAMIC swiotlb_find_slots() up to the transient pool. */
 static uint64_t mem_find_slots(struct swiotlb_mem *m, const struct swiotlb_req *r, unsigned cpu,
 			       struct swiotlb_pool **poolp)
@@ -566,6 +840,7 @@ uint64_t swiotlb_mem_map(struct swiotlb_mem *m, uint64_t orig_addr, uint64_t siz
 	/* swiotlb_alloc_pool(dev, nslots, nslots, 1, ...): one area, exactly the slots needed */
 	p = xmalloc(sizeof(*p));
 	pool_setup(p, r.nslots, 1, place_pool(m, r.nslots));
+	p->reference = m->reference;
 	first = search_area(p, 0, &r, m);
 	if (first == SWIOTLB_FAIL) {
 		/* swiotlb_dyn_free(); the map fails */
@@ -629,6 +904,7 @@ int swiotlb_mem_run_worker(struct swiotlb_mem *m)
 	}
 	p = xmalloc(sizeof(*p));
 	pool_setup(p, nslabs, nareas, place_pool(m, nslabs));
+	p->reference = m->reference;
 	/* add_mem_pool(): list_add_rcu() puts it at the head, so it is searched first */
 	m->pools = xreallocarray(m->pools, m->npools + 1, sizeof(*m->pools));
 	m->pools[m->npools++] = p;

@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct swiotlb_index;
+
 #define SWIOTLB_SLOT_SHIFT 11		/* IO_TLB_SHIFT: a slot is 2 KiB */
 #define SWIOTLB_SEGSIZE 128		/* IO_TLB_SEGSIZE: longest run of slots one map can use */
 #define SWIOTLB_DEFAULT_NSLABS 32768	/* IO_TLB_DEFAULT_SIZE (64 MiB) >> IO_TLB_SHIFT */
@@ -54,6 +56,9 @@ struct swiotlb_pool {
 	uint64_t areas_searched; /* swiotlb_search_pool_area() calls: one area lock each */
 	uint64_t base;		/* bus/phys address of slot 0 (for returned addresses) */
 	bool transient;		/* a CONFIG_SWIOTLB_DYNAMIC transient pool (swiotlb_mem only) */
+	bool reference;		/* debug: the plain slot-by-slot search (swiotlb_pool_set_reference) */
+	struct swiotlb_index *index; /* per-segment bounds that let the search pass over full
+				      * segments (alloc-swiotlb.c); built on the first long search */
 };
 
 /**
@@ -76,6 +81,12 @@ int swiotlb_pool_init(struct swiotlb_pool *p, uint64_t nslabs, unsigned nareas, 
 		      uint64_t base);
 /* swiotlb_pool_free() - free what swiotlb_pool_init() allocated and zero @p. */
 void swiotlb_pool_free(struct swiotlb_pool *p);
+/*
+ * Debug: search slot by slot, as the kernel's loop does, instead of passing over segments
+ * that cannot hold the request. Same results and counters either way; the differential test
+ * runs both side by side.
+ */
+void swiotlb_pool_set_reference(struct swiotlb_pool *p, bool on);
 
 /**
  * swiotlb_alloc() - find slots for one bounce mapping, as swiotlb_tbl_map_single() does.
@@ -167,6 +178,7 @@ struct swiotlb_mem {
 	uint64_t grow_scheduled;	/* schedule_work() calls that queued the worker */
 	uint64_t pools_added;		/* pools the worker added */
 	uint64_t slots_searched, areas_searched; /* summed over every pool, transient too */
+	bool reference;			/* every pool searches slot by slot (debug) */
 };
 
 /**
@@ -177,6 +189,8 @@ struct swiotlb_mem {
 int swiotlb_mem_init(struct swiotlb_mem *m, const struct swiotlb_mem_config *cfg);
 /* swiotlb_mem_free() - free every pool, transient ones included, and zero @m. */
 void swiotlb_mem_free(struct swiotlb_mem *m);
+/* Debug: swiotlb_pool_set_reference() on every pool, those made later too. */
+void swiotlb_mem_set_reference(struct swiotlb_mem *m, bool on);
 
 /**
  * swiotlb_mem_map() - swiotlb_tbl_map_single() on a whole io_tlb_mem.

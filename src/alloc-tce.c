@@ -1,7 +1,8 @@
 /*
  * alloc-tce.c: the powerpc TCE IOVA allocator and the DMA API's per-map rules (see
  * alloc-tce.h). Written from the rules of Linux arch/powerpc/kernel/iommu.c and
- * lib/iommu-helper.c; no kernel code is copied. Bit scans go a 64-bit word at a time.
+ * lib/iommu-helper.c; no kernel code is copied. Bit scans go a 64-bit word at a time, and
+ * summaries of the bitmap ("the search index" below) find the kernel's answer without its walk.
  *
  * Differences between kernel versions that change results (all read in torvalds/linux):
  *  - iommu_range_alloc(): before v5.13 a failed small allocation gave up after the small pools;
@@ -107,20 +108,31 @@ static inline uint64_t range_mask(uint64_t i, uint64_t start, uint64_t end)
 	return m;
 }
 
-static void set_range(uint64_t *map, uint64_t start, uint64_t n)
+static void index_set(struct tce_table *t, uint64_t w0, uint64_t w1);
+static void index_cleared(struct tce_table *t, uint64_t w0, uint64_t w1);
+
+static void set_range(struct tce_table *t, uint64_t start, uint64_t n)
 {
 	uint64_t end = start + n;
 
-	for (uint64_t i = bit_word(start); n && i <= bit_word(end - 1); i++)
-		map[i] |= range_mask(i, start, end);
+	if (!n)
+		return;
+	for (uint64_t i = bit_word(start); i <= bit_word(end - 1); i++)
+		t->map[i] |= range_mask(i, start, end);
+	if (t->index)
+		index_set(t, bit_word(start), bit_word(end - 1));
 }
 
-static void clear_range(uint64_t *map, uint64_t start, uint64_t n)
+static void clear_range(struct tce_table *t, uint64_t start, uint64_t n)
 {
 	uint64_t end = start + n;
 
-	for (uint64_t i = bit_word(start); n && i <= bit_word(end - 1); i++)
-		map[i] &= ~range_mask(i, start, end);
+	if (!n)
+		return;
+	for (uint64_t i = bit_word(start); i <= bit_word(end - 1); i++)
+		t->map[i] &= ~range_mask(i, start, end);
+	if (t->index)
+		index_cleared(t, bit_word(start), bit_word(end - 1));
 }
 
 static uint64_t count_range(const uint64_t *map, uint64_t start, uint64_t end)
@@ -145,13 +157,493 @@ static inline unsigned fls64(uint64_t x)
 	return x ? 64 - (unsigned)__builtin_clzll(x) : 0;
 }
 
+/* ---- the search index ------------------------------------------------------------------- */
+
+/*
+ * The kernel finds a run by walking the bitmap from the hint; in a nearly full window that is a
+ * walk over the whole pool for each map, and a failed map walks every pool. The model keeps the
+ * kernel's rule (the smallest valid index at or after the start, see area_alloc()) and finds
+ * that same index through summaries of the bitmap:
+ *
+ *  - free[k], k >= 1: bit i of level k is set when entry i of level k - 1 has a free entry
+ *    (level 0: the bitmap's words). A search for one entry, the common map, climbs and descends
+ *    them: O(levels), kept up to date at every set and clear.
+ *  - a binary tree of run summaries for longer runs: a leaf summarises a group of GROUP_WORDS
+ *    words, an inner node the groups below it, as the free run at its start (pre), at its end
+ *    (suf) and the longest one inside (max). A walk passes over every node that cannot hold
+ *    the run in one step: O(log size) at any occupancy. It is built on the first search that
+ *    the plain scan of DIRECT_WORDS words does not settle and kept lazily: a set or clear
+ *    marks its group, the next walk recomputes the marked groups.
+ *  - per pool, an upper bound on the longest free run in it (from the tree, or 0 when a search
+ *    for one entry over the whole pool failed; a clear in the pool forgets it, a set cannot
+ *    raise it), so that a pool too full for the request is refused at once, as the kernel's
+ *    walk would refuse it after passing over all of it.
+ */
+#define GROUP_SHIFT 3				/* words per leaf: 8, 512 entries */
+#define GROUP_WORDS (1u << GROUP_SHIFT)
+#define GROUP_BITS ((uint64_t)64 << GROUP_SHIFT)
+#define DIRECT_WORDS 16				/* words scanned before the tree is asked */
+#define MAX_LEVELS 6				/* free[] levels: 64^6 words is enough */
+#define NO_BOUND UINT64_MAX			/* a pool's longest run is not known */
+
+struct run_sum {
+	uint32_t pre, suf, max;	/* free entries: from the start, to the end, longest run */
+};
+
+struct tce_index {
+	uint64_t nwords;
+	unsigned levels;		/* free[1 .. levels]; the top one is a single word */
+	uint64_t *free[MAX_LEVELS + 1];
+	uint64_t leaves;		/* a power of two >= groups */
+	uint64_t groups;		/* nwords / GROUP_WORDS, rounded up */
+	struct run_sum *node;		/* node[1] the root, node[i] has children 2i and 2i + 1; the
+					 * leaves are node[leaves + g] (past the table: all used) */
+	uint64_t *dirty;		/* a bit per group whose leaf is out of date */
+	uint32_t *stack;		/* those groups */
+	uint64_t ndirty;
+	int built;
+	uint64_t pool_max[TCE_NR_POOLS + 1]; /* longest free run in each pool, or NO_BOUND */
+	unsigned bounded;		/* bit p: pool_max[p] is known */
+};
+
+static inline struct run_sum run_merge(struct run_sum a, uint64_t alen, struct run_sum b,
+				       uint64_t blen)
+{
+	struct run_sum r;
+	uint32_t mid = a.suf + b.pre;
+
+	r.pre = a.pre == alen ? (uint32_t)alen + b.pre : a.pre;
+	r.suf = b.suf == blen ? (uint32_t)blen + a.suf : b.suf;
+	r.max = a.max > b.max ? a.max : b.max;
+	if (mid > r.max)
+		r.max = mid;
+	return r;
+}
+
+/* The longest run of set bits in @x. */
+static unsigned longest_ones(uint64_t x)
+{
+	uint64_t p[6], y;
+	unsigned k = 0, len;
+
+	if (!x || x == ~0ull)
+		return x ? 64 : 0;
+	/* p[k]: bit i set when bits i .. i + 2^k - 1 are all set */
+	p[0] = x;
+	while (k < 5 && (p[k] & (p[k] >> (1u << k)))) {
+		p[k + 1] = p[k] & (p[k] >> (1u << k));
+		k++;
+	}
+	y = p[k];
+	len = 1u << k;
+	for (unsigned j = k; j-- > 0;) {
+		uint64_t z = y & (p[j] >> len);
+
+		if (z) {
+			y = z;
+			len += 1u << j;
+		}
+	}
+	return len;
+}
+
+/* Free entries of word @w as set bits; entries past the table count as used. */
+static inline uint64_t word_free(const struct tce_table *t, uint64_t w)
+{
+	uint64_t f;
+
+	if (w >= t->index->nwords)
+		return 0;
+	f = ~t->map[w];
+	if (w == t->index->nwords - 1 && (t->size & 63))
+		f &= ~0ull >> (64 - (t->size & 63));
+	return f;
+}
+
+static struct run_sum word_sum(uint64_t f)
+{
+	struct run_sum s;
+
+	if (f == ~0ull || !f) {
+		s.pre = s.suf = s.max = f ? 64 : 0;
+		return s;
+	}
+	s.pre = (uint32_t)__builtin_ctzll(~f);
+	s.suf = (uint32_t)__builtin_clzll(~f);
+	s.max = longest_ones(f);
+	return s;
+}
+
+static struct run_sum group_sum(const struct tce_table *t, uint64_t g)
+{
+	struct run_sum s = word_sum(word_free(t, g << GROUP_SHIFT));
+
+	for (uint64_t j = 1; j < GROUP_WORDS; j++)
+		s = run_merge(s, j * 64, word_sum(word_free(t, (g << GROUP_SHIFT) + j)), 64);
+	return s;
+}
+
+/* The free[] summary of word @w after it changed. */
+static void free_update(struct tce_index *x, int has, uint64_t w)
+{
+	for (unsigned k = 1; k <= x->levels; k++) {
+		uint64_t *a = &x->free[k][w >> 6], b = 1ull << (w & 63), before = *a;
+
+		if (!!(before & b) == has)
+			return;
+		*a = has ? before | b : before & ~b;
+		/* the level above changes only when this word became empty or stopped being so */
+		if (!before == !*a)
+			return;
+		has = *a != 0;
+		w >>= 6;
+	}
+}
+
+static void index_init(struct tce_table *t)
+{
+	struct tce_index *x;
+	uint64_t n;
+
+	if (t->size > UINT32_MAX)
+		return;		/* run lengths are 32-bit: such tables use the plain scans */
+	x = t->index = xcalloc(1, sizeof(*x));
+	x->nwords = bit_word(t->size - 1) + 1;
+	for (n = x->nwords; x->levels < MAX_LEVELS && (x->levels == 0 || n > 1);) {
+		uint64_t words = (n + 63) / 64;
+
+		x->free[++x->levels] = xcalloc(words, sizeof(uint64_t));
+		for (uint64_t i = 0; i < n; i++)
+			if (x->levels > 1 ? x->free[x->levels - 1][i] != 0 : word_free(t, i) != 0)
+				x->free[x->levels][i >> 6] |= 1ull << (i & 63);
+		n = words;
+	}
+	x->groups = (x->nwords + GROUP_WORDS - 1) >> GROUP_SHIFT;
+	for (x->leaves = 1; x->leaves < x->groups; x->leaves *= 2)
+		;
+	for (unsigned p = 0; p <= TCE_NR_POOLS; p++)
+		x->pool_max[p] = NO_BOUND;
+}
+
+static void index_free(struct tce_table *t)
+{
+	struct tce_index *x = t->index;
+
+	if (!x)
+		return;
+	for (unsigned k = 1; k <= x->levels; k++)
+		free(x->free[k]);
+	free(x->node);
+	free(x->dirty);
+	free(x->stack);
+	free(x);
+}
+
+/* Pool @p (TCE_NR_POOLS: the large pool). */
+static const struct tce_pool *pool_at(const struct tce_table *t, unsigned p)
+{
+	return p < TCE_NR_POOLS ? &t->pools[p] : &t->large_pool;
+}
+
+/* Mark the tree's groups over words @w0 .. @w1 out of date. */
+static void index_mark(struct tce_index *x, uint64_t w0, uint64_t w1)
+{
+	for (uint64_t g = w0 >> GROUP_SHIFT; g <= w1 >> GROUP_SHIFT; g++) {
+		uint64_t bit = 1ull << (g & 63);
+
+		if (x->dirty[g >> 6] & bit)
+			continue;
+		x->dirty[g >> 6] |= bit;
+		x->stack[x->ndirty++] = (uint32_t)g;
+	}
+}
+
+/* Entries of words @w0 .. @w1 were set. */
+static void index_set(struct tce_table *t, uint64_t w0, uint64_t w1)
+{
+	struct tce_index *x = t->index;
+
+	for (uint64_t w = w0; w <= w1; w++)
+		if (!word_free(t, w))
+			free_update(x, 0, w);
+	if (x->built)
+		index_mark(x, w0, w1);
+}
+
+/* Entries of words @w0 .. @w1 (inside the table) were cleared: each has room now. */
+static void index_cleared(struct tce_table *t, uint64_t w0, uint64_t w1)
+{
+	struct tce_index *x = t->index;
+
+	for (uint64_t w = w0; w <= w1; w++)
+		free_update(x, 1, w);
+	if (x->bounded) {
+		/* the pools the range touches may hold longer runs now */
+		uint64_t lo = w0 << 6, hi = umin((w1 + 1) << 6, t->size);
+
+		for (unsigned p = 0; p <= TCE_NR_POOLS; p++) {
+			const struct tce_pool *pl = pool_at(t, p);
+
+			if ((x->bounded & (1u << p)) && lo < pl->end && hi > pl->start) {
+				x->pool_max[p] = NO_BOUND;
+				x->bounded &= ~(1u << p);
+			}
+		}
+	}
+	if (x->built)
+		index_mark(x, w0, w1);
+}
+
+/* Bring the tree up to date (build it the first time). */
+static void index_flush(struct tce_table *t)
+{
+	struct tce_index *x = t->index;
+	uint64_t len = GROUP_BITS;
+
+	if (!x->node) {
+		x->node = xcalloc(2 * x->leaves, sizeof(*x->node));
+		x->dirty = xcalloc((x->groups + 63) / 64, sizeof(*x->dirty));
+		x->stack = xcalloc(x->groups, sizeof(*x->stack));
+	}
+	if (x->built && x->ndirty <= x->leaves / 16) {
+		for (uint64_t k = 0; k < x->ndirty; k++) {
+			uint64_t g = x->stack[k], i = x->leaves + g;
+
+			x->dirty[g >> 6] &= ~(1ull << (g & 63));
+			x->node[i] = group_sum(t, g);
+			for (i /= 2, len = GROUP_BITS; i; i /= 2, len *= 2)
+				x->node[i] = run_merge(x->node[2 * i], len, x->node[2 * i + 1], len);
+		}
+		x->ndirty = 0;
+		return;
+	}
+	/* all of it (groups past the table stay all used, as calloc left them) */
+	for (uint64_t g = 0; g < x->groups; g++)
+		x->node[x->leaves + g] = group_sum(t, g);
+	for (uint64_t lo = x->leaves / 2; lo; lo /= 2, len *= 2)
+		for (uint64_t i = lo; i < 2 * lo; i++)
+			x->node[i] = run_merge(x->node[2 * i], len, x->node[2 * i + 1], len);
+	memset(x->dirty, 0, (x->groups + 63) / 64 * sizeof(*x->dirty));
+	x->ndirty = 0;
+	x->built = 1;
+}
+
+/* The first free entry in [pos, size), or TCE_ALLOC_FAIL: find_next_zero_bit() on free[]. */
+static uint64_t next_free(const struct tce_table *t, uint64_t pos, uint64_t size)
+{
+	const struct tce_index *x = t->index;
+	uint64_t w = bit_word(pos), f = word_free(t, w) & mask_from(pos), i, r;
+	unsigned k;
+
+	if (!f) {
+		/* climb to the first level with a set bit after ours, then take the first ones down */
+		for (i = w + 1, k = 1;; i = (i >> 6) + 1, k++) {
+			uint64_t m;
+
+			if (k > x->levels || (i >> 6) >= ((x->nwords - 1) >> (6 * (k - 1) + 6)) + 1)
+				return TCE_ALLOC_FAIL;
+			m = x->free[k][i >> 6] & mask_from(i);
+			if (m) {
+				i = (i & ~63ull) + (uint64_t)__builtin_ctzll(m);
+				break;
+			}
+		}
+		while (--k)
+			i = (i << 6) + (uint64_t)__builtin_ctzll(x->free[k][i]);
+		w = i;
+		f = word_free(t, w);
+	}
+	r = (w << 6) + (uint64_t)__builtin_ctzll(f);
+	return r < size ? r : TCE_ALLOC_FAIL;
+}
+
+/*
+ * Walks over [lo, hi) word by word where a group is cut by an end, node by node in between.
+ *  WALK_RUN:  the start of the first run of nr free entries (found), with c the free run that
+ *             ends at the current position;
+ *  WALK_USED: the first entry in use (found);
+ *  WALK_MAX:  the longest free run (best).
+ */
+enum walk_mode { WALK_RUN, WALK_USED, WALK_MAX };
+
+struct walk {
+	enum walk_mode mode;
+	uint64_t nr, c, best, found;
+};
+
+/* One word at @base: @f its free entries, @in the entries inside the walk. Nonzero: found. */
+static int walk_word(struct walk *k, uint64_t base, uint64_t f, uint64_t in)
+{
+	uint64_t x, len = 1, pre;
+
+	f &= in;
+	if (k->mode == WALK_USED) {
+		x = ~f & in;
+		if (x)
+			k->found = base + (uint64_t)__builtin_ctzll(x);
+		return x != 0;
+	}
+	if (f == ~0ull) {
+		k->c += 64;
+		if (k->mode == WALK_RUN && k->c >= k->nr) {
+			k->found = base + 64 - k->c;
+			return 1;
+		}
+		return 0;
+	}
+	pre = (uint64_t)__builtin_ctzll(~f);
+	if (k->mode == WALK_MAX) {
+		k->best = umax(k->best, umax(k->c + pre, longest_ones(f)));
+		k->c = (uint64_t)__builtin_clzll(~f);
+		return 0;
+	}
+	if (k->c + pre >= k->nr) {
+		k->found = base - k->c;
+		return 1;
+	}
+	if (k->nr <= 64 && f) {
+		/* bit p of x: entries base + p .. base + p + nr - 1 free, inside this word */
+		x = f;
+		while (len * 2 <= k->nr) {
+			x &= x >> len;
+			len *= 2;
+		}
+		if (len < k->nr)
+			x &= x >> (k->nr - len);
+		if (x) {
+			k->found = base + (uint64_t)__builtin_ctzll(x);
+			return 1;
+		}
+	}
+	k->c = (uint64_t)__builtin_clzll(~f);
+	return 0;
+}
+
+/* Node @i of the tree, covering [a, a + len), wholly inside the walk. */
+static int walk_node(const struct tce_table *t, struct walk *k, uint64_t i, uint64_t a,
+		     uint64_t len)
+{
+	const struct tce_index *x = t->index;
+	const struct run_sum *s = &x->node[i];
+
+	switch (k->mode) {
+	case WALK_USED:
+		/* a node not wholly free has its first used entry just after its free prefix */
+		if (s->pre < len)
+			k->found = a + s->pre;
+		return s->pre < len;
+	case WALK_MAX:
+		if (s->pre == len) {
+			k->c += len;
+		} else {
+			k->best = umax(k->best, umax(k->c + s->pre, s->max));
+			k->c = s->suf;
+		}
+		return 0;
+	case WALK_RUN:
+		break;
+	}
+	if (k->c + s->pre >= k->nr) {
+		k->found = a - k->c;
+		return 1;
+	}
+	if (s->max < k->nr) {
+		k->c = s->pre == len ? k->c + len : s->suf;
+		return 0;
+	}
+	if (len == GROUP_BITS) {
+		uint64_t w = (i - x->leaves) << GROUP_SHIFT;
+
+		for (uint64_t j = 0; j < GROUP_WORDS; j++)
+			if (walk_word(k, (w + j) << 6, word_free(t, w + j), ~0ull))
+				return 1;
+		return 0;
+	}
+	return walk_node(t, k, 2 * i, a, len / 2) ||
+	       walk_node(t, k, 2 * i + 1, a + len / 2, len / 2);
+}
+
+/* Bits of word @w in [lo, hi) (lo < (w + 1) * 64, hi > w * 64). */
+static inline uint64_t in_range(uint64_t w, uint64_t lo, uint64_t hi)
+{
+	uint64_t base = w << 6, m = ~0ull;
+
+	if (lo > base)
+		m &= mask_from(lo);
+	if (hi - base < 64)
+		m &= ~0ull >> (64 - (hi - base));
+	return m;
+}
+
+/* Walk [lo, hi), lo < hi <= size; nonzero when found. */
+static int walk(const struct tce_table *t, struct walk *k, uint64_t lo, uint64_t hi)
+{
+	const struct tce_index *x = t->index;
+	uint64_t w = bit_word(lo), wl = bit_word(hi - 1);
+	uint64_t gend = bit_word(hi) >> GROUP_SHIFT;	/* the groups wholly below hi */
+
+	/* the words up to the first whole group, then the tree, then the words after */
+	do {
+		if (walk_word(k, w << 6, word_free(t, w), in_range(w, lo, hi)))
+			return 1;
+	} while (++w <= wl && (w & (GROUP_WORDS - 1)));
+	if (w <= wl && (w >> GROUP_SHIFT) < gend) {
+		for (uint64_t l = w >> GROUP_SHIFT; l < gend;) {
+			/* the largest node that starts at group l and ends by gend */
+			unsigned o = l ? (unsigned)__builtin_ctzll(l) : 63;
+
+			while ((1ull << o) > gend - l)
+				o--;
+			if (walk_node(t, k, (x->leaves + l) >> o, l * GROUP_BITS, GROUP_BITS << o))
+				return 1;
+			l += 1ull << o;
+		}
+		w = gend << GROUP_SHIFT;
+	}
+	for (; w <= wl; w++)
+		if (walk_word(k, w << 6, word_free(t, w), in_range(w, lo, hi)))
+			return 1;
+	return 0;
+}
+
+/* The smallest p >= @pos with [p, p + @nr) free and p + @nr <= @size, or TCE_ALLOC_FAIL. */
+static uint64_t find_run(const struct tce_table *t, uint64_t pos, uint64_t nr, uint64_t size)
+{
+	struct walk k = { .mode = WALK_RUN, .nr = nr };
+
+	if (pos >= size || nr > size - pos)
+		return TCE_ALLOC_FAIL;
+	return walk(t, &k, pos, size) ? k.found : TCE_ALLOC_FAIL;
+}
+
+/* The first entry in use in [lo, hi), or hi. */
+static uint64_t find_used(const struct tce_table *t, uint64_t lo, uint64_t hi)
+{
+	struct walk k = { .mode = WALK_USED };
+
+	if (lo >= hi)
+		return hi;
+	return walk(t, &k, lo, hi) ? k.found : hi;
+}
+
+/* The longest free run in [lo, hi). */
+static uint64_t longest_run(const struct tce_table *t, uint64_t lo, uint64_t hi)
+{
+	struct walk k = { .mode = WALK_MAX };
+
+	if (lo >= hi)
+		return 0;
+	walk(t, &k, lo, hi);
+	return umax(k.best, k.c);
+}
+
 /* ---- table ------------------------------------------------------------------------------ */
 
 /* Mark entry 0 if the window starts at bus address 0 (iommu_table_reserve_pages()). */
 static void reserve_page0(struct tce_table *t)
 {
 	if (t->offset == 0 && !test_bit64(t->map, 0)) {
-		t->map[0] |= 1;
+		set_range(t, 0, 1);
 		t->reserved++;
 	}
 }
@@ -168,6 +660,7 @@ int tce_table_init(struct tce_table *t, uint64_t size, uint64_t offset, unsigned
 	t->page_shift = page_shift;
 	t->blocksize = TCE_BLOCKSIZE;
 	t->map = xcalloc(bit_word(size - 1) + 1, sizeof(*t->map));
+	index_init(t);
 
 	/* iommu_init_table() -> iommu_table_reserve_pages(tbl, 0, 0): only entry 0. */
 	reserve_page0(t);
@@ -202,13 +695,19 @@ void tce_table_reserve(struct tce_table *t, uint64_t start, uint64_t end)
 	t->res_start = start;
 	t->res_end = end;
 	t->reserved += (end - start) - count_range(t->map, start, end);
-	set_range(t->map, start, end - start);
+	set_range(t, start, end - start);
 }
 
 void tce_table_free(struct tce_table *t)
 {
+	index_free(t);
 	free(t->map);
 	memset(t, 0, sizeof(*t));
+}
+
+void tce_table_set_reference(struct tce_table *t, int on)
+{
+	t->reference = on;
 }
 
 /* ---- allocation ------------------------------------------------------------------------- */
@@ -322,6 +821,99 @@ static uint64_t find_area_short(const struct tce_table *t, uint64_t size, uint64
 }
 
 /*
+ * The same answer as the finders above, through the index (find_run(), find_used()). Every
+ * valid index starts a free run of @nr entries, so the search goes from one such run to the
+ * next. In a run starting at p the first candidate is p aligned up; if that crosses a
+ * boundary, the first aligned index after the next boundary line. Alignment and boundary are
+ * periodic: when that second candidate crosses too, every later aligned index does (with
+ * 2^align <= boundary each one after a line has the same offset from it; with 2^align >
+ * boundary all aligned indices have the same offset), so the search fails. Otherwise the
+ * candidate fits unless an entry in use ends the run first, and then no index before that
+ * entry can be valid: the search goes on after it.
+ */
+static uint64_t find_area_index(const struct tce_table *t, uint64_t size, uint64_t start,
+				uint64_t nr, uint64_t boundary, uint64_t align_mask)
+{
+	uint64_t pos = start, p, c, h;
+
+	for (;;) {
+		p = find_run(t, pos, nr, size);
+		if (p == TCE_ALLOC_FAIL)
+			return TCE_ALLOC_FAIL;
+		c = (p + align_mask) & ~align_mask;
+		if (c >= size || nr > size - c)
+			return TCE_ALLOC_FAIL;
+		if (boundary && spans_boundary(c, nr, t->offset, boundary)) {
+			c = ((t->offset + c + boundary - 1) & ~(boundary - 1)) - t->offset;
+			c = (c + align_mask) & ~align_mask;
+			if (c >= size || nr > size - c || spans_boundary(c, nr, t->offset, boundary))
+				return TCE_ALLOC_FAIL;
+		}
+		/* [p, p + nr) is free: is [c, c + nr)? */
+		h = find_used(t, p + nr, c + nr);
+		if (h == c + nr)
+			return c;
+		pos = h + 1;
+	}
+}
+
+/* The plain scans: the run-by-run one for runs over 64 entries, the word-parallel one else. */
+static uint64_t find_area_scan(const struct tce_table *t, uint64_t size, uint64_t start,
+			       uint64_t nr, uint64_t boundary, uint64_t align_mask)
+{
+	if (nr <= 64)
+		return find_area_short(t, size, start, nr, boundary, align_mask);
+	return find_area_long(t, size, start, nr, boundary, align_mask);
+}
+
+/*
+ * The smallest valid index at or after @start, in pool @pool (-1: the search is not inside
+ * one pool). None if the pool is known to have no free run of @nr entries. One entry: the
+ * free[] levels. Longer runs: the plain scan over the first DIRECT_WORDS words (where a map in
+ * a window with room ends), then the tree from there on.
+ */
+static uint64_t find_area(struct tce_table *t, uint64_t size, uint64_t start, uint64_t nr,
+			  uint64_t boundary, uint64_t align_mask, int pool)
+{
+	struct tce_index *x = t->index;
+	const struct tce_pool *pl = pool >= 0 ? pool_at(t, (unsigned)pool) : NULL;
+	uint64_t direct, index;
+
+	if (pl && pl->end <= pl->start + 1)
+		pl = NULL;
+
+	if (t->reference || !x || start >= size)
+		return find_area_scan(t, size, start, nr, boundary, align_mask);
+	if (pl && (x->bounded & (1u << pool)) && x->pool_max[pool] < nr)
+		return TCE_ALLOC_FAIL;
+	if (nr == 1 && !align_mask) {
+		/* a single entry never crosses a boundary */
+		index = next_free(t, start, size);
+		if (index == TCE_ALLOC_FAIL && pl && start == pl->start && size == pl->end - 1) {
+			x->pool_max[pool] = 0;
+			x->bounded |= 1u << pool;
+		}
+		return index;
+	}
+	/* starts below direct are settled by the scan (it checks every start with n + nr <= dl) */
+	direct = (bit_word(start) + DIRECT_WORDS) << 6;
+	if (direct >= size || nr > size - direct)
+		return find_area_scan(t, size, start, nr, boundary, align_mask);
+	index = find_area_scan(t, direct + nr - 1, start, nr, boundary, align_mask);
+	if (index != TCE_ALLOC_FAIL)
+		return index;
+	index_flush(t);
+	if (pl && !(x->bounded & (1u << pool))) {
+		/* the kernel never uses a pool's last entry */
+		x->pool_max[pool] = longest_run(t, pl->start, pl->end - 1);
+		x->bounded |= 1u << pool;
+		if (x->pool_max[pool] < nr)
+			return TCE_ALLOC_FAIL;
+	}
+	return find_area_index(t, size, direct, nr, boundary, align_mask);
+}
+
+/*
  * iommu_area_alloc(): find the run below limit - 1 (the kernel never uses the last entry
  * before the limit: "size -= 1"), set its bits, return its index or TCE_ALLOC_FAIL.
  *
@@ -331,7 +923,7 @@ static uint64_t find_area_short(const struct tce_table *t, uint64_t size, uint64
  * positions alignment and boundary jumps skip.
  */
 static uint64_t area_alloc(struct tce_table *t, uint64_t limit, uint64_t start, uint64_t nr,
-			   uint64_t boundary, uint64_t align_mask)
+			   uint64_t boundary, uint64_t align_mask, int pool)
 {
 	uint64_t size, index;
 
@@ -341,17 +933,15 @@ static uint64_t area_alloc(struct tce_table *t, uint64_t limit, uint64_t start, 
 	/* A run longer than the boundary never fits (see the top comment). */
 	if (boundary && nr > boundary)
 		index = TCE_ALLOC_FAIL;
-	else if (nr <= 64)
-		index = find_area_short(t, size, start, nr, boundary, align_mask);
 	else
-		index = find_area_long(t, size, start, nr, boundary, align_mask);
+		index = find_area(t, size, start, nr, boundary, align_mask, pool);
 	if (index == TCE_ALLOC_FAIL) {
 		if (start < size)
 			t->search_bits += size - start;
 		return TCE_ALLOC_FAIL;
 	}
 	t->search_bits += index + nr - start;
-	set_range(t->map, index, nr);
+	set_range(t, index, nr);
 	return index;
 }
 
@@ -367,6 +957,7 @@ uint64_t tce_alloc(struct tce_table *t, uint64_t npages, unsigned align_order, u
 	int largealloc = npages > TCE_LARGE_ALLOC;
 	unsigned pool_nr, pass = 0;
 	uint64_t align_mask, start, limit, n, end;
+	int pool_id;
 	struct tce_pool *pool;
 
 	/* npages == 0 is a WARN + DMA_MAPPING_ERROR in the kernel. */
@@ -407,7 +998,11 @@ uint64_t tce_alloc(struct tce_table *t, uint64_t npages, unsigned align_order, u
 			}
 		}
 
-		n = area_alloc(t, limit, start, npages, boundary_pages, align_mask);
+		/* the pool the search stays in, for the index's per-pool bounds */
+		pool_id = pool == &t->large_pool ? TCE_NR_POOLS : (int)(pool - t->pools);
+		if (start < pool->start || limit > pool->end)
+			pool_id = -1;
+		n = area_alloc(t, limit, start, npages, boundary_pages, align_mask, pool_id);
 		if (n != TCE_ALLOC_FAIL)
 			break;
 
@@ -464,7 +1059,7 @@ void tce_free(struct tce_table *t, uint64_t entry, uint64_t npages)
 	t->used -= umin(set - res, t->used);
 
 	/* __iommu_free(): clear the bits. The pool (get_pool()) only selects a lock. */
-	clear_range(t->map, entry, npages);
+	clear_range(t, entry, npages);
 }
 
 /* ---- per-map rules ---------------------------------------------------------------------- */

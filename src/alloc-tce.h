@@ -14,12 +14,15 @@
  *    CPUs map to different pools on those kernels). Modelled: 0x61C88647.
  *  - No version moves a pool hint on free: __iommu_free() only clears bitmap bits.
  *
- * Deterministic, no globals; the only memory is the bitmap (one bit per entry).
+ * Deterministic, no globals; the memory is the bitmap (one bit per entry) and, once a search
+ * needs it, a tree of run summaries (at most as large as the bitmap).
  */
 #ifndef ISM_ALLOC_TCE_H
 #define ISM_ALLOC_TCE_H
 
 #include <stdint.h>
+
+struct tce_index;
 
 #define TCE_ALLOC_FAIL UINT64_MAX       /* DMA_MAPPING_ERROR */
 #define TCE_NR_POOLS 4                  /* IOMMU_NR_POOLS = 1 << IOMMU_POOL_HASHBITS */
@@ -50,6 +53,9 @@ struct tce_table {
 	uint64_t failures;      /* allocations that returned TCE_ALLOC_FAIL */
 	uint64_t search_bits;   /* entries searches passed over: (n + npages) - start per successful
 				 * search, (limit - 1) - start per failed one (alloc-tce.c) */
+	struct tce_index *index; /* run summaries that keep long searches logarithmic (alloc-tce.c);
+				  * built on the first search the plain scan does not settle */
+	int reference;          /* debug: plain scans only (tce_table_set_reference()) */
 };
 
 /*
@@ -61,6 +67,12 @@ int tce_table_init(struct tce_table *t, uint64_t size, uint64_t offset, unsigned
 /* iommu_table_reserve_pages(): reserve entries [start, end) relative to offset, clamped. */
 void tce_table_reserve(struct tce_table *t, uint64_t start, uint64_t end);
 void tce_table_free(struct tce_table *t);
+/*
+ * Debug: search with the plain word-at-a-time scans only, as the model did before the index
+ * (a walk as long as the kernel's). The results are the same either way; the differential
+ * test runs both side by side.
+ */
+void tce_table_set_reference(struct tce_table *t, int on);
 
 /*
  * iommu_range_alloc() + iommu_area_alloc(): @npages entries aligned to 2^@align_order (relative
