@@ -16,7 +16,10 @@
 #                                     used during the phase) where the .meta has phase-host lines
 # Columns of --table: runs, min, median, max duration (s), (max-min)/median, the min-max count of
 # DMA map calls (dma_map_page + dma_map_sg) in the phase, and, where the .meta files have
-# phase-host lines, the min-max of the host CPUs used by other processes during the phase.
+# phase-host lines, the min-max of the host CPUs used by other processes during the phase and,
+# where they have it, of the time QEMU's threads spent runnable but without a CPU (qemu-wait-
+# seconds). Runs whose QEMU ran real-time ("qemu scheduling: SCHED_FIFO ...") are a configuration
+# of their own, shown as "VARIANT (RT)".
 set -euo pipefail
 
 mode=${1:-}
@@ -46,7 +49,9 @@ FNR == 1 { run = FILENAME; rname = run; sub(/.*\//, "", rname); sub(/\.meta$/, "
 /^wall seconds: / { wall[run] = $3 }
 /^host loadavg before: / { lb[run] = $4 }
 /^host loadavg after: / { la[run] = $4 }
-/^variant: / { cfg = $2; if (!(cfg in cseen)) { cseen[cfg] = 1; corder[++nc] = cfg } }
+/^variant: / { cfg = $2 }
+/^qemu scheduling: SCHED_FIFO/ { cfg = cfg " (RT)" }
+/^(variant|qemu scheduling): / { if (!(cfg in cseen)) { cseen[cfg] = 1; corder[++nc] = cfg } }
 /^phase-duration / {
 	p = $2; sub(/:$/, "", p)
 	k = cfg SUBSEP p
@@ -64,6 +69,10 @@ FNR == 1 { run = FILENAME; rname = run; sub(/.*\//, "", rname); sub(/\.meta$/, "
 			v = $i; sub(/.*=/, "", v); v += 0; hosts = 1; ro[run, p] = v
 			if (!(k in omin) || v < omin[k]) omin[k] = v
 			if (!(k in omax) || v > omax[k]) omax[k] = v
+		} else if ($i ~ /^qemu-wait-seconds=/) {
+			v = $i; sub(/.*=/, "", v); v += 0; waits = 1
+			if (!(k in wmin) || v < wmin[k]) wmin[k] = v
+			if (!(k in wmax) || v > wmax[k]) wmax[k] = v
 		}
 }
 /^phase-events / {
@@ -91,8 +100,9 @@ END {
 		exit
 	}
 	if (mode == "--table") {
-		print "| configuration | phase | runs | min s | median s | max s | (max-min)/median | DMA maps |" (hosts ? " other CPUs |" : "")
-		print "|---|---|---:|---:|---:|---:|---:|---:|" (hosts ? "---:|" : "")
+		print "| configuration | phase | runs | min s | median s | max s | (max-min)/median | DMA maps |" (hosts ? " other CPUs |" : "") \
+			(waits ? " QEMU wait s |" : "")
+		print "|---|---|---:|---:|---:|---:|---:|---:|" (hosts ? "---:|" : "") (waits ? "---:|" : "")
 	}
 	for (c = 1; c <= nc; c++) {
 		cfg = corder[c]
@@ -107,8 +117,9 @@ END {
 				printf "spread %s: runs=%d min=%.6f median=%.6f max=%.6f range=%.1f%% dma-maps=%s (%s)\n",
 					p, n, lo, med, hi, rel, maps, runs[k]
 			else
-				printf "| %s | %s | %d | %.3f | %.3f | %.3f | %.1f%% | %s |%s\n", cfg, p, n, lo, med, hi, rel, maps,
-					!hosts ? "" : (k in omin) ? sprintf(" %.2f-%.2f |", omin[k], omax[k]) : " |"
+				printf "| %s | %s | %d | %.3f | %.3f | %.3f | %.1f%% | %s |%s%s\n", cfg, p, n, lo, med, hi, rel, maps,
+					!hosts ? "" : (k in omin) ? sprintf(" %.2f-%.2f |", omin[k], omax[k]) : " |",
+					!waits ? "" : (k in wmin) ? sprintf(" %.3f-%.3f |", wmin[k], wmax[k]) : " |"
 		}
 	}
 }' "$@"

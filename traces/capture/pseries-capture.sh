@@ -20,11 +20,13 @@
 #   1-3 minutes on 2 host cores.
 #
 # Usage
-#   traces/capture/pseries-capture.sh [--post] [--repeat N] [VARIANT [DEST]]   (default VARIANT: ddw)
+#   traces/capture/pseries-capture.sh [--post] [--rt] [--repeat N] [VARIANT [DEST]]   (default VARIANT: ddw)
 #     DEST          also copy pseries-VARIANT.{txt.xz,dat.xz,meta} there (e.g. traces)
 #     --post        only redo the host-side part (checks, .meta, xz) on an existing output dir
-#     --repeat N    N separate boots of VARIANT, named pseries-VARIANT-r1 ... -rN, each into its
-#                   own output dir ($CAPTURE_WORK/out/VARIANT-rK); the workload defaults to
+#     --rt          same as QEMU_RT=1 (below): QEMU under real-time scheduling
+#     --repeat N    N separate boots of VARIANT, named pseries-VARIANT-r1 ... -rN (-q1 ... -qN
+#                   with --rt; REPEAT_TAG), each into its own output dir
+#                   ($CAPTURE_WORK/out/VARIANT-rK); the workload defaults to
 #                   "phases" (one dd per phase between phase=NAME and phase-end=NAME markers).
 #                   After the runs, each .meta gets "spread PHASE:" lines (min, median, max of
 #                   the phase's duration over all N runs), and the per-phase table is printed.
@@ -49,11 +51,24 @@
 #                    6.12.*+deb12 of the flavour, with a warning)
 #     GUEST_OPTS     extra guest kernel command-line words, e.g. "iommusim.pings=100
 #                    iommusim.small_mb=2" (see guest-init.sh for the iommusim.* knobs)
-#     QEMU_TIMEOUT   seconds before the QEMU run is killed (default 1200)
+#     QEMU_TIMEOUT   seconds before the QEMU run is stopped (SIGTERM, SIGKILL 10 s later;
+#                    default 1200, 300 with QEMU_RT)
 #     BOOT_BUF       trace_buf_size= for boot (default 4M; 32M fails to allocate and oopses)
 #     WORKLOAD       guest workload: classic (default for single runs) or phases (default with
 #                    --repeat); see guest-init.sh
-#     QEMU_NICE      nice level of the QEMU process (default 5)
+#     QEMU_NICE      nice level of the QEMU process (default 5; not used with QEMU_RT)
+#     QEMU_RT        1: run QEMU as SCHED_FIFO (chrt -f QEMU_RT_PRIO, default priority 10), it and
+#                    every thread it starts, so that the host's other jobs (SCHED_OTHER) cannot
+#                    take a CPU from it while it has work; they run when it idles. Default 0.
+#                    Needs root and the kernel's RT limit (kernel.sched_rt_runtime_us below
+#                    sched_rt_period_us, e.g. 950000 of 1000000: the rest stays for other tasks);
+#                    refused if that limit is off (-1), so a runaway QEMU cannot take the whole
+#                    machine. The host sampler and the console stamper run as SCHED_FIFO
+#                    QEMU_RT_PRIO+10, so that they stay on time. QEMU gets -name
+#                    pseries,debug-threads=on (thread names for the .meta); QUIET_WAIT defaults
+#                    to 0 (the 2 s host measurement before the start is still made).
+#     REPEAT_TAG     with --repeat: run names are pseries-VARIANT-TAG1 ... (default r; q with
+#                    QEMU_RT, so a real-time set does not overwrite the other)
 #     SHIP_DAT       1 (default for single runs) or 0 (default with --repeat): whether the
 #                    trace.dat is compressed and copied to DEST along with the text (it is
 #                    extracted and checked against the text either way)
@@ -82,6 +97,7 @@ REPEAT=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--post) POST_ONLY=1 ;;
+	--rt) QEMU_RT=1 ;;
 	--repeat) REPEAT=${2:-}; shift ;;
 	--repeat=*) REPEAT=${1#*=} ;;
 	--help | -h) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
@@ -101,7 +117,33 @@ if [ -n "$DEST" ]; then
 fi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=${CAPTURE_WORK:-/work/capture-work}
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
+QEMU_RT=${QEMU_RT:-0}
+QEMU_RT_PRIO=${QEMU_RT_PRIO:-10}
+case "$QEMU_RT" in
+0 | 1) ;;
+*) echo "pseries-capture: QEMU_RT wants 0 or 1, not '$QEMU_RT'" >&2; exit 2 ;;
+esac
+if ! [[ $QEMU_RT_PRIO =~ ^[0-9]+$ ]] || [ "$QEMU_RT_PRIO" -lt 1 ] || [ "$QEMU_RT_PRIO" -gt 89 ]; then
+	echo "pseries-capture: QEMU_RT_PRIO wants 1..89, not '$QEMU_RT_PRIO'" >&2
+	exit 2
+fi
+if [ "$QEMU_RT" = 1 ]; then
+	QEMU_TIMEOUT=${QEMU_TIMEOUT:-300}
+	REPEAT_TAG=${REPEAT_TAG:-q}
+	SAMPLER_RT=$((QEMU_RT_PRIO + 10))
+else
+	QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
+	REPEAT_TAG=${REPEAT_TAG:-r}
+	SAMPLER_RT=
+fi
+if ! [[ $REPEAT_TAG =~ ^[a-z]+$ ]]; then
+	echo "pseries-capture: REPEAT_TAG wants lower-case letters, not '$REPEAT_TAG'" >&2
+	exit 2
+fi
+if ! [[ $QEMU_TIMEOUT =~ ^[0-9]+$ ]] || [ "$QEMU_TIMEOUT" -lt 1 ]; then
+	echo "pseries-capture: QEMU_TIMEOUT wants a number of seconds, not '$QEMU_TIMEOUT'" >&2
+	exit 2
+fi
 GUEST_OPTS=${GUEST_OPTS:-}
 BOOT_BUF=${BOOT_BUF:-4M}
 QEMU_NICE=${QEMU_NICE:-5}
@@ -111,7 +153,7 @@ REPEAT_STOP=${REPEAT_STOP:-$REPEAT}
 if [ "$REPEAT" -gt 0 ]; then
 	WORKLOAD=${WORKLOAD:-phases}
 	SHIP_DAT=${SHIP_DAT:-0}
-	QUIET_WAIT=${QUIET_WAIT:-120}
+	if [ "$QEMU_RT" = 1 ]; then QUIET_WAIT=${QUIET_WAIT:-0}; else QUIET_WAIT=${QUIET_WAIT:-120}; fi
 else
 	WORKLOAD=${WORKLOAD:-classic}
 	SHIP_DAT=${SHIP_DAT:-1}
@@ -147,6 +189,23 @@ esac
 if [ "$(id -u)" != 0 ]; then
 	echo "pseries-capture: run as root (apt-get, dpkg --add-architecture)" >&2
 	exit 2
+fi
+
+# QEMU_RT safety: the kernel's RT limit must be on (a share of each period left to other tasks)
+RT_LIMIT=
+if [ "$QEMU_RT" = 1 ] && [ "$POST_ONLY" = 0 ]; then
+	rt_run=$(cat /proc/sys/kernel/sched_rt_runtime_us 2> /dev/null || echo '?')
+	rt_per=$(cat /proc/sys/kernel/sched_rt_period_us 2> /dev/null || echo '?')
+	if ! [[ $rt_run =~ ^[0-9]+$ && $rt_per =~ ^[0-9]+$ ]] || [ "$rt_run" -ge "$rt_per" ]; then
+		echo "pseries-capture: QEMU_RT=1 needs the kernel's RT limit (kernel.sched_rt_runtime_us" \
+			"below sched_rt_period_us; here $rt_run of $rt_per): refusing to run QEMU real-time without it" >&2
+		exit 2
+	fi
+	if ! command -v chrt > /dev/null || ! chrt -f "$QEMU_RT_PRIO" true; then
+		echo "pseries-capture: QEMU_RT=1: chrt -f $QEMU_RT_PRIO does not work here" >&2
+		exit 2
+	fi
+	RT_LIMIT="kernel.sched_rt_runtime_us=$rt_run of sched_rt_period_us=$rt_per"
 fi
 
 say() { echo "pseries-capture: $*" >&2; }
@@ -316,24 +375,41 @@ wait_quiet() {
 	say "host quiet wait: $((SECONDS - t0)) s, busy CPUs $busy"
 }
 
-# host_sampler PID FILE: sample until PID exits
+# host_sampler PID FILE THREADS: sample until PID exits, every 0.2 s, without forking (a fork
+# per sample would itself take CPU from QEMU). FILE: "HOST_TIME BUSY_TICKS TOTAL_TICKS QEMU_TICKS
+# STEAL_TICKS" (/proc/stat, all CPUs; QEMU's utime+stime). THREADS: one line per QEMU thread and
+# sample, "HOST_TIME TID POLICY RTPRIO RUN_NS WAIT_NS SLICES COMM" (/proc/PID/task/TID/stat and
+# schedstat: CPU time, and time spent runnable on a run queue without a CPU; spaces in COMM
+# become _). With QEMU_RT the sampler runs as SCHED_FIFO SAMPLER_RT (above QEMU).
 host_sampler() {
-	local pid=$1 st ticks
+	local pid=$1 st sched comm task t u n s i w q sq stl _rest
+	if [ -n "$SAMPLER_RT" ]; then chrt -f -p "$SAMPLER_RT" "$BASHPID" > /dev/null || true; fi
 	while [ -d "/proc/$pid" ]; do
-		ticks=$(cpu_ticks)
-		st=$(cat "/proc/$pid/stat" 2> /dev/null) || break
+		t=$EPOCHREALTIME
+		read -r _ u n s i w q sq stl _rest < /proc/stat
+		read -r st 2> /dev/null < "/proc/$pid/stat" || break
 		st=${st##*) }
 		# shellcheck disable=SC2086 # split the fields after "(comm) "
 		set -- $st
-		echo "$EPOCHREALTIME $ticks $((${12} + ${13}))"
+		echo "$t $((u + n + s + q + sq + stl)) $((u + n + s + i + w + q + sq + stl)) $((${12} + ${13})) $stl" >&3
+		for task in "/proc/$pid/task/"*; do
+			read -r st 2> /dev/null < "$task/stat" || continue
+			read -r sched 2> /dev/null < "$task/schedstat" || continue
+			read -r comm 2> /dev/null < "$task/comm" || continue
+			st=${st##*) }
+			# shellcheck disable=SC2086
+			set -- $st
+			echo "$t ${task##*/} ${39} ${38} $sched ${comm// /_}" >&4
+		done
 		sleep 0.2
-	done > "$2"
+	done 3> "$2" 4> "$3"
 }
 
 # stamp_lines FILE: copy stdin to stdout; "init: phase=..." and "init: phase-end=..." lines
 # also go to FILE, after the host time at which they arrived
 stamp_lines() {
 	local line
+	if [ -n "$SAMPLER_RT" ]; then chrt -f -p "$SAMPLER_RT" "$BASHPID" > /dev/null || true; fi
 	while IFS= read -r line || [ -n "$line" ]; do
 		printf '%s\n' "$line"
 		case "$line" in
@@ -383,6 +459,9 @@ run_qemu() {
 	esac
 	[ "$WORKLOAD" = phases ] && cmdline+=" iommusim.workload=phases"
 	[ -n "$GUEST_OPTS" ] && cmdline+=" $GUEST_OPTS"
+	# thread names ("CPU 0/TCG", ...) for the per-thread CPU use in the .meta
+	# shellcheck disable=SC2054 # commas are QEMU option syntax
+	[ "$QEMU_RT" = 1 ] && qemu_extra+=(-name pseries,debug-threads=on)
 
 	# shellcheck disable=SC2054 # commas are QEMU option syntax
 	QEMU=(qemu-system-ppc64 -M pseries,usb=off -cpu POWER9 -smp 2 -m "2G$maxmem"
@@ -404,15 +483,24 @@ run_qemu() {
 	echo "$VARIANT" > "$OUT/variant"
 	qemu-system-ppc64 --version | head -n 1 > "$OUT/qemu-version.txt"
 	quote_words "${QEMU[@]}" > "$OUT/qemu-cmdline.txt"
-	echo "$QEMU_NICE" > "$OUT/qemu-nice"
+	local -a sched
+	if [ "$QEMU_RT" = 1 ]; then
+		sched=(chrt -f "$QEMU_RT_PRIO")
+		echo "SCHED_FIFO priority $QEMU_RT_PRIO (chrt -f $QEMU_RT_PRIO), QEMU and every thread it starts;" \
+			"host sampler and console stamper SCHED_FIFO $SAMPLER_RT; $RT_LIMIT; timeout $QEMU_TIMEOUT s" > "$OUT/qemu-sched"
+	else
+		sched=(nice -n "$QEMU_NICE")
+		echo "$QEMU_NICE" > "$OUT/qemu-nice"
+		echo "SCHED_OTHER nice $QEMU_NICE (nice -n $QEMU_NICE); timeout $QEMU_TIMEOUT s" > "$OUT/qemu-sched"
+	fi
 	echo "$WORKLOAD" > "$OUT/workload"
-	[ "$QUIET_WAIT" -gt 0 ] && wait_quiet "$QUIET_WAIT"
+	if [ "$QUIET_WAIT" -gt 0 ] || [ "$QEMU_RT" = 1 ]; then wait_quiet "$QUIET_WAIT"; fi
 	date -u +%Y-%m-%dT%H:%M:%SZ > "$OUT/recorded"
 	cut -d' ' -f1-3 /proc/loadavg > "$OUT/loadavg-before"
-	say "running QEMU ($NAME, nice $QEMU_NICE), console in $OUT/console.log"
+	say "running QEMU ($NAME, ${sched[*]}), console in $OUT/console.log"
 	local t0=$SECONDS rc=0 qpid tpid=
 	: > "$OUT/console-times.txt"
-	timeout "$QEMU_TIMEOUT" nice -n "$QEMU_NICE" "${QEMU[@]}" < /dev/null 2>&1 |
+	timeout -k 10 "$QEMU_TIMEOUT" "${sched[@]}" "${QEMU[@]}" < /dev/null 2>&1 |
 		stamp_lines "$OUT/console-times.txt" > "$OUT/console.log" &
 	qpid=$!
 	# the sampler follows QEMU: the child of the pipeline's timeout, a child of this shell
@@ -423,13 +511,15 @@ run_qemu() {
 		[ -n "$qemu_pid" ] && break
 		sleep 0.1
 	done
+	QEMU_PID=$qemu_pid
 	if [ -n "$qemu_pid" ]; then
-		host_sampler "$qemu_pid" "$OUT/host-samples.txt" &
+		host_sampler "$qemu_pid" "$OUT/host-samples.txt" "$OUT/host-threads.txt" &
 	else
 		say "cannot find the QEMU process: no host samples"
 	fi
 	wait "$qpid" || rc=$?
 	wait
+	QEMU_PID=
 	say "QEMU exited rc=$rc after $((SECONDS - t0)) s"
 	echo "$((SECONDS - t0))" > "$OUT/wall-seconds"
 	cut -d' ' -f1-3 /proc/loadavg > "$OUT/loadavg-after"
@@ -563,10 +653,16 @@ phase_summary() {
 # marker time = offset + the line's delay (which is >= 0: it is printed after the marker and
 # can wait for a CPU on a busy host), so the offset is the smallest of them; the largest minus
 # the smallest says how late the lines came.
+# Where the sampler also read the steal ticks and QEMU's threads (host-threads.txt), it adds
+# steal-cpus (time the host's own hypervisor ran something else: counted in other-cpus too),
+# qemu-wait-seconds (summed over QEMU's threads: time runnable but waiting for a CPU), the
+# scheduling policy of every thread seen, and per phase each thread's CPU and wait seconds
+# (threads of the same name summed: "worker" is QEMU's thread pool).
 host_summary() {
 	[ -s "$OUT/host-samples.txt" ] || { echo "host samples: none"; return 0; }
 	grep -h 'tracing_mark_write: iommusim phase' "$OUT/trace.txt" |
-		awk -v hz="$CLK_TCK" -v samples="$OUT/host-samples.txt" -v sync="$OUT/console-times.txt" '
+		awk -v hz="$CLK_TCK" -v samples="$OUT/host-samples.txt" -v sync="$OUT/console-times.txt" \
+			-v threads="$OUT/host-threads.txt" '
 		function at(t, col,   i, f) {    # cumulative counter col, interpolated at host time t
 			if (t <= st[1]) return sv[1, col]
 			for (i = 2; i <= ns; i++)
@@ -576,17 +672,62 @@ host_summary() {
 				}
 			return sv[ns, col]
 		}
-		function use(a, b, what,   d, busy, q) {
+		# counter col (1 run ns, 2 wait ns) of thread k, interpolated at host time t; 0 before a
+		# thread that appeared after the first sample was seen, its last value after it ended
+		function tat(k, t, col,   i, f) {
+			if (t <= tt[k, 1]) return tt[k, 1] > st[1] + 0.001 ? 0 : tv[k, 1, col]
+			for (i = 2; i <= tn[k]; i++)
+				if (tt[k, i] >= t) {
+					f = (t - tt[k, i - 1]) / (tt[k, i] - tt[k, i - 1])
+					return tv[k, i - 1, col] + f * (tv[k, i, col] - tv[k, i - 1, col])
+				}
+			return tv[k, tn[k], col]
+		}
+		function qwait(a, b,   k, w) {
+			w = 0
+			for (k = 1; k <= ntid; k++) w += tat(k, b, 2) - tat(k, a, 2)
+			return w / 1e9
+		}
+		function use(a, b, what,   d, busy, q, r) {
 			d = b - a
 			if (d <= 0) return "n/a"
 			busy = (at(b, 2) - at(a, 2)) / hz / d
 			q = (at(b, 4) - at(a, 4)) / hz / d
-			return sprintf("qemu-cpus=%.2f other-cpus=%.2f qemu-cpu-seconds=%.3f", q, busy - q < 0 ? 0 : busy - q,
+			r = sprintf("qemu-cpus=%.2f other-cpus=%.2f qemu-cpu-seconds=%.3f", q, busy - q < 0 ? 0 : busy - q,
 				(at(b, 4) - at(a, 4)) / hz)
+			if (steal) r = r sprintf(" steal-cpus=%.2f", (at(b, 5) - at(a, 5)) / hz / d)
+			if (ntid) r = r sprintf(" qemu-wait-seconds=%.3f", qwait(a, b))
+			return r
+		}
+		# per thread name: CPU seconds and run-queue wait seconds between host times a and b
+		function per_thread(a, b,   k, nm, i, line, nn, run, wt, cnt, names, r0, w0) {
+			nn = 0
+			for (k = 1; k <= ntid; k++) {
+				nm = tname[k]
+				if (!(nm in run)) { names[++nn] = nm; cnt[nm] = 0 }
+				r0 = tat(k, b, 1) - tat(k, a, 1); w0 = tat(k, b, 2) - tat(k, a, 2)
+				run[nm] += r0; wt[nm] += w0
+				if (r0 > 0 || w0 > 0 || (tt[k, 1] <= b && tt[k, tn[k]] >= a)) cnt[nm]++
+			}
+			line = ""
+			for (i = 1; i <= nn; i++) {
+				nm = names[i]
+				line = line sprintf(" %s%s:cpu=%.3f,wait=%.3f", nm, cnt[nm] > 1 ? "(" cnt[nm] ")" : "", run[nm] / 1e9, wt[nm] / 1e9)
+			}
+			return line
 		}
 		BEGIN {
 			while ((getline l < samples) > 0) { n = split(l, x, " "); if (n < 4) continue
-				ns++; st[ns] = x[1]; for (c = 2; c <= 4; c++) sv[ns, c] = x[c] }
+				ns++; st[ns] = x[1]; for (c = 2; c <= 4; c++) sv[ns, c] = x[c]
+				if (n >= 5) { steal = 1; sv[ns, 5] = x[5] } }
+			pol[0] = "OTHER"; pol[1] = "FIFO"; pol[2] = "RR"; pol[3] = "BATCH"; pol[5] = "IDLE"; pol[6] = "DEADLINE"
+			while ((getline l < threads) > 0) { n = split(l, x, " "); if (n < 8) continue
+				if (!(x[2] in tid)) { tid[x[2]] = ++ntid; tname[ntid] = x[8] }
+				k = tid[x[2]]; i = ++tn[k]; tt[k, i] = x[1]; tv[k, i, 1] = x[5]; tv[k, i, 2] = x[6]
+				ps = ((x[3] in pol) ? pol[x[3]] : "policy" x[3]) (x[3] == 1 || x[3] == 2 ? "/" x[4] : "")
+				if (!((ps) in pseen)) { pseen[ps] = 1; porder[++npol] = ps }
+				pcount[ps, x[2]] = 1; tpol[k] = ps
+			}
 			while ((getline l < sync) > 0) {
 				split(l, x, " ")
 				if (match(l, /init: phase=[^ ]+/)) { k = "s " substr(l, RSTART + 12, RLENGTH - 12) }
@@ -614,18 +755,29 @@ host_summary() {
 			printf "host clock sync: offset %.6f s (host minus guest, smallest of %d marker console lines; the latest came %.3f s later)\n",
 				omin, n, omax - omin
 			printf "host run: %s (%d samples, %.1f s)\n", use(st[1], st[ns]), ns, st[ns] - st[1]
+			if (ntid) {
+				line = ""
+				for (i = 1; i <= npol; i++) {
+					c = 0; for (t in tid) if ((porder[i], t) in pcount) c++
+					line = line sprintf("%s %s (%d thread%s)", i > 1 ? "," : "", porder[i], c, c > 1 ? "s" : "")
+				}
+				printf "qemu threads: %d seen; scheduling policy/priority seen:%s\n", ntid, line
+				printf "qemu thread time (whole run):%s\n", per_thread(st[1], st[ns])
+			}
 			if (("boot-done" in gs) && ("end" in gs))
 				printf "host after boot: %s\n", use(gs["boot-done"] + omin, gs["end"] + omin)
 			for (i = 1; i <= np; i++) {
 				p = order[i]
 				if (!(p in ge)) continue
 				printf "phase-host %s: %s\n", p, use(gs[p] + omin, ge[p] + omin)
+				if (ntid) printf "phase-threads %s:%s\n", p, per_thread(gs[p] + omin, ge[p] + omin)
 			}
 		}'
 }
 
 post_process() {
-	local name=$NAME meta dat_check="no trace.dat" f
+	local name=$NAME meta dat_check="no trace.dat" f rtflag=
+	[ "$QEMU_RT" = 1 ] && rtflag="--rt "
 	events "$OUT/trace.txt" > "$OUT/events-text.txt"
 	if [ -s "$OUT/trace.dat" ]; then
 		if trace-cmd convert --file-version 6 --compression none -i "$OUT/trace.dat" \
@@ -648,9 +800,9 @@ post_process() {
 	{
 		echo "# $name: real trace from an unmodified Debian ppc64le kernel under qemu-system-ppc64 -M pseries (TCG)"
 		if [ "$REPEAT" -gt 0 ]; then
-			echo "# made by traces/capture/pseries-capture.sh --repeat $REPEAT $VARIANT (run $RUN of $REPEAT)"
+			echo "# made by traces/capture/pseries-capture.sh ${rtflag}--repeat $REPEAT $VARIANT (run $RUN of $REPEAT)"
 		else
-			echo "# made by traces/capture/pseries-capture.sh $VARIANT"
+			echo "# made by traces/capture/pseries-capture.sh ${rtflag}$VARIANT"
 		fi
 		echo "variant: $VARIANT"
 		[ "$REPEAT" -gt 0 ] && echo "run: $RUN of $REPEAT"
@@ -666,6 +818,7 @@ post_process() {
 		echo "kernel cmdline: $(cat "$OUT/cmdline")"
 		echo "wall seconds: $(cat "$OUT/wall-seconds")"
 		[ -f "$OUT/qemu-nice" ] && echo "qemu nice: $(cat "$OUT/qemu-nice")"
+		[ -f "$OUT/qemu-sched" ] && echo "qemu scheduling: $(cat "$OUT/qemu-sched")"
 		[ -f "$OUT/loadavg-before" ] && echo "host loadavg before: $(cat "$OUT/loadavg-before")"
 		[ -f "$OUT/loadavg-after" ] && echo "host loadavg after: $(cat "$OUT/loadavg-after")"
 		[ -f "$OUT/quiet-wait" ] && echo "host quiet wait: $(awk '{printf "%s s, busy CPUs %s in the 2 s before the start", $1, $2}' "$OUT/quiet-wait")"
@@ -743,14 +896,24 @@ restore_mounts() {
 	if [ $HAD_DEBUGFS = 0 ] && is_mnt /sys/kernel/debug; then umount /sys/kernel/debug || true; fi
 	if [ $HAD_TRACEFS = 0 ] && is_mnt /sys/kernel/tracing; then umount /sys/kernel/tracing || true; fi
 }
-trap restore_mounts EXIT
+# a QEMU still running when this script ends (error, signal) is stopped with it
+QEMU_PID=
+on_exit() {
+	if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2> /dev/null; then
+		say "stopping QEMU (pid $QEMU_PID)"
+		kill "$QEMU_PID" 2> /dev/null || true
+	fi
+	restore_mounts
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM HUP
 
 # repeat_spread: append the per-phase spread over runs 1..REPEAT to each run's .meta (replacing
 # earlier spread lines), copy the metas to DEST again, print the table
 repeat_spread() {
 	local k metas=() m
 	for k in $(seq 1 "$REPEAT"); do
-		m=${CAPTURE_OUT:-$WORK/out/$VARIANT}-r$k/pseries-$VARIANT-r$k.meta
+		m=${CAPTURE_OUT:-$WORK/out/$VARIANT}-$REPEAT_TAG$k/pseries-$VARIANT-$REPEAT_TAG$k.meta
 		[ -f "$m" ] && metas+=("$m")
 	done
 	[ ${#metas[@]} -gt 0 ] || return 0
@@ -770,8 +933,8 @@ guest_packages
 if [ "$REPEAT" -gt 0 ]; then
 	[ "$POST_ONLY" = 1 ] || build_initramfs
 	for RUN in $(seq "$REPEAT_START" "$REPEAT_STOP"); do
-		NAME=pseries-$VARIANT-r$RUN
-		OUT=${CAPTURE_OUT:-$WORK/out/$VARIANT}-r$RUN
+		NAME=pseries-$VARIANT-$REPEAT_TAG$RUN
+		OUT=${CAPTURE_OUT:-$WORK/out/$VARIANT}-$REPEAT_TAG$RUN
 		[ "$POST_ONLY" = 1 ] || run_qemu
 		post_process
 	done
