@@ -17,7 +17,10 @@
 #   tail        the last unmap to the end marker (dd exiting)
 # and the time between hcall_entry and hcall_exit (same CPU) of the TCE hypercalls (H_PUT_TCE,
 # H_STUFF_TCE, H_PUT_TCE_INDIRECT) of the maps and of the unmaps. Times per request are means, in
-# microseconds. "gaps>1ms" counts the "next" intervals longer than 1 ms. Event timestamps are
+# microseconds. "gaps>1ms" counts the "next" intervals longer than 1 ms. "idle at completion" counts
+# the requests whose first unmap ran in an interrupt that found the guest CPU idle (task <idle>);
+# in the others it came while the issuing task was still running (it had not gone to sleep yet),
+# a shorter path: no idle exit, no wake-up. Per case, device and next are given as well. Event timestamps are
 # taken when each DMA-API call returns, so a request's first map falls in "next" and its first
 # unmap in "device"; a TCE hypercall is counted with the DMA-API call whose event follows it. The
 # split is only meaningful for such one-at-a-time phases (not for net-ping).
@@ -41,8 +44,8 @@ for t in "$@"; do
 	[ -r "$t" ] || { echo "request-split.sh: cannot read $t" >&2; exit 2; }
 done
 
-echo "| trace | phase s | requests | maps | lead s | submit us | device us | complete us | next us | tail s | TCE hcall us in submit | in complete | gaps>1ms |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| trace | phase s | requests | maps | lead s | submit us | device us | complete us | next us | tail s | TCE hcall us in submit | in complete | gaps>1ms | idle at completion | device / next us, idle | device / next us, not idle |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for t in "$@"; do
 	name=${t##*/}
 	name=${name%.xz}
@@ -75,23 +78,31 @@ for t in "$@"; do
 			maps++; hmap += pend; pend = 0
 			if (state != "map") {
 				if (state == "") lead = ts - t0
-				else { comp += lu - fu; nxt += ts - lu; if (ts - lu > 0.001) gaps++ }
+				else {
+					comp += lu - fu; nxt += ts - lu; if (ts - lu > 0.001) gaps++
+					cn[kind]++; cd[kind] += fu - lm0; cx[kind] += ts - lu
+				}
 				fm = ts; state = "map"; nreq++
 			}
 			lm = ts
 		} else if (ev == "dma_unmap_page" || ev == "dma_unmap_sg") {
 			if (state == "") next
 			hun += pend; pend = 0
-			if (state == "map") { sub_ += lm - fm; dev += ts - lm; fu = ts; state = "unmap" }
+			if (state == "map") {
+				sub_ += lm - fm; dev += ts - lm; fu = ts; lm0 = lm; state = "unmap"
+				kind = ($1 ~ /^<idle>/) ? "idle" : "task"; if (kind == "idle") idle++
+			}
 			lu = ts
 		}
 	}
 	END {
-		if (!done || nreq == 0) { printf "| %s | no complete %s phase with DMA maps | | | | | | | | | | | |\n", name, phase; exit }
+		if (!done || nreq == 0) { printf "| %s | no complete %s phase with DMA maps | | | | | | | | | | | | | | |\n", name, phase; exit }
 		if (state == "unmap") comp += lu - fu
 		else { lu = lm }
-		printf "| %s | %.3f | %d | %d | %.3f | %.1f | %.1f | %.1f | %.1f | %.3f | %.1f | %.1f | %d |\n", name, t1 - t0, nreq, maps,
+		printf "| %s | %.3f | %d | %d | %.3f | %.1f | %.1f | %.1f | %.1f | %.3f | %.1f | %.1f | %d | %d | %s | %s |\n", name, t1 - t0, nreq, maps,
 			lead, sub_ / nreq * 1e6, dev / nreq * 1e6, comp / nreq * 1e6, (nreq > 1 ? nxt / (nreq - 1) * 1e6 : 0), t1 - lu,
-			hmap / nreq * 1e6, hun / nreq * 1e6, gaps
+			hmap / nreq * 1e6, hun / nreq * 1e6, gaps, idle,
+			cn["idle"] ? sprintf("%.0f / %.0f", cd["idle"] / cn["idle"] * 1e6, cx["idle"] / cn["idle"] * 1e6) : "-",
+			cn["task"] ? sprintf("%.0f / %.0f", cd["task"] / cn["task"] * 1e6, cx["task"] / cn["task"] * 1e6) : "-"
 	}'
 done
