@@ -17,14 +17,16 @@ void help_convert(FILE *out)
 {
 	fprintf(out,
 		"usage: iommusim convert [-f FORMAT] IN -o OUT\n\n"
-		"Convert any trace iommusim reads (trace.dat, ftrace text, native; compressed or\n"
-		"not) to the native binary format (iommusim-trace(5)). The conversion is lossless\n"
-		"for the normalised event stream: `iommusim dump` of IN and of OUT print the same\n"
-		"events. Provenance (source file, format, kernel, clock) is kept in the header.\n\n"
+		"Convert any trace iommusim reads (trace.dat, ftrace or perf text, perf JSON, native;\n"
+		"compressed or not) to the native binary format (iommusim-trace(5)). The conversion\n"
+		"is lossless for the normalised event stream: `iommusim dump` of IN and of OUT\n"
+		"print the same events. Provenance (source file, format, kernel, clock) is kept\n"
+		"in the header.\n\n"
 		"  -o, --output OUT     output file ('-' = standard output); written as a temporary\n"
 		"                       file next to it and renamed when complete, so OUT is never\n"
 		"                       left partial (an existing OUT stays as it was on failure)\n"
-		"  -f, --format FORMAT  read IN as FORMAT (native, tracedat, ftrace, bpftrace)\n"
+		"  -f, --format FORMAT  read IN as FORMAT (native, tracedat, ftrace,\n"
+		"                       perf, perfjson, bpftrace)\n"
 		OPT_ALLOW_TRUNCATED_HELP
 		"  -h, --help           this help\n");
 }
@@ -36,7 +38,8 @@ void help_dump(FILE *out)
 		"Print the normalised events of TRACE as JSON lines, every field of every event in\n"
 		"a fixed order (addresses as hex strings), so that dumps compare with diff.\n\n"
 		"  --header             first print one line with the trace's provenance\n"
-		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace, bpftrace)\n"
+		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace,\n"
+		"                       perf, perfjson, bpftrace)\n"
 		OPT_ALLOW_TRUNCATED_HELP
 		"  -h, --help           this help\n");
 }

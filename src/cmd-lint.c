@@ -24,7 +24,8 @@ void help_lint(FILE *out)
 		"per-CPU timestamp inversions, sg lists truncated by the kernel, zero timestamps,\n"
 		"and hcall_exit without hcall_entry. Coherent buffers still allocated at the end\n"
 		"are reported as information, not findings.\n\n"
-		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace, bpftrace)\n"
+		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace,\n"
+		"                       perf, perfjson, bpftrace)\n"
 		"  -j, --json           JSON output\n"
 		OPT_ALLOW_TRUNCATED_HELP
 		"  -h, --help           this help\n\n"
@@ -92,7 +93,8 @@ int cmd_lint(int argc, char **argv)
 		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
 		json_decref(o);
-	} else {
+	} else if (ret >= 0 || r->nevents) {
+		/* nothing read at all: the error alone, never "clean" */
 		lint_print_text(&res, r, stdout);
 	}
 	if (ret < 0) {

@@ -21,12 +21,13 @@ void help_stats(FILE *out)
 		"histogram, bytes mapped by direction, hypercalls by opcode name with total and\n"
 		"mean time from hcall_entry/hcall_exit pairs, swiotlb bounces, trace_marker\n"
 		"markers, and phases (a marker containing 'phase=NAME' starts phase NAME).\n\n"
-		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace, bpftrace);\n"
+		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace,\n"
+		"                       perf, perfjson, bpftrace);\n"
 		"                       default: by magic\n"
 		"  -j, --json           JSON instead of text (schema_version %d)\n"
 		OPT_ALLOW_TRUNCATED_HELP
 		"  -h, --help           this help\n\n"
-		"TRACE may be xz- or zstd-compressed; '-' reads standard input.\n",
+		"TRACE may be xz-, zstd- or gzip-compressed; '-' reads standard input.\n",
 		STATS_SCHEMA_VERSION);
 }
 

@@ -19,6 +19,9 @@
 #ifdef HAVE_ZSTD
 #include <zstd.h>
 #endif
+#ifdef HAVE_ZLIB
+#include <zlib.h>
+#endif
 
 #include "error.h"
 #include "input.h"
@@ -55,6 +58,11 @@ struct ism_in {
 	ZSTD_DStream *zs;
 	int zs_frame_done;
 #endif
+#ifdef HAVE_ZLIB
+	z_stream gz;
+	int gz_init;
+	int gz_member_done;  /* the last member ended: more input is another member or the end */
+#endif
 };
 
 const char *in_compression_name(enum ism_compression c)
@@ -64,6 +72,8 @@ const char *in_compression_name(enum ism_compression c)
 		return "xz";
 	case ISM_COMP_ZSTD:
 		return "zstd";
+	case ISM_COMP_GZIP:
+		return "gzip";
 	default:
 		return "none";
 	}
@@ -210,6 +220,55 @@ static ssize_t produce(struct ism_in *in)
 			in->zs_frame_done = (zr == 0);
 			in->rpos = ib.pos;
 			in->end = ob.pos;
+		}
+		return (ssize_t)(in->end - before);
+	}
+#endif
+#ifdef HAVE_ZLIB
+	case ISM_COMP_GZIP: {
+		size_t before = in->end;
+
+		while (in->end == before) {
+			int zr;
+
+			if (raw_fill(in) < 0)
+				return -1;
+			if (in->rpos == in->rend && in->raw_eof) {
+				if (!in->gz_member_done) {
+					in_fail(in, -ISM_ETRUNCATED, "%s", "gzip stream is truncated");
+					return -1;
+				}
+				in->eof = 1;
+				break;
+			}
+			if (in->gz_member_done) {
+				/* concatenated members (cat a.gz b.gz) read as one stream */
+				if (inflateReset(&in->gz) != Z_OK) {
+					in_fail(in, -ISM_ECORRUPT, "%s", "gzip: cannot restart the decoder");
+					return -1;
+				}
+				in->gz_member_done = 0;
+			}
+			in->gz.next_in = in->raw + in->rpos;
+			in->gz.avail_in = (uInt)(in->rend - in->rpos);
+			in->gz.next_out = in->buf + in->end;
+			in->gz.avail_out = (uInt)(room > UINT32_MAX ? UINT32_MAX : room);
+			zr = inflate(&in->gz, Z_NO_FLUSH);
+			in->rpos = in->rend - in->gz.avail_in;
+			in->end = (size_t)(in->gz.next_out - in->buf);
+			if (zr == Z_STREAM_END) {
+				in->gz_member_done = 1;
+				continue;
+			}
+			if (zr == Z_BUF_ERROR && in->raw_eof && in->rpos == in->rend) {
+				in_fail(in, -ISM_ETRUNCATED, "%s", "gzip stream is truncated");
+				return -1;
+			}
+			if (zr != Z_OK && zr != Z_BUF_ERROR) {
+				in_fail(in, -ISM_ECORRUPT, "gzip data is corrupt (%s)",
+					in->gz.msg ? in->gz.msg : "decoder error");
+				return -1;
+			}
 		}
 		return (ssize_t)(in->end - before);
 	}
@@ -391,6 +450,8 @@ int in_open(const char *path, struct ism_in **out, char **cause)
 		in->comp = ISM_COMP_XZ;
 	else if (p && n >= 4 && memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0)
 		in->comp = ISM_COMP_ZSTD;
+	else if (p && n >= 3 && memcmp(p, "\x1f\x8b\x08", 3) == 0)
+		in->comp = ISM_COMP_GZIP;
 	if (in->comp != ISM_COMP_NONE) {
 		/* Move what was read into the raw buffer and restart decompression. */
 		in->raw = xmalloc(IN_RAWSZ > in->end ? IN_RAWSZ : in->end);
@@ -424,10 +485,24 @@ int in_open(const char *path, struct ism_in **out, char **cause)
 			ZSTD_initDStream(in->zs);
 		}
 #endif
-#if !defined(HAVE_LZMA) || !defined(HAVE_ZSTD)
+#ifdef HAVE_ZLIB
+		if (in->comp == ISM_COMP_GZIP) {
+			/* 16 + MAX_WBITS: the gzip wrapper, not zlib's */
+			if (inflateInit2(&in->gz, 16 + MAX_WBITS) != Z_OK) {
+				*cause = xasprintf("%s: cannot start the gzip decoder", path);
+				in_close(in);
+				return -ISM_ENOMEM;
+			}
+			in->gz_init = 1;
+		}
+#endif
+#if !defined(HAVE_LZMA) || !defined(HAVE_ZSTD) || !defined(HAVE_ZLIB)
 		if (
 #ifndef HAVE_LZMA
 		    in->comp == ISM_COMP_XZ ||
+#endif
+#ifndef HAVE_ZLIB
+		    in->comp == ISM_COMP_GZIP ||
 #endif
 #ifndef HAVE_ZSTD
 		    in->comp == ISM_COMP_ZSTD ||
@@ -533,6 +608,10 @@ void in_close(struct ism_in *in)
 #ifdef HAVE_ZSTD
 	if (in->zs)
 		ZSTD_freeDStream(in->zs);
+#endif
+#ifdef HAVE_ZLIB
+	if (in->gz_init)
+		inflateEnd(&in->gz);
 #endif
 	if (in->map)
 		munmap((void *)in->map, in->map_size);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum ism_compression { ISM_COMP_NONE, ISM_COMP_XZ, ISM_COMP_ZSTD };
+enum ism_compression { ISM_COMP_NONE, ISM_COMP_XZ, ISM_COMP_ZSTD, ISM_COMP_GZIP };
 
 struct ism_in;
 

@@ -1,8 +1,11 @@
 /*
  * reader-ftrace.c: ftrace text, as printed by `cat /sys/kernel/tracing/trace` (with or without
- * the irq-info columns) and by `trace-cmd report` (with or without -t, -l).
+ * the irq-info columns) and by `trace-cmd report` (with or without -t, -l); and, as its own
+ * reader with its own probe, `perf script` text of the same tracepoints.
  *
  * An event line is  COMM-PID [CPU] [FLAGS] SECONDS.FRACTION: EVENT: PAYLOAD
+ * A perf script line is  COMM TID [CPU] SECONDS.FRACTION: SYSTEM:EVENT: PAYLOAD  (perf's default
+ * fields for tracepoints; the timestamp in microseconds, or ns with --ns).
  * The payload is the tracepoint's printk text; we parse it back into the fields the binary
  * reader gets from trace.dat, so both yield the same events (timestamps have the precision of
  * the text: microseconds for `cat trace`). Values the text does not carry in numeric form
@@ -18,6 +21,7 @@
 
 #include "error.h"
 #include "reader.h"
+#include "reader-ftrace.h"
 
 enum ft_ev {
 	FT_MAP_PAGE, FT_MAP_PHYS, FT_MAP_RESOURCE,
@@ -64,6 +68,9 @@ static const struct {
 };
 
 struct ft_priv {
+	int perf;            /* perf script text */
+	int big_endian;      /* raw arrays (ARRAY[...]) are big-endian */
+	void *ext;           /* the state of a reader that borrows the payload parser */
 	uint64_t *a, *b, *c; /* array scratch reused across lines */
 	size_t ca, cb, cc;
 	struct ism_event held; /* an event parsed while loss reports were pending */
@@ -213,6 +220,66 @@ static int split_line(const char *line, unsigned *cpu, uint64_t *ts, const char 
 		*name = p;
 		*name_len = (size_t)(q - p);
 		*payload = skip_sp(q + 1);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Split a `perf script` line: COMM TID [CPU] SECONDS.FRACTION: SYSTEM:EVENT: PAYLOAD. COMM may
+ * hold spaces; the TID is the number right before " [". Returns 1, or 0 if not such a line.
+ */
+static int perf_split_line(const char *line, unsigned *cpu, uint64_t *ts, const char **name,
+			   size_t *name_len, const char **payload, uint32_t *pid)
+{
+	for (const char *b = strchr(line, '['); b; b = strchr(b + 1, '[')) {
+		const char *p = b + 1, *q, *r;
+		unsigned long c = 0;
+		int nd = 0;
+
+		if (b == line || b[-1] != ' ')
+			continue;
+		while (isdigit((unsigned char)*p) && nd < 6) {
+			c = c * 10 + (unsigned long)(*p++ - '0');
+			nd++;
+		}
+		if (!nd || *p != ']' || p[1] != ' ')
+			continue;
+		q = parse_ts(skip_sp(p + 1), ts);
+		if (!q)
+			continue;
+		/* SYSTEM:EVENT: */
+		p = skip_sp(q);
+		for (q = p; isalnum((unsigned char)*q) || *q == '_'; q++)
+			;
+		if (q == p || *q != ':')
+			continue;
+		for (r = ++q; isalnum((unsigned char)*r) || *r == '_'; r++)
+			;
+		if (r == q || *r != ':')
+			continue;
+		if (c > 65535)
+			return 0;
+		{
+			/* the TID before " [" */
+			const char *t = b - 1;
+			uint32_t v = 0, mul = 1;
+			int td = 0;
+
+			while (t > line && *t == ' ')
+				t--;
+			while (t >= line && isdigit((unsigned char)*t) && td < 7) {
+				v += (uint32_t)(*t - '0') * mul;
+				mul *= 10;
+				t--;
+				td++;
+			}
+			*pid = td ? v : 0;
+		}
+		*cpu = (unsigned)c;
+		*name = q;
+		*name_len = (size_t)(r - q);
+		*payload = skip_sp(r + 1);
 		return 1;
 	}
 	return 0;
@@ -402,6 +469,114 @@ static int sizes_u32(const uint64_t *v, long n)
 	return 0;
 }
 
+/*
+ * "key=ARRAY[00, a0, 2d, ...]": the raw bytes libtraceevent prints for a dynamic array it could
+ * not format, read as elements of @esize bytes in the recording machine's byte order (perf
+ * script text does not say it: little-endian, as x86_64 and ppc64le; perf's JSON names the
+ * arch). Count, or NUM_BAD / NUM_RANGE.
+ */
+static long raw_array(const char *payload, const char *key, unsigned esize, int big_endian,
+		      uint64_t **vals, size_t *cap)
+{
+	const char *v = find_key(payload, key);
+	uint64_t x = 0;
+	unsigned nb = 0;
+	long n = 0;
+
+	if (!v || strncmp(v, "ARRAY[", 6) != 0)
+		return NUM_BAD;
+	v += 6;
+	while (*v && *v != ']') {
+		char *end;
+		unsigned long byte;
+
+		if (!isxdigit((unsigned char)*v))
+			return NUM_BAD;
+		byte = strtoul(v, &end, 16);
+		if (byte > 0xff || end - v > 2)
+			return NUM_BAD;
+		x |= (uint64_t)byte << (8 * (big_endian ? esize - 1 - nb : nb));
+		if (++nb == esize) {
+			if (n >= (long)ISM_MAX_SG_ENTS)
+				return NUM_RANGE;
+			if ((size_t)n >= *cap) {
+				*cap = *cap ? *cap * 2 : 64;
+				*vals = xreallocarray(*vals, *cap, sizeof(**vals));
+			}
+			(*vals)[n++] = x;
+			x = 0;
+			nb = 0;
+		}
+		v = end;
+		if (*v == ',')
+			v = skip_sp(v + 1);
+	}
+	return *v == ']' && nb == 0 ? n : NUM_BAD;
+}
+
+static void put_array(FILE *f, const char *key, const uint64_t *v, long n)
+{
+	fprintf(f, " %s={", key);
+	for (long i = 0; i < n; i++)
+		fprintf(f, "%s0x%llx", i ? "," : "", (unsigned long long)v[i]);
+	fputc('}', f);
+}
+
+/*
+ * dma_map_sg and dma_unmap_sg whose print format libtraceevent 1.7.1 cannot evaluate come as
+ * "[FAILED TO PARSE] device=... phys_addrs=ARRAY[...] ... dir=1 attrs=0x100": their raw fields.
+ * Rewrite them in the printk form parse_event() reads. Returns the text (malloc'd), or NULL
+ * when the fields are not there.
+ */
+static char *raw_sg_printk(struct ft_priv *p, int fe, const char *raw)
+{
+	static const char *const dirs[] = { "BIDIRECTIONAL", "TO_DEVICE", "FROM_DEVICE", "NONE" };
+	const char *dev = find_key(raw, "device");
+	uint64_t dir, attrs = 0, fn, fe2, trunc = 0;
+	long na, nb = 0, nc = 0;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!dev || parse_u64(find_key(raw, "dir"), 10, &dir) != 0 || dir > 3)
+		return NULL;
+	if (find_key(raw, "attrs") && parse_u64(find_key(raw, "attrs"), 16, &attrs) != 0)
+		return NULL;
+	na = raw_array(raw, fe == FT_MAP_SG ? "phys_addrs" : "addrs", 8, p->big_endian, &p->a,
+		       &p->ca);
+	if (na < 0)
+		return NULL;
+	if (fe == FT_MAP_SG) {
+		nb = raw_array(raw, "dma_addrs", 8, p->big_endian, &p->b, &p->cb);
+		nc = raw_array(raw, "lengths", 4, p->big_endian, &p->c, &p->cc);
+		if (nb < 0 || nc < 0)
+			return NULL;
+	}
+	f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "%.*s dir=%s", (int)strcspn(dev, " "), dev, dirs[dir]);
+	if (fe == FT_MAP_SG) {
+		fprintf(f, " nents=%ld", na);
+		if (key_u64(raw, "full_nents", 10, &fn) == 0)
+			fprintf(f, "/%llu", (unsigned long long)fn);
+		fprintf(f, " ents=%ld", nb);
+		if (key_u64(raw, "full_ents", 10, &fe2) == 0)
+			fprintf(f, "/%llu", (unsigned long long)fe2);
+		put_array(f, "dma_addrs", p->b, nb);
+		put_array(f, "sizes", p->c, nc);
+	}
+	put_array(f, "phys_addrs", p->a, na);
+	fprintf(f, " attrs=0x%llx", (unsigned long long)attrs);
+	if (key_u64(raw, "truncated", 10, &trunc) == 0 && trunc)
+		fputs(" [TRUNCATED]", f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* ---- the reader ----------------------------------------------------------- */
 
 static int ftrace_probe(const unsigned char *buf, size_t len)
@@ -443,6 +618,47 @@ static int ftrace_open(struct reader *r)
 	r->priv = xcalloc(1, sizeof(struct ft_priv));
 	reader_set_prov(r, "clock", "unknown (text)");
 	reader_set_prov(r, "timestamp_precision", "as printed (cat trace: 1 us)");
+	return 0;
+}
+
+static int perf_probe(const unsigned char *buf, size_t len)
+{
+	char tmp[4097];
+	const char *line;
+	unsigned cpu;
+	uint64_t ts;
+	uint32_t pid;
+	const char *name, *payload;
+	size_t nl;
+
+	if (len > 4096)
+		len = 4096;
+	if (memchr(buf, '\0', len))
+		return 0;
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	for (line = tmp; line && *line;) {
+		char *eol = strchr(line, '\n');
+
+		if (eol)
+			*eol = '\0';
+		else if (line != tmp)
+			break; /* a partial last line says nothing */
+		if (perf_split_line(line, &cpu, &ts, &name, &nl, &payload, &pid))
+			return 80;   /* above ftrace text, which such lines also resemble */
+		line = eol ? eol + 1 : NULL;
+	}
+	return 0;
+}
+
+static int perf_open(struct reader *r)
+{
+	struct ft_priv *p = xcalloc(1, sizeof(struct ft_priv));
+
+	p->perf = 1;
+	r->priv = p;
+	reader_set_prov(r, "clock", "perf_clock (the trace's; text)");
+	reader_set_prov(r, "timestamp_precision", "as printed (perf script: 1 us, --ns: 1 ns)");
 	return 0;
 }
 
@@ -957,16 +1173,43 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 						   (unsigned long long)in_lineno(r->in));
 			if (nl_lost)
 				continue;
-			if (!split_line(line, &cpu, &ts, &name, &nl, &payload, &pid, &ctx)) {
+			ctx = 0;
+			if (p->perf ? !perf_split_line(line, &cpu, &ts, &name, &nl, &payload, &pid) :
+				      !split_line(line, &cpu, &ts, &name, &nl, &payload, &pid, &ctx)) {
 				if (is_noise(l))
 					continue;
 				return reader_fail(r, -ISM_ECORRUPT,
-						   "line %llu: not an ftrace event line: \"%.60s%s\"",
-						   (unsigned long long)in_lineno(r->in), l,
+						   "line %llu: not %s event line: \"%.60s%s\"",
+						   (unsigned long long)in_lineno(r->in),
+						   p->perf ? "a perf script" : "an ftrace", l,
 						   strlen(l) > 60 ? "..." : "");
 			}
 		}
 		fe = ft_lookup(name, nl);
+		if ((fe == FT_MAP_SG || fe == FT_UNMAP_SG) &&
+		    strncmp(payload, "[FAILED TO PARSE]", 17) == 0) {
+			/* the raw fields are there: read them */
+			char *pk = raw_sg_printk(p, fe, payload + 17);
+
+			if (pk) {
+				memset(ev, 0, sizeof(*ev));
+				ev->ts_ns = ts;
+				ev->cpu = (uint16_t)cpu;
+				ev->pid = pid;
+				ev->flags = (uint16_t)ctx;
+				ret = parse_event(r, fe, pk, ev);
+				free(pk);
+				if (ret < 0)
+					return ret;
+				if (ret > 0 && p->nlost == p->lost_out)
+					return 1;
+				if (ret > 0) {
+					p->held = *ev;
+					p->have_held = 1;
+					return next_lost(p, ts, ev);
+				}
+			}
+		}
 		if (fe < 0 || strstr(payload, "[FAILED TO PARSE]")) {
 			if (fe >= 0) {
 				char *n2 = xasprintf("%.*s (FAILED TO PARSE)", (int)nl, name);
@@ -1022,6 +1265,17 @@ static uint64_t ftrace_position(struct reader *r)
 	return in_lineno(r->in);
 }
 
+const struct reader_ops reader_perf_ops = {
+	.name = "perf",
+	.summary = "`perf script` text of the dma, swiotlb, iommu and powerpc tracepoints",
+	.probe = perf_probe,
+	.open = perf_open,
+	.next = ftrace_next,
+	.close = ftrace_close,
+	.pos_unit = "line",
+	.position = ftrace_position,
+};
+
 const struct reader_ops reader_ftrace_ops = {
 	.name = "ftrace",
 	.summary = "ftrace text: `cat trace` (with or without irq-info) and `trace-cmd report`",
@@ -1032,3 +1286,49 @@ const struct reader_ops reader_ftrace_ops = {
 	.pos_unit = "line",
 	.position = ftrace_position,
 };
+
+/* ---- the payload parser, for readers that rebuild payloads (reader-ftrace.h) ------- */
+
+void *ftrace_priv_new(int big_endian)
+{
+	struct ft_priv *p = xcalloc(1, sizeof(*p));
+
+	p->big_endian = big_endian;
+	return p;
+}
+
+void **ftrace_priv_ext(void *priv)
+{
+	return &((struct ft_priv *)priv)->ext;
+}
+
+void ftrace_priv_free(void *priv)
+{
+	struct ft_priv *p = priv;
+
+	if (!p)
+		return;
+	free(p->a);
+	free(p->b);
+	free(p->c);
+	free(p);
+}
+
+int ftrace_payload(struct reader *r, const char *name, const char *payload, struct ism_event *ev)
+{
+	struct ft_priv *p = r->priv;
+	int fe = ft_lookup(name, strlen(name)), ret;
+	char *pk = NULL;
+
+	if (fe < 0)
+		return 0;
+	if ((fe == FT_MAP_SG || fe == FT_UNMAP_SG) && strncmp(payload, "device=", 7) == 0) {
+		pk = raw_sg_printk(p, fe, payload);
+		if (!pk)
+			return reader_fail(r, -ISM_ECORRUPT, "%s: malformed raw fields", name);
+		payload = pk;
+	}
+	ret = parse_event(r, fe, payload, ev);
+	free(pk);
+	return ret;
+}

@@ -17,12 +17,15 @@ const struct reader_ops *const reader_table[] = {
 	&reader_tracedat_ops,
 #endif
 	&reader_ftrace_ops,
+	&reader_perf_ops,
+	&reader_perfjson_ops,
 	&reader_bpftrace_ops,
 	NULL,
 };
 
 /* Formats this program knows of, built in or not, for a clear message. */
-static const char *const known_formats[] = { "native", "tracedat", "ftrace", "bpftrace", NULL };
+static const char *const known_formats[] = { "native", "tracedat", "ftrace", "perf", "perfjson",
+					      "bpftrace", NULL };
 
 const struct reader_ops *reader_find(const char *name)
 {
@@ -206,7 +209,8 @@ int reader_open(const char *path, const char *format, struct reader **out, char 
 					return -ISM_EUNSUPPORTED;
 				}
 			*cause = xasprintf(
-				"unknown format '%s' (known: native, tracedat, ftrace, bpftrace)",
+				"unknown format '%s' (known: native, tracedat, ftrace, perf, perfjson, "
+				"bpftrace)",
 				format);
 			return -ISM_EUSAGE;
 		}
@@ -255,8 +259,8 @@ int reader_open(const char *path, const char *format, struct reader **out, char 
 			}
 #endif
 			*cause = xasprintf("%s: not a trace iommusim can read (not trace.dat, "
-					   "ftrace text, bpftrace capture or the native format); "
-					   "use -f to force one",
+					   "ftrace text, perf script text or JSON, a bpftrace capture "
+					   "or the native format); use -f to force one",
 					   path);
 			reader_free(r);
 			return -ISM_EFORMAT;
@@ -316,6 +320,33 @@ static int check_event(struct reader *r, const struct ism_event *ev)
 	}
 }
 
+/*
+ * The end of a trace that had event lines but none the model knows: not a clean zero but bad
+ * input, named by its most common unknown event (the wrong tracepoints recorded, or a format
+ * read as another).
+ */
+static int no_modelled_events(struct reader *r)
+{
+	uint64_t total = 0, most = 0;
+	unsigned best = 0;
+
+	for (unsigned i = 1; i < r->unknown_cap && i <= r->unknown.n; i++) {
+		total += r->unknown_count[i];
+		if (r->unknown_count[i] > most) {
+			most = r->unknown_count[i];
+			best = i;
+		}
+	}
+	if (!total)
+		return 0;
+	return reader_fail(r, -ISM_EFORMAT,
+			   "no event iommusim models in %llu event lines (as %s); the most common "
+			   "is \"%s\" (%llu); record the dma, swiotlb and powerpc:hcall_* "
+			   "tracepoints, or read it with -f FORMAT",
+			   (unsigned long long)total, r->ops->name, devtab_name(&r->unknown, best),
+			   (unsigned long long)most);
+}
+
 int reader_next(struct reader *r, struct ism_event *ev)
 {
 	int ret;
@@ -323,6 +354,8 @@ int reader_next(struct reader *r, struct ism_event *ev)
 	if (r->err)
 		return r->errcode;
 	ret = r->ops->next(r, ev);
+	if (ret == 0 && r->nevents == 0 && no_modelled_events(r) < 0)
+		return r->errcode;
 	if (ret > 0 && check_event(r, ev) < 0)
 		return r->errcode;
 	if (ret > 0)

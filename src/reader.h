@@ -118,6 +118,8 @@ int reader_dev(struct reader *r, const char *name, size_t len);
 /* Every reader's descriptor. */
 extern const struct reader_ops reader_native_ops;
 extern const struct reader_ops reader_ftrace_ops;
+extern const struct reader_ops reader_perf_ops;
+extern const struct reader_ops reader_perfjson_ops;
 extern const struct reader_ops reader_bpftrace_ops;
 #ifdef HAVE_TRACECMD
 extern const struct reader_ops reader_tracedat_ops;
