@@ -109,7 +109,7 @@ int cmd_convert(int argc, char **argv)
 	while ((ret = reader_next(r, &ev)) > 0) {
 		if (writer_write(w, &ev, reader_dev_name(r, ev.dev)) < 0)
 			break;
-		progress_tick(&pg, r->nevents, in_offset(r->in));
+		progress_tick(&pg, r->nevents, in_raw_offset(r->in));
 	}
 	progress_end(&pg);
 	if (ret < 0) {

@@ -81,7 +81,7 @@ int cmd_lint(int argc, char **argv)
 	progress_start(&pg, r->path);
 	while ((ret = reader_next(r, &ev)) > 0) {
 		lint_event(l, r, &ev, reader_position(r, &unit));
-		progress_tick(&pg, r->nevents, in_offset(r->in));
+		progress_tick(&pg, r->nevents, in_raw_offset(r->in));
 	}
 	progress_end(&pg);
 	lint_finish(l, r, &res);

@@ -51,7 +51,7 @@ static int stats_one(const char *path, const char *format, struct ism_stats *s,
 	progress_start(&pg, path);
 	while ((ret = reader_next(r, &ev)) > 0) {
 		stats_add(s, &ev);
-		progress_tick(&pg, r->nevents, in_offset(r->in));
+		progress_tick(&pg, r->nevents, in_raw_offset(r->in));
 	}
 	progress_end(&pg);
 	if (ret < 0) {

@@ -507,7 +507,7 @@ static int timeline(const struct tl_opts *o, const char *trace)
 		}
 		sim_event(sim, &ev, 0);
 		if ((r->nevents & 0xffff) == 0)
-			progress_tick(&pg, r->nevents, in_offset(r->in));
+			progress_tick(&pg, r->nevents, in_raw_offset(r->in));
 	}
 	progress_end(&pg);
 	if (ret < 0) {

@@ -41,14 +41,19 @@ void ism_warn(const char *fmt, ...) ISM_PRINTF(1, 2);
 /* Print "iommusim CMD: ..." usage error with a hint, return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) ISM_PRINTF(2, 3);
 
-/* Progress on stderr, only when stderr is a terminal; at most 4 updates a second. */
+/*
+ * Progress on stderr, only when stderr is a terminal; at most 4 updates a second. When the
+ * input's size is known (a regular file), the percentage read and the time left.
+ */
 struct progress {
 	int on;
 	const char *label;
 	uint64_t next_check;
-	double last;
+	double last, start;
+	uint64_t total;           /* the file's size; 0: unknown (a pipe) */
 };
 void progress_start(struct progress *p, const char *label);
+/* @bytes: of the file read so far (in_raw_offset()). */
 void progress_tick(struct progress *p, uint64_t events, uint64_t bytes);
 void progress_end(struct progress *p);
 

@@ -45,6 +45,7 @@ struct ism_in {
 	int err;
 	char errmsg[256];
 	uint64_t consumed;
+	uint64_t raw_read;        /* bytes read from the file into the raw buffer (compressed) */
 	uint64_t lineno;
 	size_t partial;     /* bytes after the last newline at the end of input (not returned) */
 	int spooled_fd;
@@ -123,6 +124,7 @@ static int raw_fill(struct ism_in *in)
 		in_fail(in, -ISM_EIO, "read error: %s", strerror(errno));
 		return -1;
 	}
+	in->raw_read += (uint64_t)r;
 	in->rpos = 0;
 	in->rend = (size_t)r;
 	if (r == 0)
@@ -341,6 +343,13 @@ uint64_t in_offset(const struct ism_in *in)
 	return in->consumed;
 }
 
+uint64_t in_raw_offset(const struct ism_in *in)
+{
+	if (in->comp == ISM_COMP_NONE)
+		return in->consumed;
+	return in->raw_read - (in->rend - in->rpos);
+}
+
 int in_error(const struct ism_in *in)
 {
 	return in->err;
@@ -458,6 +467,7 @@ int in_open(const char *path, struct ism_in **out, char **cause)
 		memcpy(in->raw, in->buf, in->end);
 		in->rpos = 0;
 		in->rend = in->end;
+		in->raw_read = in->end;
 		in->raw_eof = in->eof;
 		in->eof = 0;
 		in->pos = in->end = 0;

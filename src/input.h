@@ -31,6 +31,8 @@ const unsigned char *in_view(struct ism_in *in, size_t want, size_t *avail);
 void in_consume(struct ism_in *in, size_t n);
 /* Decompressed bytes consumed so far. */
 uint64_t in_offset(const struct ism_in *in);
+/* Bytes of the file itself (compressed or not) consumed so far: against its size, progress. */
+uint64_t in_raw_offset(const struct ism_in *in);
 /* 0, or -ISM_E* of the first read/decompression error; in_error_msg() says what. */
 int in_error(const struct ism_in *in);
 const char *in_error_msg(const struct ism_in *in);

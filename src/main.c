@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,11 +106,26 @@ static double now_s(void)
 
 void progress_start(struct progress *p, const char *label)
 {
+	struct stat st;
+
 	memset(p, 0, sizeof(*p));
 	p->on = isatty(2) && !getenv("ISM_NO_PROGRESS");
 	p->label = label;
-	p->last = now_s();
-	p->next_check = 1u << 18;
+	p->start = p->last = now_s();
+	p->next_check = 1u << 16;
+	if (label && strcmp(label, "-") != 0 && stat(label, &st) == 0 && S_ISREG(st.st_mode))
+		p->total = (uint64_t)st.st_size;
+}
+
+/* "1:05", "12:07:33" */
+static void fmt_eta(double s, char *b, size_t n)
+{
+	unsigned long t = (unsigned long)(s + 0.5);
+
+	if (t >= 3600)
+		snprintf(b, n, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(b, n, "%lu:%02lu", t / 60, t % 60);
 }
 
 void progress_tick(struct progress *p, uint64_t events, uint64_t bytes)
@@ -118,18 +134,28 @@ void progress_tick(struct progress *p, uint64_t events, uint64_t bytes)
 
 	if (!p->on || events < p->next_check)
 		return;
-	p->next_check = events + (1u << 18);
+	p->next_check = events + (1u << 16);
 	t = now_s();
 	if (t - p->last < 0.25)
 		return;
 	p->last = t;
-	fprintf(stderr, "\r%s: %llu events, %.1f MB read\033[K", p->label,
-		(unsigned long long)events, (double)bytes / 1e6);
+	if (p->total && bytes <= p->total && bytes > 0) {
+		double frac = (double)bytes / (double)p->total;
+		char eta[32];
+
+		fmt_eta((t - p->start) * (1 - frac) / frac, eta, sizeof(eta));
+		fprintf(stderr, "\r%s: %.1f%% (%.1f of %.1f MB), %llu events, %s left\033[K",
+			p->label, 100 * frac, (double)bytes / 1e6, (double)p->total / 1e6,
+			(unsigned long long)events, eta);
+	} else {
+		fprintf(stderr, "\r%s: %llu events, %.1f MB read\033[K", p->label,
+			(unsigned long long)events, (double)bytes / 1e6);
+	}
 }
 
 void progress_end(struct progress *p)
 {
-	if (p->on && p->next_check > (1u << 18))
+	if (p->on && p->next_check > (1u << 16))
 		fprintf(stderr, "\r\033[K");
 }
 

@@ -52,7 +52,7 @@ int replay_trace_observed(const char *trace, const char *format_in, const struct
 			out->cpus++;
 		}
 		if (tick && (r->nevents & 0xffff) == 0)
-			tick(tick_arg, r->nevents, in_offset(r->in));
+			tick(tick_arg, r->nevents, in_raw_offset(r->in));
 	}
 	if (ret < 0) {
 		*cause = xstrdup(reader_error(r));

@@ -18,7 +18,7 @@ struct replay {
 	char format[16];         /* reader that read the trace */
 };
 
-/* Optional progress callback: events and (decompressed) bytes read so far. */
+/* Optional progress callback: events, and bytes of the file (compressed or not) read so far. */
 typedef void (*replay_tick_fn)(void *arg, uint64_t events, uint64_t bytes);
 
 /*
