@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -15,6 +16,8 @@
 
 #include "cmd.h"
 #include "output.h"
+#include "scenario-find.h"
+#include "util.h"
 
 const struct cmd_entry cmd_table[] = {
 	{ "stats", "[-f FORMAT] [--json] TRACE...", "events, devices, sizes, hcalls, phases",
@@ -24,11 +27,12 @@ const struct cmd_entry cmd_table[] = {
 	{ "convert", "[-f FORMAT] IN -o OUT", "convert any readable trace to the native format",
 	  cmd_convert, help_convert },
 	{ "dump", "[-f FORMAT] [--header] TRACE", "print events as JSON lines", cmd_dump, help_dump },
-	{ "run", "-S STRATEGY,... [-s SCENARIO] TRACE", "replay a trace against strategies",
-	  cmd_run, help_run },
-	{ "compare", "[-S STRATEGY,...] [-s SCENARIO] TRACE", "replay against every strategy",
-	  cmd_compare, help_compare },
-	{ "list", "[readers|kinds|hcalls]", "list readers, event kinds, hypercall names",
+	{ "run", "-S STRATEGY,... [-s SCENARIO] [options] TRACE [REPEAT...]",
+	  "replay a trace against strategies: the verdict first", cmd_run, help_run },
+	{ "compare", "[-S STRATEGY,...] [-s SCENARIO] [-o DIR] TRACE [REPEAT...]",
+	  "replay against every strategy; -o DIR: a report folder", cmd_compare, help_compare },
+	{ "list", "[-v] [strategies|params|readers|kinds|hcalls]",
+	  "strategies, scenario parameters, readers, event kinds, hcall names",
 	  cmd_list, help_list },
 	{ "sweep", "-p PATH=VALUES [-o DIR] TRACE",
 	  "parameter sweeps: curves, crossovers, sizing", cmd_sweep, help_sweep },
@@ -164,10 +168,11 @@ static void usage(FILE *out)
 	fprintf(out, "usage: iommusim [--version] [--help] COMMAND [ARGS]\n\n"
 		     "Replay and inspect DMA map/unmap and hypercall traces.\n\ncommands:\n");
 	for (const struct cmd_entry *c = cmd_table; c->name; c++)
-		fprintf(out, "  %-8s %-36s %s\n", c->name, c->args, c->summary);
-	fprintf(out, "\nA command may be abbreviated to a unique prefix. "
-		     "'iommusim COMMAND --help' and iommusim(1) say more.\n"
-		     "Exit status: 0 success, 1 runtime failure (lint: findings), 2 usage or bad input.\n");
+		fprintf(out, "  %-8s %s\n  %-8s %s\n", c->name, c->args, "", c->summary);
+	fprintf(out, "\nA command may be abbreviated to a unique prefix. 'iommusim COMMAND --help'\n"
+		     "gives its options, 'iommusim help COMMAND' its part of iommusim(1).\n"
+		     "Exit status: 0 success, 1 runtime failure (lint: findings), 2 usage or bad\n"
+		     "input.\n");
 }
 
 static const struct cmd_entry *find_cmd(const char *name)
@@ -195,6 +200,178 @@ static const struct cmd_entry *find_cmd(const char *name)
 	return n == 1 ? found : NULL;
 }
 
+/* iommusim(1): a build that is not installed reads its source tree's, else the installed. */
+static char *man_page(void)
+{
+	const char *const inst = ISM_MANDIR "/man1/iommusim.1", *src = ISM_SRC_MANDIR "/iommusim.1";
+	const char *where[2] = { src, inst };
+	struct stat st;
+
+	if (ism_running_installed()) {
+		where[0] = inst;
+		where[1] = src;
+	}
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
+		if (stat(where[i], &st) == 0 && S_ISREG(st.st_mode))
+			return xstrdup(where[i]);
+	return NULL;
+}
+
+/* ".SS compare \-o dir" is about compare: the title starts with the name, then a word break. */
+static int title_is(const char *line, const char *macro, const char *cmd)
+{
+	size_t ml = strlen(macro), cl = strlen(cmd);
+	const char *t;
+
+	if (strncmp(line, macro, ml) != 0 || (line[ml] != ' ' && line[ml] != '\n'))
+		return 0;
+	t = line + ml + strspn(line + ml, " \"");
+	return strncmp(t, cmd, cl) == 0 &&
+	       (t[cl] == ' ' || t[cl] == '\\' || t[cl] == '\n' || t[cl] == '"');
+}
+
+/* The title of a ".SH TITLE" line, without quotes and newline, in @b. */
+static void sh_title(const char *line, char *b, size_t n)
+{
+	const char *t = line + 3 + strspn(line + 3, " \"");
+	size_t l = strcspn(t, "\"\n");
+
+	snprintf(b, n, "%.*s", (int)l, t);
+}
+
+/* Whether @text says "see TITLE" (not the start of a longer title: OUTPUT is not OUTPUTS). */
+static int refers_to(const char *text, const char *title)
+{
+	size_t tl = strlen(title);
+
+	for (const char *p = strstr(text, "see "); p; p = strstr(p + 1, "see ")) {
+		const char *e = p + 4 + tl;
+
+		if (strncmp(p + 4, title, tl) == 0 && !isupper((unsigned char)e[0]) &&
+		    !(e[0] == ' ' && isupper((unsigned char)e[1])))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Copy to @out the part of iommusim(1) about @cmd: its COMMANDS entry (".TP", ".B cmd", up to
+ * the next ".TP" or section), the sections the entry refers to ("see VERDICT"; their text up
+ * to their first subsection), and the subsections whose title starts with the command's
+ * name. Returns the number of lines copied.
+ */
+static unsigned man_extract(FILE *in, FILE *out, const char *cmd)
+{
+	char line[4096], prev[4096] = "", title[256], *entry = NULL;
+	size_t elen = 0;
+	FILE *ef = open_memstream(&entry, &elen);
+	int in_commands = 0, copy = 0;
+	unsigned n = 0;
+
+	if (!ef)
+		return 0;
+	/* the entry first: it says which sections to add */
+	while (fgets(line, sizeof(line), in)) {
+		if (strncmp(line, ".SH", 3) == 0) {
+			in_commands = strstr(line, "COMMANDS") != NULL;
+			copy = 0;
+		} else if (in_commands && strncmp(line, ".TP", 3) == 0) {
+			copy = 0;
+		} else if (in_commands && strncmp(prev, ".TP", 3) == 0 &&
+			   title_is(line, ".B", cmd) && line[3 + strlen(cmd)] == '\n') {
+			copy = 1;
+			snprintf(prev, sizeof(prev), "%s", line);
+			continue; /* the name is in NAME already */
+		}
+		if (copy) {
+			fputs(line, ef);
+			n++;
+		}
+		snprintf(prev, sizeof(prev), "%s", line);
+	}
+	if (fclose(ef) != 0 || !n) {
+		free(entry);
+		return 0;
+	}
+	fputs(entry, out);
+	rewind(in);
+	copy = 0;
+	while (fgets(line, sizeof(line), in)) {
+		if (strncmp(line, ".SH", 3) == 0) {
+			sh_title(line, title, sizeof(title));
+			copy = strcmp(title, "COMMANDS") != 0 && refers_to(entry, title);
+		} else if (strncmp(line, ".SS", 3) == 0) {
+			copy = title_is(line, ".SS", cmd);
+			if (copy) {
+				fputs(".SH ", out);
+				fputs(line + 4, out);
+				n++;
+				continue;
+			}
+		}
+		if (copy) {
+			fputs(line, out);
+			n++;
+		}
+	}
+	free(entry);
+	return n;
+}
+
+/* `iommusim help COMMAND`: the command's part of the manual, through man(1) when there is one. */
+static int man_section(const struct cmd_entry *c)
+{
+	char *page = man_page(), tmpl[] = "/tmp/iommusim-help.XXXXXX", *cmd;
+	FILE *in, *out;
+	unsigned n;
+	int fd, rc;
+
+	if (!page || !(in = fopen(page, "r"))) {
+		fprintf(stderr, "iommusim: iommusim(1) is not installed here; 'iommusim %s "
+			"--help':\n\n", c->name);
+		free(page);
+		c->help(stdout);
+		return EXIT_OK;
+	}
+	fd = mkstemp(tmpl);
+	if (fd < 0 || !(out = fdopen(fd, "w"))) {
+		if (fd >= 0)
+			close(fd);
+		fclose(in);
+		free(page);
+		c->help(stdout);
+		return EXIT_OK;
+	}
+	fprintf(out, ".TH IOMMUSIM 1 \"\" \"iommusim %s\" \"iommusim %s\"\n"
+		".SH NAME\niommusim %s \\- %s\n.SH SYNOPSIS\n.B iommusim %s\n%s\n"
+		".SH DESCRIPTION\n", PACKAGE_VERSION, c->name, c->name, c->summary, c->name,
+		c->args);
+	n = man_extract(in, out, c->name);
+	fprintf(out, ".SH SEE ALSO\n.BR iommusim (1)\n(%s); 'iommusim %s \\-\\-help' for the "
+		"options.\n", page, c->name);
+	fclose(in);
+	if (fclose(out) != 0 || !n) {
+		unlink(tmpl);
+		free(page);
+		c->help(stdout);
+		return EXIT_OK;
+	}
+	fflush(stdout);
+	/* man pages on a terminal; plain text at 80 columns otherwise */
+	cmd = xasprintf("%sman -l %s", isatty(1) ? "" : "MANWIDTH=80 MANPAGER=cat ", tmpl);
+	rc = system(cmd);
+	free(cmd);
+	if (rc != 0) {
+		/* no man(1): the roff source would not help; the built-in help does */
+		fprintf(stderr, "iommusim: man(1) failed or is missing; 'iommusim %s --help':\n\n",
+			c->name);
+		c->help(stdout);
+	}
+	unlink(tmpl);
+	free(page);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd_entry *c;
@@ -210,8 +387,15 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		if (argc > 2 && (c = find_cmd(argv[2])) != NULL) {
+			if (strcmp(argv[1], "help") == 0)
+				return man_section(c);
 			c->help(stdout);
 			return EXIT_OK;
+		}
+		if (argc > 2) {
+			fprintf(stderr, "iommusim: unknown command '%s'\n", argv[2]);
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 		usage(stdout);
 		return EXIT_OK;

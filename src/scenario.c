@@ -16,6 +16,7 @@
 #include "jsonpos.h"
 #include "param.h"
 #include "scenario.h"
+#include "scenario-find.h"
 #include "util.h"
 
 #define SCENARIO_MAX_BYTES (16u << 20) /* a scenario file larger than this is a mistake */
@@ -392,7 +393,7 @@ int scenario_load(const char *path, struct scenario *sc, char **cause)
 	struct param_src src = { .file = path, .extra_keys = extra };
 	json_t *root = NULL, *sv;
 	json_error_t e;
-	char *text = NULL;
+	char *text = NULL, *found = NULL;
 	size_t len = 0;
 	int r;
 
@@ -404,6 +405,14 @@ int scenario_load(const char *path, struct scenario *sc, char **cause)
 		sc->name = xstrdup("defaults");
 		return 0;
 	}
+	/* a name (-s qemu-pseries) or a path */
+	found = scenario_find(path, cause);
+	if (!found) {
+		r = -ISM_EUSAGE;
+		goto fail;
+	}
+	path = found;
+	src.file = path;
 	r = read_text(path, &text, &len, cause);
 	if (r)
 		goto fail;
@@ -464,10 +473,12 @@ int scenario_load(const char *path, struct scenario *sc, char **cause)
 	sc->path = xstrdup(path);
 	json_decref(root);
 	free(text);
+	free(found);
 	return 0;
 fail:
 	json_decref(root);
 	free(text);
+	free(found);
 	scenario_free(sc);
 	return r;
 }
