@@ -72,6 +72,10 @@ static unsigned build_facts(const struct report_ctx *c, json_t *man, struct fact
 				json_string_value(json_object_get(sc, "file_sha256")), s,
 				json_string_value(json_object_get(sc, "effective_sha256")));
 	free(s);
+	if ((s = verdict_error_source(c)) != NULL) {
+		f[n].label = "model error";
+		f[n++].text = s;
+	}
 	f[n].label = "iommusim";
 	f[n++].text = xasprintf("%s; command: %s", PACKAGE_VERSION,
 				json_string_value(json_object_get(man, "command")));

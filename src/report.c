@@ -385,11 +385,13 @@ static void text_head(FILE *out, const struct report_ctx *c, const struct verdic
 	text_wrap(out, s, x, 2, w);
 	free(s);
 	free(x);
+	/* the answer first: the verdict fits a 24-line screen; then what was recorded */
+	fputc('\n', out);
+	verdict_text(out, c, v, w);
+	fputc('\n', out);
 	s = report_recorded_text(c);
 	text_wrap(out, NULL, s, 2, w);
 	free(s);
-	fputc('\n', out);
-	verdict_text(out, c, v, w);
 	fputc('\n', out);
 	table_text(out, &t[RT_SUMMARY], w);
 }
@@ -468,6 +470,10 @@ void report_text(FILE *out, const struct report_ctx *c)
 		      c->sc->sim.recorded_with ? c->sc->sim.recorded_with : "");
 	text_wrap(out, "Scenario: ", s, 4, w);
 	free(s);
+	if ((s = verdict_error_source(c)) != NULL) {
+		text_wrap(out, "Model error: ", s, 4, w);
+		free(s);
+	}
 	fprintf(out, "iommusim %s\n", PACKAGE_VERSION);
 	for (unsigned i = 0; i < RT__COUNT; i++)
 		table_free(&t[i]);

@@ -455,11 +455,25 @@ char *verdict_baseline_short(const struct report_ctx *c, const struct verdict *v
 	return xstrdup("the recording");
 }
 
+/* A source longer than this is named in the provenance, not in the verdict's head. */
+#define SRC_INLINE_MAX 40
+
 char *verdict_error_text(const struct report_ctx *c)
 {
 	if (isnan(c->model_error_pct))
 		return xstrdup("Model error: not calibrated.");
+	if (c->model_error_src && strlen(c->model_error_src) > SRC_INLINE_MAX)
+		return xasprintf("Model error: %.1f%% (the scenario's held-out check; its source "
+				 "at the end).", c->model_error_pct);
 	return xasprintf("Model error: %.1f%% (%s).", c->model_error_pct,
+			 c->model_error_src ? c->model_error_src : "stated");
+}
+
+char *verdict_error_source(const struct report_ctx *c)
+{
+	if (isnan(c->model_error_pct))
+		return NULL;
+	return xasprintf("%.1f%%, %s", c->model_error_pct,
 			 c->model_error_src ? c->model_error_src : "stated");
 }
 
@@ -484,17 +498,22 @@ char *verdict_judgement(const struct report_ctx *c, const struct verdict *v, uns
 		snprintf(e, sizeof(e), "No baseline value to compare with");
 	else if (vo->beyond_error < 0)
 		snprintf(e, sizeof(e), "Model error not calibrated");
+	else if (vo->beyond_error)
+		snprintf(e, sizeof(e), "Beats the model's error (%.1f%%)", c->model_error_pct);
 	else
-		snprintf(e, sizeof(e), "%s the model's error (%.1f%%)",
-			 vo->beyond_error ? "Beyond" : "Within", c->model_error_pct);
+		snprintf(e, sizeof(e), "Within the model's error (%.1f%%): not shown better than "
+			 "the baseline", c->model_error_pct);
+	/* one recording: the head says the noise is unknown, once */
 	if (isnan(vo->noise_pct))
-		snprintf(nz, sizeof(nz), "noise unknown (one recording)");
+		nz[0] = 0;
 	else
-		snprintf(nz, sizeof(nz), "%s the noise (%.2f%% over %u recordings); best in %u of %u",
+		snprintf(nz, sizeof(nz), "; %s the noise (%.2f%% over %u recordings); best in %u "
+			 "of %u",
 			 vo->beyond_noise < 0 ? "noise" : vo->beyond_noise ? "beyond" : "within",
 			 vo->noise_pct, vo->replays, vo->best_in, vo->replays);
-	return xasprintf("%s; %s%s.", e, nz,
-			 vo->tie ? "; the runner-up is as good within them" : "");
+	/* within the error, the runner-up's being as good goes without saying */
+	return xasprintf("%s%s%s.", e, nz,
+			 vo->tie && vo->beyond_error != 0 ? "; the runner-up is as good within " 			 "them" : "");
 }
 
 /* ---- renderers ------------------------------------------------------------------------- */
@@ -518,7 +537,7 @@ void verdict_text(FILE *out, const struct report_ctx *c, const struct verdict *v
 			free(s);
 		}
 	}
-	s = verdict_baseline_text(c, v);
+	s = v->base >= 0 ? verdict_baseline_short(c, v) : verdict_baseline_text(c, v);
 	{
 		char *e = verdict_error_text(c), *n = verdict_noise_text(c);
 
@@ -563,7 +582,8 @@ void verdict_text(FILE *out, const struct report_ctx *c, const struct verdict *v
 
 void verdict_table(const struct report_ctx *c, const struct verdict *v, struct table *t)
 {
-	char *bt = verdict_baseline_text(c, v), *title = xasprintf("Verdict against %s", bt);
+	char *bt = v->base >= 0 ? verdict_baseline_short(c, v) : verdict_baseline_text(c, v);
+	char *title = xasprintf("Verdict against %s", bt);
 	char *e = verdict_error_text(c), *n = verdict_noise_text(c);
 
 	table_init(t, title);

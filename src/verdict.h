@@ -85,6 +85,8 @@ char *verdict_baseline_short(const struct report_ctx *c, const struct verdict *v
 /* The model error and the noise, one phrase each. */
 char *verdict_error_text(const struct report_ctx *c);
 char *verdict_noise_text(const struct report_ctx *c);
+/* Where the model error comes from in full ("69.4%, calibrated by ..."), or NULL. */
+char *verdict_error_source(const struct report_ctx *c);
 /* One sentence on the significance of objective @k's difference. */
 char *verdict_judgement(const struct report_ctx *c, const struct verdict *v, unsigned k);
 

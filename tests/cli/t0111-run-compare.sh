@@ -42,9 +42,34 @@ expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 --model-error 0.5% \
 	"$TRACES/pseries-noddw.txt.xz" "$TRACES/pseries-noddw.dat.xz"
 tr '\n' ' ' <"$OUT" | tr -s ' ' | grep -q 'Model error: 0.5% (--model-error)' ||
 	fail "--model-error not stated"
-grep -q 'Beyond the model.s error (0.5%)' "$OUT" || fail "no judgement against the model error"
+grep -q 'Beats the model.s error (0.5%)' "$OUT" || fail "no judgement against the model error"
 tr '\n' ' ' <"$OUT" | tr -s ' ' | grep -q 'over 2 recordings); best in 2 of 2' ||
 	fail "no noise from the repeat"
+
+# the first screen (24 lines, text and HTML) names the pick per objective with its % against
+# the recorded strategy and says whether it beats the model's error
+expect_exit 0 "$ISM_BIN" compare -s "$SC" -S ddw,window32,svm --set sim.recorded_with=window32 \
+	--model-error 0.5% -o "$T/rep" "$TRACES/pseries-noddw.txt.xz"
+head -24 "$OUT" >"$T/screen"
+grep -q '^Verdict against window32 (as recorded)' "$T/screen" ||
+	fail "first screen: not against the recorded strategy: $(cat "$T/screen")"
+for o in "boot time" "after boot" throughput; do
+	awk -v o="$o" 'index($0, o) == 1 && / best  *[a-z].*[-+ ][0-9.]+%$/ { f = 1 }
+		f && /^  *(Beats|Within) the model.s error \(0.5%\)/ { ok = 1; exit }
+		END { exit !ok }' "$T/screen" ||
+		fail "first screen: no pick, % and model-error judgement for $o: $(cat "$T/screen")"
+done
+grep -q '^exposure  *best  *svm ' "$T/screen" || fail "first screen: no exposure pick"
+# report.html: the verdict is its first table, a row per objective with the same judgement
+awk '/<table/ { n++ } n == 1 { print } /<\/table>/ && n == 1 { exit }' "$T/rep/report.html" \
+	>"$T/vt.html"
+grep -q 'Verdict against window32 (as recorded)' "$T/rep/report.html" ||
+	fail "report.html: no verdict against the recorded strategy"
+for o in "boot time" "after boot" throughput exposure; do
+	grep -q ">$o<" "$T/vt.html" || fail "report.html: the first table has no $o row"
+done
+[ "$(grep -c "the model&#39;s error (0.5%)\|the model's error (0.5%)" "$T/vt.html")" -ge 3 ] ||
+	fail "report.html: the verdict does not judge against the model's error"
 
 expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 --format json,csv "$TRACES/pseries-ddw.txt.xz"
 grep -q '"schema_version": 1' "$OUT" || fail "no schema_version in JSON"
