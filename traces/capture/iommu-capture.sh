@@ -219,7 +219,8 @@ post() {
 		echo "ring dropped total: $(awk '/^dropped events:/{s+=$3} END{print s+0}' "$OUT/ring-stats.txt")"
 		sed 's/^/tracepoints /' "$OUT/tracepoints.txt"
 		[ -s "$OUT/kprobe-events.txt" ] && sed 's/^/kprobe: /' "$OUT/kprobe-events.txt"
-		grep -h '^init: kprobe' "$OUT/init.log" | sed 's/^init: /probe placed: /' || true
+		[ -s "$OUT/kprobe-candidates.txt" ] && sed 's/^/kprobe candidate (kallsyms): /' "$OUT/kprobe-candidates.txt"
+		grep -h -e '^init: kprobe' -e '^init: none of' -e '^init: no ' "$OUT/init.log" | sed 's/^init: /probe placed: /' || true
 		sed 's/^/iommu group: /' "$OUT/iommu-groups.txt"
 		sed 's/^/pci: /' "$OUT/pci.txt"
 		for f in "$OUT"/swiotlb/*; do [ -f "$f" ] && echo "swiotlb ${f##*/}: $(cat "$f")"; done

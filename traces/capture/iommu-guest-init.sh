@@ -75,32 +75,41 @@ log "buffer_size_kb=$(cat $T/buffer_size_kb) trace_clock=$(cat $T/trace_clock)"
 # arm_smmu_iotlb_sync (the end of every unmap's gather: one range invalidation + CMD_SYNC in
 # strict mode) and arm_smmu_flush_iotlb_all (the flush queue's domain-wide invalidation in lazy
 # mode). The SMMUv2 driver (also built in) has functions of the same names, so each probe goes
-# on the copy closest below arm_smmu_tlb_inv_range_domain, a v3-only function, by address.
+# on the copy closest to a v3-only function (the first of SMMU_V3_ANCHORS that kallsyms has), by
+# address.
+SMMU_V3_ANCHORS="arm_smmu_tlb_inv_range_asid arm_smmu_cmdq_issue_cmdlist arm_smmu_atc_inv_domain arm_smmu_tlb_inv_range_domain"
 kprobe_v3() {
 	# kprobe_v3 EVENT SYMBOL [FETCHARGS]
-	anchor=$(grep -m 1 ' arm_smmu_tlb_inv_range_domain$' /proc/kallsyms | cut -d' ' -f1)
-	[ -n "$anchor" ] || { log "no arm_smmu_tlb_inv_range_domain in kallsyms"; return; }
+	anchor=
+	for aname in $SMMU_V3_ANCHORS; do
+		anchor=$(grep -m 1 " $aname\$" $R/kallsyms-arm-smmu.txt | cut -d' ' -f1)
+		[ -n "$anchor" ] && break
+	done
+	[ -n "$anchor" ] || { log "none of $SMMU_V3_ANCHORS in kallsyms"; return; }
 	best=
 	bestd=
-	for a in $(grep " $2\$" /proc/kallsyms | cut -d' ' -f1); do
+	for a in $(grep " $2\$" $R/kallsyms-arm-smmu.txt | cut -d' ' -f1); do
 		# distance in the low 32 bits (same kernel text region); shell arithmetic is 64-bit signed
 		d=$(( (0x${anchor#????????} - 0x${a#????????}) ))
 		[ $d -lt 0 ] && d=$((-d))
 		if [ -z "$bestd" ] || [ $d -lt $bestd ]; then best=$a; bestd=$d; fi
 	done
 	[ -n "$best" ] || { log "no $2 in kallsyms"; return; }
-	grep " $2\$" /proc/kallsyms >> $R/kprobe-candidates.txt
+	grep " $2\$" $R/kallsyms-arm-smmu.txt >> $R/kprobe-candidates.txt
 	if echo "p:smmu/$1 0x$best $3" >> $T/kprobe_events 2>> $LOG; then
 		echo 1 > $T/events/smmu/$1/enable
-		log "kprobe smmu/$1 at 0x$best ($2, $bestd bytes from arm_smmu_tlb_inv_range_domain)"
+		log "kprobe smmu/$1 at 0x$best ($2, $bestd bytes from $aname)"
 	else
-		log "kprobe smmu/$1 at 0x$best refused"
+		log "kprobe smmu/$1 at 0x$best refused: $(tail -n 2 $T/error_log 2> /dev/null | tr '\n' ' ')"
 	fi
 }
 case "$(uname -m)" in
 aarch64)
-	# arm_smmu_iotlb_sync(domain, gather): gather->start, end, pgsize (struct iommu_iotlb_gather)
-	kprobe_v3 iotlb_sync arm_smmu_iotlb_sync 'start=+0($arg2):x64 end=+8($arg2):x64 pgsize=+16($arg2):u64'
+	grep -E ' (t|T) arm_smmu_' /proc/kallsyms > $R/kallsyms-arm-smmu.txt
+	# arm_smmu_iotlb_sync(domain, gather): gather->start, end, pgsize (struct iommu_iotlb_gather).
+	# A probe placed by address is not known to be a function entry, so $argN is refused there:
+	# the second argument is read from its register (x1) at entry instead.
+	kprobe_v3 iotlb_sync arm_smmu_iotlb_sync 'start=+0(%x1):x64 end=+8(%x1):x64 pgsize=+16(%x1):u64'
 	kprobe_v3 flush_iotlb_all arm_smmu_flush_iotlb_all
 	echo "iommusim note=late-events-on smmu:iotlb_sync,smmu:flush_iotlb_all" > $T/trace_marker
 	;;
