@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strategy-iommu-dma.h"
 #include "strategy.h"
 #include "util.h"
 
@@ -18,6 +19,7 @@ const struct strategy_ops *const strategy_table[] = {
 	&strategy_window32_ops,
 	&strategy_ddw_ops,
 	&strategy_swiotlb_ops,
+	&strategy_iommu_dma_ops,
 	NULL,
 };
 
