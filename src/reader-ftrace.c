@@ -579,35 +579,51 @@ static char *raw_sg_printk(struct ft_priv *p, int fe, const char *raw)
 
 /* ---- the reader ----------------------------------------------------------- */
 
-static int ftrace_probe(const unsigned char *buf, size_t len)
+/*
+ * Copies the first 4 KiB of @buf into @tmp (NUL-terminated) and says whether one of its
+ * complete lines is an event line of perf script (@perf) or of ftrace text: 1 yes, 0 no,
+ * -1 for binary data. A partial last line says nothing. The lines in @tmp are cut at '\n'.
+ */
+static int probe_event_line(const unsigned char *buf, size_t len, char tmp[4097], int perf)
 {
-	char tmp[4097];
-	const char *line;
+	const char *line, *name, *payload;
 	unsigned cpu, ctx;
 	uint64_t ts;
 	uint32_t pid;
-	const char *name, *payload;
 	size_t nl;
 
 	if (len > 4096)
 		len = 4096;
 	if (memchr(buf, '\0', len))
-		return 0;
+		return -1;
 	memcpy(tmp, buf, len);
 	tmp[len] = '\0';
-	if (strncmp(tmp, "# tracer:", 9) == 0)
-		return 90;
 	for (line = tmp; line && *line;) {
 		char *eol = strchr(line, '\n');
 
 		if (eol)
 			*eol = '\0';
 		else if (line != tmp)
-			break; /* a partial last line says nothing */
-		if (split_line(line, &cpu, &ts, &name, &nl, &payload, &pid, &ctx))
-			return 70;
+			break;
+		if (perf ? perf_split_line(line, &cpu, &ts, &name, &nl, &payload, &pid) :
+			   split_line(line, &cpu, &ts, &name, &nl, &payload, &pid, &ctx))
+			return 1;
 		line = eol ? eol + 1 : NULL;
 	}
+	return 0;
+}
+
+static int ftrace_probe(const unsigned char *buf, size_t len)
+{
+	char tmp[4097];
+	int ev = probe_event_line(buf, len, tmp, 0);
+
+	if (ev < 0)
+		return 0;
+	if (strncmp(tmp, "# tracer:", 9) == 0)
+		return 90;
+	if (ev)
+		return 70;
 	if (strncmp(tmp, "version = ", 10) == 0 || strncmp(tmp, "cpus=", 5) == 0)
 		return 60;
 	return 0;
@@ -624,31 +640,9 @@ static int ftrace_open(struct reader *r)
 static int perf_probe(const unsigned char *buf, size_t len)
 {
 	char tmp[4097];
-	const char *line;
-	unsigned cpu;
-	uint64_t ts;
-	uint32_t pid;
-	const char *name, *payload;
-	size_t nl;
 
-	if (len > 4096)
-		len = 4096;
-	if (memchr(buf, '\0', len))
-		return 0;
-	memcpy(tmp, buf, len);
-	tmp[len] = '\0';
-	for (line = tmp; line && *line;) {
-		char *eol = strchr(line, '\n');
-
-		if (eol)
-			*eol = '\0';
-		else if (line != tmp)
-			break; /* a partial last line says nothing */
-		if (perf_split_line(line, &cpu, &ts, &name, &nl, &payload, &pid))
-			return 80;   /* above ftrace text, which such lines also resemble */
-		line = eol ? eol + 1 : NULL;
-	}
-	return 0;
+	/* above ftrace text, which such lines also resemble */
+	return probe_event_line(buf, len, tmp, 1) > 0 ? 80 : 0;
 }
 
 static int perf_open(struct reader *r)
