@@ -52,17 +52,17 @@ const struct strategy_ops *strategy_find(const char *name)
 	return NULL;
 }
 
-int strategy_check(char **cause)
+int strategy_check_table(const struct strategy_ops *const *table, char **cause)
 {
-	for (unsigned i = 0; strategy_table[i]; i++) {
-		const struct strategy_ops *o = strategy_table[i];
+	for (unsigned i = 0; table[i]; i++) {
+		const struct strategy_ops *o = table[i];
 
 		if (!o->name || !*o->name || !o->summary || !o->init) {
 			*cause = xasprintf("strategy %u: missing name, summary or init", i);
 			return -1;
 		}
 		for (unsigned j = 0; j < i; j++)
-			if (strcmp(strategy_table[j]->name, o->name) == 0) {
+			if (strcmp(table[j]->name, o->name) == 0) {
 				*cause = xasprintf("strategy '%s' defined twice", o->name);
 				return -1;
 			}
@@ -74,8 +74,30 @@ int strategy_check(char **cause)
 			*cause = xasprintf("strategy '%s': a bounce layer needs map and unmap", o->name);
 			return -1;
 		}
+		if (o->variants && !o->variants[0]) {
+			*cause = xasprintf("strategy '%s': empty variant list (NULL for none)", o->name);
+			return -1;
+		}
+		for (unsigned v = 0; o->variants && o->variants[v]; v++) {
+			if (!*o->variants[v] || strpbrk(o->variants[v], ":+,")) {
+				*cause = xasprintf("strategy '%s': variant '%s' is empty or has a "
+						   "reserved character", o->name, o->variants[v]);
+				return -1;
+			}
+			for (unsigned w = 0; w < v; w++)
+				if (strcmp(o->variants[w], o->variants[v]) == 0) {
+					*cause = xasprintf("strategy '%s': variant '%s' twice", o->name,
+							   o->variants[v]);
+					return -1;
+				}
+		}
 	}
 	return 0;
+}
+
+int strategy_check(char **cause)
+{
+	return strategy_check_table(strategy_table, cause);
 }
 
 const char *strategy_alias(unsigned i, const char **spec, const char **summary)

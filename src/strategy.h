@@ -208,7 +208,11 @@ extern const struct strategy_ops *const strategy_table[];
 const struct strategy_ops *strategy_find(const char *name);
 /* Named compositions ("svm"): NULL after the last. */
 const char *strategy_alias(unsigned i, const char **spec, const char **summary);
-/* Check the table: names, variants, required hooks. Returns 0 or -1 with *cause. */
+/*
+ * Check a NULL-terminated table: names (unique, no ':' '+' ','), variants (unique, none empty),
+ * required hooks. Returns 0 or -1 with *cause. strategy_check() checks strategy_table[].
+ */
+int strategy_check_table(const struct strategy_ops *const *table, char **cause);
 int strategy_check(char **cause);
 
 /*
