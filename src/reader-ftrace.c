@@ -10,10 +10,14 @@
  * reader gets from trace.dat, so both yield the same events (timestamps have the precision of
  * the text: microseconds for `cat trace`). Values the text does not carry in numeric form
  * (dma_alloc gfp flags) are 0.
+ *
+ * Speed: each payload is split into its words once (ft_tokenise(): KEY=VALUE words in order,
+ * and the "[TRUNCATED]" / "[FAILED TO PARSE]" marks), and every field is then looked up in that
+ * table; numbers are read by hand (no locale, no errno). A payload holds a handful of keys, so
+ * a line costs one pass over its bytes plus a few short compares.
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,37 +38,40 @@ enum ft_ev {
 	FT_MARK, FT_PRINT,
 };
 
+#define FTN(s, e) { s, sizeof(s) - 1, e }
+
 static const struct {
 	const char *name;
+	size_t len;
 	enum ft_ev ev;
 } ft_names[] = {
-	{ "dma_map_page", FT_MAP_PAGE },
-	{ "dma_map_phys", FT_MAP_PHYS },
-	{ "dma_map_resource", FT_MAP_RESOURCE },
-	{ "dma_unmap_page", FT_UNMAP_PAGE },
-	{ "dma_unmap_phys", FT_UNMAP_PHYS },
-	{ "dma_unmap_resource", FT_UNMAP_RESOURCE },
-	{ "dma_map_sg", FT_MAP_SG },
-	{ "dma_unmap_sg", FT_UNMAP_SG },
-	{ "dma_map_sg_err", FT_MAP_SG_ERR },
-	{ "dma_alloc", FT_ALLOC },
-	{ "dma_alloc_pages", FT_ALLOC_PAGES },
-	{ "dma_alloc_sgt", FT_ALLOC_SGT },
-	{ "dma_alloc_sgt_err", FT_ALLOC_SGT_ERR },
-	{ "dma_free", FT_FREE },
-	{ "dma_free_pages", FT_FREE_PAGES },
-	{ "dma_free_sgt", FT_FREE_SGT },
-	{ "dma_sync_single_for_cpu", FT_SYNC_CPU },
-	{ "dma_sync_single_for_device", FT_SYNC_DEV },
-	{ "dma_sync_sg_for_cpu", FT_SYNC_SG_CPU },
-	{ "dma_sync_sg_for_device", FT_SYNC_SG_DEV },
-	{ "swiotlb_bounced", FT_BOUNCE },
-	{ "hcall_entry", FT_HCALL_ENTRY },
-	{ "hcall_exit", FT_HCALL_EXIT },
-	{ "map", FT_IOMMU_MAP },
-	{ "unmap", FT_IOMMU_UNMAP },
-	{ "tracing_mark_write", FT_MARK },
-	{ "print", FT_PRINT },
+	FTN("dma_map_page", FT_MAP_PAGE),
+	FTN("dma_map_phys", FT_MAP_PHYS),
+	FTN("dma_map_resource", FT_MAP_RESOURCE),
+	FTN("dma_unmap_page", FT_UNMAP_PAGE),
+	FTN("dma_unmap_phys", FT_UNMAP_PHYS),
+	FTN("dma_unmap_resource", FT_UNMAP_RESOURCE),
+	FTN("dma_map_sg", FT_MAP_SG),
+	FTN("dma_unmap_sg", FT_UNMAP_SG),
+	FTN("dma_map_sg_err", FT_MAP_SG_ERR),
+	FTN("dma_alloc", FT_ALLOC),
+	FTN("dma_alloc_pages", FT_ALLOC_PAGES),
+	FTN("dma_alloc_sgt", FT_ALLOC_SGT),
+	FTN("dma_alloc_sgt_err", FT_ALLOC_SGT_ERR),
+	FTN("dma_free", FT_FREE),
+	FTN("dma_free_pages", FT_FREE_PAGES),
+	FTN("dma_free_sgt", FT_FREE_SGT),
+	FTN("dma_sync_single_for_cpu", FT_SYNC_CPU),
+	FTN("dma_sync_single_for_device", FT_SYNC_DEV),
+	FTN("dma_sync_sg_for_cpu", FT_SYNC_SG_CPU),
+	FTN("dma_sync_sg_for_device", FT_SYNC_SG_DEV),
+	FTN("swiotlb_bounced", FT_BOUNCE),
+	FTN("hcall_entry", FT_HCALL_ENTRY),
+	FTN("hcall_exit", FT_HCALL_EXIT),
+	FTN("map", FT_IOMMU_MAP),
+	FTN("unmap", FT_IOMMU_UNMAP),
+	FTN("tracing_mark_write", FT_MARK),
+	FTN("print", FT_PRINT),
 };
 
 struct ft_priv {
@@ -86,6 +93,27 @@ struct ft_priv {
 
 /* ---- small parsing helpers ------------------------------------------------ */
 
+/* The C locale's classes (iommusim never calls setlocale()), without the table lookup. */
+static inline int is_dig(int c)
+{
+	return (unsigned)(c - '0') < 10;
+}
+
+static inline int is_xdig(int c)
+{
+	return is_dig(c) || (unsigned)((c | 0x20) - 'a') < 6;
+}
+
+static inline int is_word(int c)
+{
+	return is_dig(c) || (unsigned)((c | 0x20) - 'a') < 26 || c == '_';
+}
+
+static inline unsigned xval(int c)
+{
+	return is_dig(c) ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+}
+
 static const char *skip_sp(const char *p)
 {
 	while (*p == ' ' || *p == '\t')
@@ -99,7 +127,7 @@ static const char *parse_ts(const char *p, uint64_t *ts_ns)
 	uint64_t sec = 0, frac = 0;
 	int nd = 0, nf = 0;
 
-	while (isdigit((unsigned char)*p)) {
+	while (is_dig(*p)) {
 		if (sec > UINT64_MAX / 10 - 10)
 			return NULL;
 		sec = sec * 10 + (uint64_t)(*p++ - '0');
@@ -109,7 +137,7 @@ static const char *parse_ts(const char *p, uint64_t *ts_ns)
 		return NULL;
 	if (*p == '.') {
 		p++;
-		while (isdigit((unsigned char)*p)) {
+		while (is_dig(*p)) {
 			if (nf < 9) {
 				frac = frac * 10 + (uint64_t)(*p - '0');
 				nf++;
@@ -166,7 +194,7 @@ static uint32_t line_pid(const char *line, const char *end)
 
 	while (q > line && (q[-1] == ' ' || q[-1] == '\t'))
 		q--;
-	while (q > line && isdigit((unsigned char)q[-1]) && nd < 7) {
+	while (q > line && is_dig(q[-1]) && nd < 7) {
 		v += (uint32_t)(q[-1] - '0') * mul;
 		mul *= 10;
 		q--;
@@ -185,7 +213,7 @@ static int split_line(const char *line, unsigned *cpu, uint64_t *ts, const char 
 
 		if (b == line || (b[-1] != ' ' && b[-1] != '\t'))
 			continue;
-		while (isdigit((unsigned char)*p) && nd < 6) {
+		while (is_dig(*p) && nd < 6) {
 			c = c * 10 + (unsigned long)(*p++ - '0');
 			nd++;
 		}
@@ -210,7 +238,7 @@ static int split_line(const char *line, unsigned *cpu, uint64_t *ts, const char 
 		*pid = line_pid(line, b);
 		p = skip_sp(q);
 		q = p;
-		while (isalnum((unsigned char)*q) || *q == '_')
+		while (is_word(*q))
 			q++;
 		if (q == p || *q != ':')
 			continue;
@@ -239,7 +267,7 @@ static int perf_split_line(const char *line, unsigned *cpu, uint64_t *ts, const 
 
 		if (b == line || b[-1] != ' ')
 			continue;
-		while (isdigit((unsigned char)*p) && nd < 6) {
+		while (is_dig(*p) && nd < 6) {
 			c = c * 10 + (unsigned long)(*p++ - '0');
 			nd++;
 		}
@@ -250,11 +278,11 @@ static int perf_split_line(const char *line, unsigned *cpu, uint64_t *ts, const 
 			continue;
 		/* SYSTEM:EVENT: */
 		p = skip_sp(q);
-		for (q = p; isalnum((unsigned char)*q) || *q == '_'; q++)
+		for (q = p; is_word(*q); q++)
 			;
 		if (q == p || *q != ':')
 			continue;
-		for (r = ++q; isalnum((unsigned char)*r) || *r == '_'; r++)
+		for (r = ++q; is_word(*r); r++)
 			;
 		if (r == q || *r != ':')
 			continue;
@@ -268,7 +296,7 @@ static int perf_split_line(const char *line, unsigned *cpu, uint64_t *ts, const 
 
 			while (t > line && *t == ' ')
 				t--;
-			while (t >= line && isdigit((unsigned char)*t) && td < 7) {
+			while (t >= line && is_dig(*t) && td < 7) {
 				v += (uint32_t)(*t - '0') * mul;
 				mul *= 10;
 				t--;
@@ -285,17 +313,75 @@ static int perf_split_line(const char *line, unsigned *cpu, uint64_t *ts, const 
 	return 0;
 }
 
-/* Find " key=" (or key= at the start) in @s; return the value start or NULL. */
-static const char *find_key(const char *s, const char *key)
-{
-	size_t kl = strlen(key);
+/*
+ * The words of a payload, split once. A word starts the payload or follows a space; a
+ * KEY=VALUE word is any with '=' (KEY is what precedes the first '='). A field lookup is the
+ * first such word whose KEY matches: what the reader has always taken. A payload with more
+ * keyed words than the table holds is looked up word by word past its end.
+ */
+#define FT_MAXKEYS 24
 
-	for (const char *p = strstr(s, key); p; p = strstr(p + 1, key)) {
-		if ((p == s || p[-1] == ' ') && p[kl] == '=')
-			return p + kl + 1;
+struct ft_tok {
+	unsigned n;
+	unsigned truncated : 1;     /* "[TRUNCATED]" somewhere in the payload */
+	unsigned failed : 1;        /* "[FAILED TO PARSE]" somewhere in the payload */
+	const char *resume;         /* the first keyed word not in @k (table full), or NULL */
+	const char *last_sp;        /* the last space, or NULL */
+	struct {
+		const char *key, *val;
+		size_t kl;
+	} k[FT_MAXKEYS];
+};
+
+static void ft_tokenise(struct ft_tok *t, const char *s)
+{
+	const char *p = s;
+
+	t->n = 0;
+	t->truncated = t->failed = 0;
+	t->resume = t->last_sp = NULL;
+	for (;;) {
+		const char *w = p, *eq = NULL;
+
+		for (; *p && *p != ' '; p++) {
+			if (*p == '=') {
+				if (!eq)
+					eq = p;
+			} else if (*p == '[') {
+				if (strncmp(p, "[TRUNCATED]", 11) == 0)
+					t->truncated = 1;
+				else if (strncmp(p, "[FAILED TO PARSE]", 17) == 0)
+					t->failed = 1;
+			}
+		}
+		if (eq && !t->resume) {
+			if (t->n < FT_MAXKEYS) {
+				t->k[t->n].key = w;
+				t->k[t->n].kl = (size_t)(eq - w);
+				t->k[t->n].val = eq + 1;
+				t->n++;
+			} else {
+				t->resume = w;
+			}
+		}
+		if (!*p)
+			return;
+		t->last_sp = p++;
 	}
+}
+
+static const char *tok_key(const struct ft_tok *t, const char *key, size_t kl)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->k[i].kl == kl && memcmp(t->k[i].key, key, kl) == 0)
+			return t->k[i].val;
+	for (const char *w = t->resume; w; w = strchr(w, ' '), w = w ? w + 1 : NULL)
+		if (strncmp(w, key, kl) == 0 && w[kl] == '=')
+			return w + kl + 1;
 	return NULL;
 }
+
+#define TK(t, lit) tok_key((t), lit, sizeof(lit) - 1)
 
 /*
  * Numbers: -1 when malformed, -2 when they do not fit (never clamped). Hex digits may follow
@@ -303,15 +389,52 @@ static const char *find_key(const char *s, const char *key)
  */
 enum { NUM_BAD = -1, NUM_RANGE = -2 };
 
+/*
+ * What strtoull(@v, &end, 16) and (..., 10) read, from a first character that is a digit of
+ * the base: base 16 skips a "0x" or "0X" that a hex digit follows. *@ovf is set when the value
+ * does not fit in 64 bits (strtoull's ERANGE). Returns the end.
+ */
+static const char *scan_hex(const char *v, uint64_t *out, int *ovf)
+{
+	uint64_t x = 0;
+
+	*ovf = 0;
+	if (v[0] == '0' && (v[1] | 0x20) == 'x' && is_xdig(v[2]))
+		v += 2;
+	for (; is_xdig(*v); v++) {
+		if (x >> 60)
+			*ovf = 1;
+		x = x << 4 | xval(*v);
+	}
+	*out = *ovf ? UINT64_MAX : x;
+	return v;
+}
+
+static const char *scan_dec(const char *v, uint64_t *out, int *ovf)
+{
+	uint64_t x = 0;
+
+	*ovf = 0;
+	for (; is_dig(*v); v++) {
+		unsigned d = (unsigned)(*v - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			*ovf = 1;
+		x = x * 10 + d;
+	}
+	*out = *ovf ? UINT64_MAX : x;
+	return v;
+}
+
 static int parse_u64(const char *v, int base, uint64_t *out)
 {
-	char *end;
+	const char *end;
+	int ovf;
 
-	if (!v || !(isdigit((unsigned char)*v) || (base == 16 && isxdigit((unsigned char)*v))))
+	if (!v || !(is_dig(*v) || (base == 16 && is_xdig(*v))))
 		return NUM_BAD;
-	errno = 0;
-	*out = strtoull(v, &end, base);
-	if (errno == ERANGE)
+	end = base == 16 ? scan_hex(v, out, &ovf) : scan_dec(v, out, &ovf);
+	if (ovf)
 		return NUM_RANGE;
 	if (*end && *end != ' ' && *end != '/' && *end != '[')
 		return NUM_BAD;
@@ -335,9 +458,9 @@ static int parse_s64(const char *v, int64_t *out)
 {
 	char *end;
 
-	if (!v || !(*v == '-' || isdigit((unsigned char)*v)))
+	if (!v || !(*v == '-' || is_dig(*v)))
 		return NUM_BAD;
-	if (*v == '-' && !isdigit((unsigned char)v[1]))
+	if (*v == '-' && !is_dig(v[1]))
 		return NUM_BAD;
 	errno = 0;
 	*out = strtoll(v, &end, 10);
@@ -348,14 +471,11 @@ static int parse_s64(const char *v, int64_t *out)
 	return 0;
 }
 
-static int key_u64(const char *payload, const char *key, int base, uint64_t *out)
-{
-	return parse_u64(find_key(payload, key), base, out);
-}
+#define key_u64(t, lit, base, out) parse_u64(TK(t, lit), base, out)
 
-static int parse_dir(const char *payload, uint8_t *dir)
+static int parse_dir(const struct ft_tok *t, uint8_t *dir)
 {
-	const char *v = find_key(payload, "dir");
+	const char *v = TK(t, "dir");
 	size_t n = 0;
 	int d;
 
@@ -370,21 +490,24 @@ static int parse_dir(const char *payload, uint8_t *dir)
 	return 0;
 }
 
+#define ATTR(s, b) { s, sizeof(s) - 1, b }
+
 static const struct {
 	const char *name;
+	size_t len;
 	uint32_t bit;
 } attr_names[] = {
-	{ "WEAK_ORDERING", 1u << 1 },   { "WRITE_COMBINE", 1u << 2 },
-	{ "NO_KERNEL_MAPPING", 1u << 4 }, { "SKIP_CPU_SYNC", 1u << 5 },
-	{ "FORCE_CONTIGUOUS", 1u << 6 }, { "ALLOC_SINGLE_PAGES", 1u << 7 },
-	{ "NO_WARN", 1u << 8 },         { "PRIVILEGED", 1u << 9 },
-	{ "MMIO", 1u << 10 },           { "CACHE_CLEAN", 1u << 11 },
+	ATTR("WEAK_ORDERING", 1u << 1),   ATTR("WRITE_COMBINE", 1u << 2),
+	ATTR("NO_KERNEL_MAPPING", 1u << 4), ATTR("SKIP_CPU_SYNC", 1u << 5),
+	ATTR("FORCE_CONTIGUOUS", 1u << 6), ATTR("ALLOC_SINGLE_PAGES", 1u << 7),
+	ATTR("NO_WARN", 1u << 8),         ATTR("PRIVILEGED", 1u << 9),
+	ATTR("MMIO", 1u << 10),           ATTR("CACHE_CLEAN", 1u << 11),
 };
 
 /* attrs=NAME|NAME|0x... (possibly empty). Missing key = 0. */
-static int parse_attrs(const char *payload, uint32_t *attrs)
+static int parse_attrs(const struct ft_tok *t, uint32_t *attrs)
 {
-	const char *v = find_key(payload, "attrs");
+	const char *v = TK(t, "attrs");
 
 	*attrs = 0;
 	if (!v)
@@ -409,7 +532,7 @@ static int parse_attrs(const char *payload, uint32_t *attrs)
 			found = 1;
 		}
 		for (size_t i = 0; !found && i < ISM_ARRAY_SIZE(attr_names); i++)
-			if (strlen(attr_names[i].name) == n && memcmp(attr_names[i].name, v, n) == 0) {
+			if (attr_names[i].len == n && memcmp(attr_names[i].name, v, n) == 0) {
 				*attrs |= attr_names[i].bit;
 				found = 1;
 			}
@@ -436,16 +559,16 @@ static long parse_array(const char *v, uint64_t **vals, size_t *cap)
 	if (*v == '}')
 		return 0;
 	for (;;) {
-		char *end;
+		const char *end;
 		uint64_t x;
+		int ovf;
 
-		if (!(v[0] == '0' && v[1] == 'x' && isxdigit((unsigned char)v[2])))
+		if (!(v[0] == '0' && v[1] == 'x' && is_xdig(v[2])))
 			return NUM_BAD;
 		if (n >= (long)ISM_MAX_SG_ENTS)
 			return NUM_RANGE;
-		errno = 0;
-		x = strtoull(v + 2, &end, 16);
-		if (errno == ERANGE)
+		end = scan_hex(v + 2, &x, &ovf);
+		if (ovf)
 			return NUM_RANGE;
 		if ((size_t)n >= *cap) {
 			*cap = *cap ? *cap * 2 : 64;
@@ -475,10 +598,10 @@ static int sizes_u32(const uint64_t *v, long n)
  * script text does not say it: little-endian, as x86_64 and ppc64le; perf's JSON names the
  * arch). Count, or NUM_BAD / NUM_RANGE.
  */
-static long raw_array(const char *payload, const char *key, unsigned esize, int big_endian,
+static long raw_array(const struct ft_tok *t, const char *key, unsigned esize, int big_endian,
 		      uint64_t **vals, size_t *cap)
 {
-	const char *v = find_key(payload, key);
+	const char *v = tok_key(t, key, strlen(key));
 	uint64_t x = 0;
 	unsigned nb = 0;
 	long n = 0;
@@ -490,7 +613,7 @@ static long raw_array(const char *payload, const char *key, unsigned esize, int 
 		char *end;
 		unsigned long byte;
 
-		if (!isxdigit((unsigned char)*v))
+		if (!is_xdig(*v))
 			return NUM_BAD;
 		byte = strtoul(v, &end, 16);
 		if (byte > 0xff || end - v > 2)
@@ -531,24 +654,27 @@ static void put_array(FILE *f, const char *key, const uint64_t *v, long n)
 static char *raw_sg_printk(struct ft_priv *p, int fe, const char *raw)
 {
 	static const char *const dirs[] = { "BIDIRECTIONAL", "TO_DEVICE", "FROM_DEVICE", "NONE" };
-	const char *dev = find_key(raw, "device");
+	struct ft_tok rt, *t = &rt;
+	const char *dev;
 	uint64_t dir, attrs = 0, fn, fe2, trunc = 0;
 	long na, nb = 0, nc = 0;
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	if (!dev || parse_u64(find_key(raw, "dir"), 10, &dir) != 0 || dir > 3)
+	ft_tokenise(t, raw);
+	dev = TK(t, "device");
+	if (!dev || parse_u64(TK(t, "dir"), 10, &dir) != 0 || dir > 3)
 		return NULL;
-	if (find_key(raw, "attrs") && parse_u64(find_key(raw, "attrs"), 16, &attrs) != 0)
+	if (TK(t, "attrs") && parse_u64(TK(t, "attrs"), 16, &attrs) != 0)
 		return NULL;
-	na = raw_array(raw, fe == FT_MAP_SG ? "phys_addrs" : "addrs", 8, p->big_endian, &p->a,
+	na = raw_array(t, fe == FT_MAP_SG ? "phys_addrs" : "addrs", 8, p->big_endian, &p->a,
 		       &p->ca);
 	if (na < 0)
 		return NULL;
 	if (fe == FT_MAP_SG) {
-		nb = raw_array(raw, "dma_addrs", 8, p->big_endian, &p->b, &p->cb);
-		nc = raw_array(raw, "lengths", 4, p->big_endian, &p->c, &p->cc);
+		nb = raw_array(t, "dma_addrs", 8, p->big_endian, &p->b, &p->cb);
+		nc = raw_array(t, "lengths", 4, p->big_endian, &p->c, &p->cc);
 		if (nb < 0 || nc < 0)
 			return NULL;
 	}
@@ -558,17 +684,17 @@ static char *raw_sg_printk(struct ft_priv *p, int fe, const char *raw)
 	fprintf(f, "%.*s dir=%s", (int)strcspn(dev, " "), dev, dirs[dir]);
 	if (fe == FT_MAP_SG) {
 		fprintf(f, " nents=%ld", na);
-		if (key_u64(raw, "full_nents", 10, &fn) == 0)
+		if (key_u64(t, "full_nents", 10, &fn) == 0)
 			fprintf(f, "/%llu", (unsigned long long)fn);
 		fprintf(f, " ents=%ld", nb);
-		if (key_u64(raw, "full_ents", 10, &fe2) == 0)
+		if (key_u64(t, "full_ents", 10, &fe2) == 0)
 			fprintf(f, "/%llu", (unsigned long long)fe2);
 		put_array(f, "dma_addrs", p->b, nb);
 		put_array(f, "sizes", p->c, nc);
 	}
 	put_array(f, "phys_addrs", p->a, na);
 	fprintf(f, " attrs=0x%llx", (unsigned long long)attrs);
-	if (key_u64(raw, "truncated", 10, &trunc) == 0 && trunc)
+	if (key_u64(t, "truncated", 10, &trunc) == 0 && trunc)
 		fputs(" [TRUNCATED]", f);
 	if (fclose(f) != 0) {
 		free(out);
@@ -659,7 +785,7 @@ static int perf_open(struct reader *r)
 static int ft_lookup(const char *name, size_t len)
 {
 	for (size_t i = 0; i < ISM_ARRAY_SIZE(ft_names); i++)
-		if (strlen(ft_names[i].name) == len && memcmp(ft_names[i].name, name, len) == 0)
+		if (ft_names[i].len == len && memcmp(ft_names[i].name, name, len) == 0)
 			return (int)ft_names[i].ev;
 	return -1;
 }
@@ -684,7 +810,8 @@ static int payload_dev(struct reader *r, const char *payload, struct ism_event *
 #define BAD(what) do { bad = what; goto malformed; } while (0)
 /* rc: the failed check (NUM_RANGE: a number that does not fit) */
 
-static int parse_event(struct reader *r, int fe, const char *payload, struct ism_event *ev)
+static int parse_event(struct reader *r, int fe, const char *payload, const struct ft_tok *t,
+		       struct ism_event *ev)
 {
 	struct ft_priv *arr = r->priv;
 	const char *bad = NULL;
@@ -698,15 +825,15 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		ev->kind = ISM_EV_MAP;
 		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
+		if ((rc = (parse_dir(t, &ev->dir))) != 0)
 			BAD("dir");
-		if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
+		if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
 			BAD("dma_addr");
-		if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
+		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
 			BAD("size");
-		if ((rc = (key_u64(payload, "phys_addr", 16, &ev->paddr))) != 0)
+		if ((rc = (key_u64(t, "phys_addr", 16, &ev->paddr))) != 0)
 			BAD("phys_addr");
-		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
+		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
 			BAD("attrs");
 		if (fe == FT_MAP_RESOURCE || (ev->attrs & ISM_ATTR_MMIO))
 			ev->flags |= ISM_EF_MMIO;
@@ -715,13 +842,13 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		ev->kind = ISM_EV_UNMAP;
 		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
+		if ((rc = (parse_dir(t, &ev->dir))) != 0)
 			BAD("dir");
-		if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
+		if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
 			BAD("dma_addr");
-		if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
+		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
 			BAD("size");
-		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
+		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
 			BAD("attrs");
 		if (fe == FT_UNMAP_RESOURCE || (ev->attrs & ISM_ATTR_MMIO))
 			ev->flags |= ISM_EF_MMIO;
@@ -733,11 +860,11 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		ev->kind = ISM_EV_MAP_SG;
 		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
+		if ((rc = (parse_dir(t, &ev->dir))) != 0)
 			BAD("dir");
-		na = parse_array(find_key(payload, "phys_addrs"), &arr->a, &arr->ca);
-		nb = parse_array(find_key(payload, "dma_addrs"), &arr->b, &arr->cb);
-		nc = parse_array(find_key(payload, "sizes"), &arr->c, &arr->cc);
+		na = parse_array(TK(t, "phys_addrs"), &arr->a, &arr->ca);
+		nb = parse_array(TK(t, "dma_addrs"), &arr->b, &arr->cb);
+		nc = parse_array(TK(t, "sizes"), &arr->c, &arr->cc);
 		if (na < 0) {
 			rc = (int)na;
 			BAD("phys_addrs");
@@ -748,24 +875,24 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		}
 		if ((rc = (nc < 0 ? (int)nc : nc != nb ? NUM_BAD : sizes_u32(arr->c, nc))) != 0)
 			BAD("sizes");
-		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
+		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
 			BAD("attrs");
 		ev->nents = (uint32_t)na;
 		ev->ents = (uint32_t)nb;
 		/* capped kernels: nents=STORED/FULL ents=STORED/FULL [TRUNCATED] */
-		if ((nv = find_key(payload, "nents")) != NULL) {
+		if ((nv = TK(t, "nents")) != NULL) {
 			const char *s = strchr(nv, '/');
 
 			if ((rc = (!s ? NUM_BAD : parse_u32(s + 1, 10, &ev->nents))) != 0)
 				BAD("nents");
 		}
-		if ((nv = find_key(payload, "ents")) != NULL) {
+		if ((nv = TK(t, "ents")) != NULL) {
 			const char *s = strchr(nv, '/');
 
 			if ((rc = (!s ? NUM_BAD : parse_u32(s + 1, 10, &ev->ents))) != 0)
 				BAD("ents");
 		}
-		if (strstr(payload, "[TRUNCATED]"))
+		if (t->truncated)
 			ev->flags |= ISM_EF_TRUNCATED;
 		n = na > nb ? na : nb;
 		sg = reader_sg_reserve(r, (size_t)n);
@@ -795,29 +922,29 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
 		if (fe == FT_UNMAP_SG || fe == FT_MAP_SG_ERR) {
-			if ((rc = (parse_dir(payload, &ev->dir))) != 0)
+			if ((rc = (parse_dir(t, &ev->dir))) != 0)
 				BAD("dir");
-		} else if (parse_dir(payload, &ev->dir)) {
+		} else if (parse_dir(t, &ev->dir)) {
 			ev->dir = ISM_DIR_UNKNOWN;
 		}
 		/* dma_map_sg_err prints its phys_addrs under the label dma_addrs (sic) */
-		na = parse_array(find_key(payload, fe == FT_MAP_SG_ERR ? "dma_addrs" : "phys_addrs"),
+		na = parse_array((fe == FT_MAP_SG_ERR ? TK(t, "dma_addrs") : TK(t, "phys_addrs")),
 				 &arr->a, &arr->ca);
 		if (na < 0) {
 			rc = (int)na;
 			BAD("phys_addrs");
 		}
-		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
+		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
 			BAD("attrs");
 		if (fe == FT_MAP_SG_ERR) {
-			if ((rc = (parse_s64(find_key(payload, "err"), &ev->err))) != 0)
+			if ((rc = (parse_s64(TK(t, "err"), &ev->err))) != 0)
 				BAD("err");
 		}
 		if (fe == FT_ALLOC_SGT || fe == FT_FREE_SGT) {
 			ev->flags |= ISM_EF_SGT;
-			if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
+			if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
 				BAD("dma_addr");
-			if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
+			if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
 				BAD("size");
 		}
 		ev->nents = (uint32_t)na;
@@ -839,38 +966,38 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 			ev->flags |= ISM_EF_PAGES;
 		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if (parse_dir(payload, &ev->dir))
+		if (parse_dir(t, &ev->dir))
 			ev->dir = ISM_DIR_UNKNOWN; /* no dir before 6.13 / 6.12.48 */
-		if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
+		if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
 			BAD("dma_addr");
-		if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
+		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
 			BAD("size");
 		/* virt_addr is %p: hashed unless no_hash_pointers; keep what is printed */
-		if (find_key(payload, "virt_addr") &&
-		    key_u64(payload, "virt_addr", 16, &ev->paddr))
+		if (TK(t, "virt_addr") &&
+		    key_u64(t, "virt_addr", 16, &ev->paddr))
 			ev->paddr = 0;
-		if ((rc = (parse_attrs(payload, &ev->attrs))) != 0)
+		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
 			BAD("attrs");
 		return 1;
 	case FT_SYNC_CPU: case FT_SYNC_DEV:
 		ev->kind = fe == FT_SYNC_CPU ? ISM_EV_SYNC_CPU : ISM_EV_SYNC_DEV;
 		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
+		if ((rc = (parse_dir(t, &ev->dir))) != 0)
 			BAD("dir");
-		if ((rc = (key_u64(payload, "dma_addr", 16, &ev->addr))) != 0)
+		if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
 			BAD("dma_addr");
-		if ((rc = (key_u64(payload, "size", 10, &ev->size))) != 0)
+		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
 			BAD("size");
 		return 1;
 	case FT_SYNC_SG_CPU: case FT_SYNC_SG_DEV:
 		ev->kind = fe == FT_SYNC_SG_CPU ? ISM_EV_SYNC_SG_CPU : ISM_EV_SYNC_SG_DEV;
 		if ((rc = (payload_dev(r, payload, ev))) != 0)
 			BAD("device");
-		if ((rc = (parse_dir(payload, &ev->dir))) != 0)
+		if ((rc = (parse_dir(t, &ev->dir))) != 0)
 			BAD("dir");
-		nb = parse_array(find_key(payload, "dma_addrs"), &arr->b, &arr->cb);
-		nc = parse_array(find_key(payload, "sizes"), &arr->c, &arr->cc);
+		nb = parse_array(TK(t, "dma_addrs"), &arr->b, &arr->cb);
+		nc = parse_array(TK(t, "sizes"), &arr->c, &arr->cc);
 		if (nb < 0) {
 			rc = (int)nb;
 			BAD("dma_addrs");
@@ -899,13 +1026,14 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 			p += 10;
 		if ((rc = (payload_dev(r, p, ev))) != 0)
 			BAD("dev_name");
-		if ((rc = (key_u64(p, "dma_mask", 16, &ev->dma_mask))) != 0)
+		if ((rc = (key_u64(t, "dma_mask", 16, &ev->dma_mask))) != 0)
 			BAD("dma_mask");
-		if ((rc = (key_u64(p, "dev_addr", 16, &ev->addr))) != 0)
+		if ((rc = (key_u64(t, "dev_addr", 16, &ev->addr))) != 0)
 			BAD("dev_addr");
-		if ((rc = (key_u64(p, "size", 10, &ev->size))) != 0)
+		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
 			BAD("size");
-		last = strrchr(p, ' ');
+		/* the last word of the payload (of @p: dev_name: has no space after it) */
+		last = t->last_sp && t->last_sp >= p ? t->last_sp : NULL;
 		if (last && strcmp(last + 1, "FORCE") == 0)
 			ev->flags |= ISM_EF_FORCE;
 		return 1;
@@ -913,7 +1041,7 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 	case FT_HCALL_ENTRY:
 		ev->kind = ISM_EV_HCALL_ENTRY;
 		ev->dir = ISM_DIR_UNKNOWN;
-		if ((rc = (key_u64(payload, "opcode", 10, &ev->opcode))) != 0)
+		if ((rc = (key_u64(t, "opcode", 10, &ev->opcode))) != 0)
 			BAD("opcode");
 		return 1;
 	case FT_HCALL_EXIT: {
@@ -921,9 +1049,9 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 
 		ev->kind = ISM_EV_HCALL_EXIT;
 		ev->dir = ISM_DIR_UNKNOWN;
-		if ((rc = (key_u64(payload, "opcode", 10, &ev->opcode))) != 0)
+		if ((rc = (key_u64(t, "opcode", 10, &ev->opcode))) != 0)
 			BAD("opcode");
-		rv = find_key(payload, "retval");
+		rv = TK(t, "retval");
 		if (rv && *rv != '-') {
 			/* old kernels print it unsigned: 18446744073709551612 is H_PARAMETER */
 			if ((rc = (parse_u64(rv, 10, &v))) != 0)
@@ -944,38 +1072,38 @@ static int parse_event(struct reader *r, int fe, const char *payload, struct ism
 		p += 7;
 		if ((rc = (strncmp(p, "iova=0x", 7) || parse_u64(p + 7, 16, &ev->addr))) != 0)
 			BAD("iova");
-		if ((rc = (key_u64(p, "size", 10, &ev->size))) != 0)
+		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
 			BAD("size");
 		if (fe == FT_IOMMU_MAP) {
-			const char *pa = find_key(p, "paddr");
+			const char *pa = TK(t, "paddr");
 
 			if ((rc = (!pa || strncmp(pa, "0x", 2) || parse_u64(pa + 2, 16, &ev->paddr))) != 0)
 				BAD("paddr");
-		} else if (key_u64(p, "unmapped_size", 10, &ev->arg)) {
+		} else if (key_u64(t, "unmapped_size", 10, &ev->arg)) {
 			BAD("unmapped_size");
 		}
 		return 1;
 	}
 	case FT_MARK: case FT_PRINT: {
-		const char *t = payload;
+		const char *m = payload;
 		size_t n;
 		char *txt;
 
 		if (fe == FT_PRINT) {
 			/* trace-cmd report: "print: tracing_mark_write: TEXT" or "ADDR: TEXT" */
-			const char *c = strstr(t, ": ");
+			const char *c = strstr(m, ": ");
 
-			if (c && (strncmp(t, "tracing_mark_write", 18) == 0 ||
-				  strncmp(t, "0x", 2) == 0))
-				t = c + 2;
+			if (c && (strncmp(m, "tracing_mark_write", 18) == 0 ||
+				  strncmp(m, "0x", 2) == 0))
+				m = c + 2;
 		}
-		n = strlen(t);
-		while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
+		n = strlen(m);
+		while (n && (m[n - 1] == '\n' || m[n - 1] == '\r'))
 			n--;
 		ev->kind = ISM_EV_MARKER;
 		ev->dir = ISM_DIR_UNKNOWN;
 		txt = reader_text_reserve(r, n);
-		memcpy(txt, t, n);
+		memcpy(txt, m, n);
 		txt[n] = '\0';
 		ev->text = txt;
 		ev->text_len = (uint32_t)n;
@@ -987,7 +1115,7 @@ malformed:
 	if (r->err)
 		return r->errcode;
 	if (rc == NUM_RANGE) {
-		const char *val = find_key(payload, bad);
+		const char *val = tok_key(t, bad, strlen(bad));
 		size_t n = val ? strcspn(val, " ") : 0;
 
 		return reader_fail(r, -ISM_ERANGE, "line %llu: %s: %s=%.*s%s out of range (does not "
@@ -1050,6 +1178,8 @@ static int parse_lost(const char *line, struct ft_priv *p)
 	const char *b;
 	uint64_t n;
 
+	if (line[0] != '#' && line[0] != 'C')
+		return 0;
 	if (strncmp(line, "#####", 5) == 0) {
 		b = skip_sp(line + 5);
 		if (strncmp(b, "CPU ", 4) != 0)
@@ -1079,7 +1209,7 @@ static int parse_lost(const char *line, struct ft_priv *p)
 	} else if (strncmp(b, "[EVENTS DROPPED]", 16) == 0) {
 		/* no count: reported as a loss of unknown size */
 		return queue_lost(p, (unsigned)cpu, 0, 0);
-	} else if (*b == '[' && isdigit((unsigned char)b[1]) && strstr(b, "EVENTS DROPPED]")) {
+	} else if (*b == '[' && is_dig(b[1]) && strstr(b, "EVENTS DROPPED]")) {
 		if (lost_count(b + 1, &n) < 0)
 			return NUM_RANGE;
 		return queue_lost(p, (unsigned)cpu, n, 0);
@@ -1136,6 +1266,7 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 		uint64_t ts;
 		uint32_t pid;
 		const char *name, *payload;
+		struct ft_tok tok;
 		size_t nl;
 		int fe, ret;
 
@@ -1180,18 +1311,23 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 			}
 		}
 		fe = ft_lookup(name, nl);
+		if (fe >= 0)
+			ft_tokenise(&tok, payload);
 		if ((fe == FT_MAP_SG || fe == FT_UNMAP_SG) &&
 		    strncmp(payload, "[FAILED TO PARSE]", 17) == 0) {
 			/* the raw fields are there: read them */
 			char *pk = raw_sg_printk(p, fe, payload + 17);
 
 			if (pk) {
+				struct ft_tok pt;
+
+				ft_tokenise(&pt, pk);
 				memset(ev, 0, sizeof(*ev));
 				ev->ts_ns = ts;
 				ev->cpu = (uint16_t)cpu;
 				ev->pid = pid;
 				ev->flags = (uint16_t)ctx;
-				ret = parse_event(r, fe, pk, ev);
+				ret = parse_event(r, fe, pk, &pt, ev);
 				free(pk);
 				if (ret < 0)
 					return ret;
@@ -1204,7 +1340,7 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 				}
 			}
 		}
-		if (fe < 0 || strstr(payload, "[FAILED TO PARSE]")) {
+		if (fe < 0 || tok.failed) {
 			if (fe >= 0) {
 				char *n2 = xasprintf("%.*s (FAILED TO PARSE)", (int)nl, name);
 
@@ -1222,7 +1358,7 @@ static int ftrace_next(struct reader *r, struct ism_event *ev)
 		ev->cpu = (uint16_t)cpu;
 		ev->pid = pid;
 		ev->flags = (uint16_t)ctx;
-		ret = parse_event(r, fe, payload, ev);
+		ret = parse_event(r, fe, payload, &tok, ev);
 		if (ret < 0)
 			return ret;
 		if (ret == 0)
@@ -1312,6 +1448,7 @@ int ftrace_payload(struct reader *r, const char *name, const char *payload, stru
 {
 	struct ft_priv *p = r->priv;
 	int fe = ft_lookup(name, strlen(name)), ret;
+	struct ft_tok tok;
 	char *pk = NULL;
 
 	if (fe < 0)
@@ -1322,7 +1459,8 @@ int ftrace_payload(struct reader *r, const char *name, const char *payload, stru
 			return reader_fail(r, -ISM_ECORRUPT, "%s: malformed raw fields", name);
 		payload = pk;
 	}
-	ret = parse_event(r, fe, payload, ev);
+	ft_tokenise(&tok, payload);
+	ret = parse_event(r, fe, payload, &tok, ev);
 	free(pk);
 	return ret;
 }
