@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "detect.h"
 #include "error.h"
 #include "output.h"
 #include "plot.h"
@@ -215,6 +216,8 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 	unsigned nreps = 0;
 	struct timeseries ts;
 	struct sim_observer obs;
+	struct detect_result det;
+	int detected;
 
 	ret = scenario_load(o->scenario, &sc, &cause);
 	if (ret < 0) {
@@ -237,6 +240,15 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 		scenario_free(&sc);
 		return EXIT_USAGE;
 	}
+	/* the strategy the trace was recorded under: named (an override) or detected */
+	ret = replay_detect_recorded(trace, o->format_in, &sc, &det, &cause);
+	if (ret < 0) {
+		ism_err("%s", cause ? cause : ism_strerror(ret));
+		free(cause);
+		scenario_free(&sc);
+		return ism_err_exit(ret);
+	}
+	detected = ret > 0;
 	/* the verdict's baseline and the recorded strategy always have their rows */
 	if (o->baseline && !has_spec(o, o->baseline))
 		add_specs(o, o->baseline);
@@ -263,6 +275,8 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 		rsims[nreps] = reps[nreps].sim;
 	}
 	replay_report_ctx(&rp, trace, &sc, o->check, &rc);
+	if (detected)
+		replay_report_detected(&rc, &det);
 	rc.command = cmd;
 	rc.baseline = o->baseline;
 	if (!isnan(o->model_error)) {

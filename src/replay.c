@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect.h"
 #include "error.h"
 #include "reader.h"
 #include "replay.h"
@@ -89,5 +90,35 @@ void replay_report_ctx(const struct replay *rp, const char *trace, const struct 
 	if (sc->sim.recorded_with && *sc->sim.recorded_with) {
 		ctx->recorded_strategy = sc->sim.recorded_with;
 		ctx->recorded_how = "as recorded: sim.recorded_with";
+		ctx->recorded_src = "sim.recorded_with";
 	}
+}
+
+int replay_detect_recorded(const char *trace, const char *format_in, struct scenario *sc,
+			   struct detect_result *det, char **cause)
+{
+	char *set;
+	int ret;
+
+	memset(det, 0, sizeof(*det));
+	if (sc->sim.recorded_with && *sc->sim.recorded_with)
+		return 0;
+	ret = detect_trace(trace, format_in, det, cause);
+	if (ret < 0)
+		return ret;
+	if (!*det->spec)
+		return 0;
+	set = xasprintf("sim.recorded_with=%s", det->spec);
+	ret = scenario_set(sc, set, NULL, cause);
+	free(set);
+	if (ret < 0)
+		return ret;
+	return 1;
+}
+
+void replay_report_detected(struct report_ctx *ctx, const struct detect_result *det)
+{
+	ctx->recorded_how = "as recorded, detected from the trace";
+	ctx->recorded_src = "detected";
+	ctx->recorded_evidence = det->why;
 }

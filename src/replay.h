@@ -38,4 +38,15 @@ void replay_free(struct replay *out);
 void replay_report_ctx(const struct replay *rp, const char *trace, const struct scenario *sc,
 		       int check_hcalls, struct report_ctx *ctx);
 
+/*
+ * Unless @sc names it (sim.recorded_with, an override), detect the strategy @trace was
+ * recorded under (detect.h) and set sim.recorded_with to it. Returns 1 when detected, 0 when
+ * the scenario named it or nothing fits, -ISM_E* with *@cause when the trace cannot be read.
+ */
+struct detect_result;
+int replay_detect_recorded(const char *trace, const char *format_in, struct scenario *sc,
+			   struct detect_result *det, char **cause);
+/* Say in @ctx that the recorded strategy was detected (@det must outlive @ctx). */
+void replay_report_detected(struct report_ctx *ctx, const struct detect_result *det);
+
 #endif

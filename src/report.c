@@ -91,8 +91,13 @@ char *report_recorded_text(const struct report_ctx *c)
 	const struct sim_recorded *rec = sim_recorded(c->sim);
 	char b1[32], b2[32], b3[32];
 
-	char times[96];
+	char times[96], rw[320];
 
+	rw[0] = 0;
+	if (c->recorded_strategy && *c->recorded_strategy)
+		snprintf(rw, sizeof(rw), " Recorded with %s (%s%s%s).", c->recorded_strategy,
+			 c->recorded_evidence ? "detected: " : "sim.recorded_with",
+			 c->recorded_evidence ? c->recorded_evidence : "", "");
 	if (rec->have_boot_end)
 		snprintf(times, sizeof(times), "boot %.3f s, after boot %.3f s", rec->boot_ns / 1e9,
 			 rec->run_ns / 1e9);
@@ -100,13 +105,20 @@ char *report_recorded_text(const struct report_ctx *c)
 		snprintf(times, sizeof(times), "%.3f s (no boot marker)", rec->boot_ns / 1e9);
 	return xasprintf("The recording: %s, %s mapped (%s to the device, %s "
 			 "from it); %" PRIu64 " H_PUT_TCE, %" PRIu64 " H_PUT_TCE_INDIRECT, %" PRIu64
-			 " H_STUFF_TCE (%.1f ms)%s.", times,
+			 " H_STUFF_TCE (%.1f ms)%s.%s", times,
 			 ism_human_bytes(all_bytes(rec), b1, sizeof(b1)),
 			 ism_human_bytes(rec->bytes[ISM_DIR_TO_DEVICE], b2, sizeof(b2)),
 			 ism_human_bytes(rec->bytes[ISM_DIR_FROM_DEVICE], b3, sizeof(b3)),
 			 rec->tce_hcalls[0], rec->tce_hcalls[1], rec->tce_hcalls[2],
 			 rec->tce_hcall_ns / 1e6,
-			 rec->hcalls_traced ? "" : "; the trace has no hcall events");
+			 rec->hcalls_traced ? "" : "; the trace has no hcall events",
+			 rw);
+}
+
+int report_is_recorded(const struct report_ctx *c, const struct sim_result *r)
+{
+	return c->recorded_strategy && *c->recorded_strategy &&
+	       strcmp(c->recorded_strategy, r->spec) == 0;
 }
 
 /* Row label in the detail tables: the baseline marked. */
@@ -114,7 +126,7 @@ static void row_name(const struct report_ctx *c, const struct verdict *v, unsign
 		     struct table *t, unsigned row)
 {
 	table_setf(t, row, 0, "%s%s", sim_result(c->sim, i)->spec,
-		   v->base == (int)i ? "*" : "");
+		   v->base == (int)i ? "*" : v->recorded == (int)i ? "@" : "");
 }
 
 /* Every strategy, folded classes kept together, in the summary's order. */
@@ -564,6 +576,10 @@ json_t *report_json(const struct report_ctx *c)
 	json_object_set_new(o, "name", json_string(c->sc->name ? c->sc->name : ""));
 	json_object_set_new(o, "recorded_with",
 			    json_string(c->sc->sim.recorded_with ? c->sc->sim.recorded_with : ""));
+	json_object_set_new(o, "recorded_with_source",
+			    json_string(c->recorded_src ? c->recorded_src : ""));
+	json_object_set_new(o, "recorded_evidence",
+			    json_string(c->recorded_evidence ? c->recorded_evidence : ""));
 	json_object_set_new(root, "scenario", o);
 
 	o = json_object();
@@ -732,7 +748,8 @@ static const char *const csv_cols[] = {
 	"window_entries", "window_failures", "pool_peak_slots", "pool_slots", "pool_failures",
 	"bounces", "copied_bytes", "shared_peak_bytes", "shared_outside_pool_peak_bytes",
 	"shared_byte_seconds", "map_p50_ns", "map_p99_ns", "unmap_p50_ns", "unmap_p99_ns",
-	"maps", "map_failures", "recorded_boot_ns", "recorded_run_ns", "schema_version", NULL,
+	"maps", "map_failures", "recorded_boot_ns", "recorded_run_ns", "as_recorded",
+	"schema_version", NULL,
 };
 
 const char *report_csv_column(unsigned i)
@@ -790,6 +807,6 @@ void report_csv(FILE *out, const struct report_ctx *c)
 		csv_int(out, rec->boot_ns);
 		fputc(',', out);
 		csv_int(out, rec->run_ns);
-		fprintf(out, ",%d\n", SCHEMA_RESULT_CSV);
+		fprintf(out, ",%d,%d\n", report_is_recorded(c, r), SCHEMA_RESULT_CSV);
 	}
 }

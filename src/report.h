@@ -32,6 +32,8 @@ struct report_ctx {
 	const char *baseline;     /* --baseline NAME; NULL: the recorded strategy */
 	const char *recorded_strategy; /* the strategy the trace was recorded with; NULL: unknown */
 	const char *recorded_how; /* how that is known ("as recorded: sim.recorded_with") */
+	const char *recorded_src; /* "sim.recorded_with", "detected" or NULL (unknown) */
+	const char *recorded_evidence; /* detected: what in the trace shows it */
 	double model_error_pct;   /* the model's stated timing error; NAN: not calibrated */
 	const char *model_error_src;
 	const struct sim *const *repeats; /* replays of other recordings of the configuration */
@@ -40,6 +42,10 @@ struct report_ctx {
 	unsigned width;           /* text width; 0: 80 */
 	const struct timeseries *ts; /* the run over simulated time (report figures); or NULL */
 };
+
+struct sim_result;
+/* @r is the strategy the trace was recorded under (its row is marked "as recorded"). */
+int report_is_recorded(const struct report_ctx *c, const struct sim_result *r);
 
 /*
  * The text report: what was replayed, the verdict, the summary (identical strategies folded,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "detect.h"
 #include "stats.h"
 #include "util.h"
 
@@ -88,10 +89,13 @@ struct op_count **op_table_sorted(const struct op_table *t, unsigned *n)
 void stats_init(struct ism_stats *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->det = xcalloc(1, sizeof(*s->det));
+	detect_init(s->det);
 }
 
 void stats_free(struct ism_stats *s)
 {
+	free(s->det);
 	free(s->devs);
 	free(s->cpus);
 	op_table_free(&s->ops);
@@ -155,6 +159,7 @@ static unsigned size_bucket(uint64_t size)
 
 void stats_add(struct ism_stats *s, const struct ism_event *ev)
 {
+	detect_event(s->det, ev);
 	struct stats_cpu *c = cpu_slot(s, ev->cpu);
 	struct stats_dev *d = ev->dev ? dev_slot(s, ev->dev) : NULL;
 	struct stats_phase *ph;
@@ -326,6 +331,15 @@ void stats_print_text(const struct ism_stats *s, const struct reader *r, FILE *o
 	if (s->lost_reports)
 		fprintf(out, "LOST EVENTS: %" PRIu64 " in %" PRIu64 " reports%s\n", s->lost_events,
 			s->lost_reports, s->lost_unknown ? " (some of unknown size)" : "");
+	{
+		struct detect_result d;
+
+		detect_finish(s->det, r, &d);
+		fprintf(out, "recorded strategy: %s (%s)", *d.spec ? d.spec : "unknown", d.why);
+		if (d.page_bytes)
+			fprintf(out, ", IOMMU page %" PRIu64 " KiB", d.page_bytes >> 10);
+		fputc('\n', out);
+	}
 
 	fprintf(out, "\nevents by kind:\n");
 	for (unsigned k = 1; k < ISM_EV__COUNT; k++)
@@ -509,6 +523,16 @@ json_t *stats_to_json(const struct ism_stats *s, const struct reader *r)
 			    json_integer((json_int_t)(s->have_ts ? s->last_ts - s->first_ts : 0)));
 	json_object_set_new(o, "lost_events", json_integer((json_int_t)s->lost_events));
 	json_object_set_new(o, "lost_reports", json_integer((json_int_t)s->lost_reports));
+	{
+		struct detect_result d;
+
+		detect_finish(s->det, r, &d);
+		x = json_object();
+		json_object_set_new(x, "spec", json_string(d.spec));
+		json_object_set_new(x, "evidence", json_string(d.why));
+		json_object_set_new(x, "iommu_page_bytes", json_integer((json_int_t)d.page_bytes));
+		json_object_set_new(o, "recorded_strategy", x);
+	}
 	json_object_set_new(o, "events_by_kind", kinds_json(s->kind));
 
 	a = json_array();

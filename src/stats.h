@@ -14,6 +14,7 @@
 #include "event.h"
 
 struct reader;
+struct detect;
 
 #include "schema.h"
 #define STATS_SCHEMA_VERSION SCHEMA_STATS
@@ -84,6 +85,7 @@ struct ism_stats {
 	unsigned nmarker;
 	struct stats_phase *phases;
 	unsigned nphases;
+	struct detect *det;       /* the recorded strategy's evidence (detect.h) */
 };
 
 void stats_init(struct ism_stats *s);

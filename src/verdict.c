@@ -403,13 +403,16 @@ char *verdict_class_name(const struct report_ctx *c, const struct verdict *v, un
 	const struct verdict_class *cl = &v->cls[k];
 	const char *name = sim_result(c->sim, cl->members[0])->spec;
 	int base = v->base >= 0 && v->class_of[v->base] == k;
+	int rec = v->recorded >= 0 && v->class_of[v->recorded] == k;
 
 	/* the baseline names its class */
 	if (base)
 		name = sim_result(c->sim, (unsigned)v->base)->spec;
+	const char *mark = base ? "*" : rec ? "@" : "";
+
 	if (cl->n > 1)
-		return xasprintf("%s%s (+%u)", name, base ? "*" : "", cl->n - 1);
-	return xasprintf("%s%s", name, base ? "*" : "");
+		return xasprintf("%s%s (+%u)", name, mark, cl->n - 1);
+	return xasprintf("%s%s", name, mark);
 }
 
 void verdict_fold_notes(const struct report_ctx *c, const struct verdict *v, struct table *t)
@@ -436,6 +439,9 @@ void verdict_fold_notes(const struct report_ctx *c, const struct verdict *v, str
 	if (v->base >= 0)
 		table_note(t, "* the baseline: %s, %s.", sim_result(c->sim, (unsigned)v->base)->spec,
 			   v->base_how);
+	if (v->recorded >= 0 && v->recorded != v->base)
+		table_note(t, "@ as recorded: %s (%s).", sim_result(c->sim, (unsigned)v->recorded)->spec,
+			   c->recorded_src ? c->recorded_src : "sim.recorded_with");
 }
 
 char *verdict_baseline_text(const struct report_ctx *c, const struct verdict *v)
