@@ -7,9 +7,14 @@
  * the options chain, strdup() of unterminated strings, a NULL hook). The scan mirrors what the
  * library reads and rejects what would hurt it, with a message that says where the file is bad.
  *
- * Read: pull-based and streaming. One record per CPU is held (tracecmd_read_cpu_first() /
- * tracecmd_read_data()); next() takes the earliest (ties: lowest CPU) from a small binary heap,
- * decodes it into a struct ism_event and refills that CPU. Nothing else is buffered.
+ * Read: pull-based and streaming. One record per CPU is held; next() takes the earliest (ties:
+ * lowest CPU) from a small binary heap, decodes it into a struct ism_event and refills that
+ * CPU. The records come from the CPU's ring-buffer pages, which this reader reads itself
+ * (td_walk_*: pread() of a few pages at a time into a buffer of its own, records split by
+ * libtraceevent's kbuffer, exactly as libtracecmd does it), so memory stays flat at any
+ * length: libtracecmd 1.3.1 maps each CPU's data and keeps what it read resident. Files whose
+ * timestamps libtracecmd converts (TSC2NSEC, guest TIME_SHIFT) or whose CPU data is compressed
+ * are read through tracecmd_read_cpu_first() / tracecmd_read_data() instead.
  * Events are decoded from fields looked up once at open (tep_find_field()); the event id
  * (common_type) indexes a table, so dispatch is one array load per record.
  */
@@ -28,6 +33,7 @@
 #include <unistd.h>
 
 #include <trace-cmd.h>
+#include <traceevent/kbuffer.h>
 #ifdef HAVE_ZSTD
 #include <zstd.h>
 #endif
@@ -85,6 +91,14 @@ struct td_cpu {
 	uint64_t ts;               /* head->ts, kept here for the merge */
 	const uint8_t *page;       /* ring-buffer page of the last record (header checked) */
 	bool seen;                 /* a record was read */
+	/* the page walk (td_walk_*), when this reader reads the pages itself */
+	struct kbuffer *kbuf;
+	uint8_t *buf;              /* pages [boff, boff + blen) of the file, then zeroes */
+	uint64_t boff;
+	size_t blen;
+	uint64_t poff;             /* file offset of the page loaded in @kbuf */
+	bool loaded;
+	struct tep_record rec;     /* @head when walking: points into @buf */
 };
 
 struct td_fmt {
@@ -109,6 +123,7 @@ struct td_scan {
 	char *uname;
 	char *instances;           /* names of buffer instances other than the top one */
 	bool traceclock_opt;
+	bool ts_convert;           /* TSC2NSEC or TIME_SHIFT: libtracecmd converts timestamps */
 	bool have_cpucount;
 	uint32_t cpucount;
 	int64_t ts_offset;         /* DATE + OFFSET options: what libtracecmd adds to each ts */
@@ -560,9 +575,13 @@ static int td_opt(struct td_scan *s, unsigned id, const unsigned char *data, uin
 		}
 		break;
 	}
+	case TDO_TSC2NSEC:
+		s->ts_convert = true;
+		break;
 	case TDO_TIME_SHIFT: {
 		uint32_t ncpu;
 
+		s->ts_convert = true;
 		if (size < 16)
 			break;         /* libtracecmd ignores it */
 		td_bskip(&b, 12);
@@ -1652,6 +1671,7 @@ struct td_priv {
 	unsigned *heap;          /* CPUs with a pending record, earliest first */
 	unsigned nheap;
 	bool lost_done;          /* LOST already emitted for the record at the heap top */
+	bool walk;               /* pages read by td_walk_*, not by libtracecmd */
 	struct td_devcache devcache[TD_DEVCACHE]; /* recently seen device names */
 };
 
@@ -2223,12 +2243,124 @@ static void td_cpu_done(struct reader *r, struct td_priv *p, unsigned c)
 	}
 }
 
+/* ---- the page walk ---------------------------------------------------------------------- */
+
+#define TD_WALK_PAGES 32u        /* pages read per pread() */
+
+static bool td_force_libtracecmd;
+
+void reader_tracedat_use_libtracecmd(int on)
+{
+	td_force_libtracecmd = on;
+}
+
+/*
+ * Load the page at file offset @off into CPU @ci's kbuffer, reading the pages from there on
+ * when it is not in the buffer. As libtracecmd's get_page(): a page whose size field exceeds
+ * the page ends the CPU (false; td_cpu_done() says it is corrupt); a read error fails the
+ * reader (false, r->err set).
+ */
+static bool td_walk_load(struct reader *r, struct td_priv *p, struct td_cpu *ci, uint64_t off)
+{
+	uint32_t ps = p->scan.page_size;
+
+	ci->loaded = false;
+	ci->page = NULL;
+	if (off < ci->boff || off + ps > ci->boff + ci->blen) {
+		uint64_t end = ci->off + ci->size, n = end - off;
+		size_t got = 0;
+
+		if (n > (uint64_t)TD_WALK_PAGES * ps)
+			n = (uint64_t)TD_WALK_PAGES * ps;
+		while (got < n) {
+			ssize_t k = pread(p->fd, ci->buf + got, (size_t)n - got, (off_t)(off + got));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				reader_fail(r, -ISM_EIO, "reading CPU %u ring-buffer data at offset %llu: "
+					    "%s", ci->rec.cpu, (unsigned long long)(off + got),
+					    strerror(errno));
+				return false;
+			}
+			if (k == 0) {
+				reader_fail(r, -ISM_ETRUNCATED, "truncated trace.dat: CPU %u ring-buffer "
+					    "data ends at offset %llu", ci->rec.cpu,
+					    (unsigned long long)(off + got));
+				return false;
+			}
+			got += (size_t)k;
+		}
+		/* kbuffer may read a corrupt page's header past its end: zeroes, not stale data */
+		memset(ci->buf + got, 0, ps);
+		ci->boff = off;
+		ci->blen = got;
+	}
+	ci->poff = off;
+	kbuffer_load_subbuffer(ci->kbuf, ci->buf + (off - ci->boff));
+	if ((unsigned)kbuffer_subbuffer_size(ci->kbuf) > ps)
+		return false;
+	ci->loaded = true;
+	return true;
+}
+
+/* The next record of CPU @ci, as tracecmd_read_data() would give it; NULL at its end. */
+static struct tep_record *td_walk_next(struct reader *r, struct td_priv *p, struct td_cpu *ci)
+{
+	uint32_t ps = p->scan.page_size;
+
+	while (ci->loaded) {
+		unsigned long long ts;
+		void *data = kbuffer_read_event(ci->kbuf, &ts);
+
+		if (!data) {
+			ci->loaded = false;
+			if (ci->off + ci->size - ci->poff <= ps ||
+			    !td_walk_load(r, p, ci, ci->poff + ps))
+				return NULL;
+			continue;
+		}
+		ci->rec.ts = ts;
+		ci->rec.size = kbuffer_event_size(ci->kbuf);
+		ci->rec.data = data;
+		ci->rec.offset = ci->poff + (unsigned)kbuffer_curr_offset(ci->kbuf);
+		ci->rec.missed_events = kbuffer_missed_events(ci->kbuf);
+		ci->rec.record_size = kbuffer_curr_size(ci->kbuf);
+		kbuffer_next_event(ci->kbuf, NULL);
+		return &ci->rec;
+	}
+	return NULL;
+}
+
+/* Set up the walk of CPU @c and read its first record (tracecmd_read_cpu_first()). */
+static struct tep_record *td_walk_first(struct reader *r, struct td_priv *p, unsigned c)
+{
+	struct td_cpu *ci = &p->cpu[c];
+	enum kbuffer_long_size ls = tep_get_header_page_size(p->tep) == 8 ? KBUFFER_LSIZE_8 :
+									     KBUFFER_LSIZE_4;
+	enum kbuffer_endian en = tep_is_file_bigendian(p->tep) ? KBUFFER_ENDIAN_BIG :
+								 KBUFFER_ENDIAN_LITTLE;
+
+	ci->kbuf = kbuffer_alloc(ls, en);
+	if (!ci->kbuf) {
+		reader_fail(r, -ISM_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (tep_is_old_format(p->tep))
+		kbuffer_set_old_format(ci->kbuf);
+	ci->buf = xmalloc((size_t)TD_WALK_PAGES * p->scan.page_size + p->scan.page_size);
+	ci->rec.cpu = (int)c;
+	if (!td_walk_load(r, p, ci, ci->off))
+		return NULL;
+	return td_walk_next(r, p, ci);
+}
+
 /* Load the next record of CPU @c (the heap top) and restore the heap. */
 static void td_advance(struct reader *r, struct td_priv *p, unsigned c)
 {
 	struct td_cpu *ci = &p->cpu[c];
 
-	ci->head = tracecmd_read_data(p->h, (int)c);
+	ci->head = p->walk ? td_walk_next(r, p, ci) : tracecmd_read_data(p->h, (int)c);
 	if (ci->head) {
 		ci->ts = ci->head->ts;
 		td_sift_down(p, 0);
@@ -2265,7 +2397,8 @@ static int tracedat_next(struct reader *r, struct ism_event *ev)
 		/* the event holds no pointer into the record: release it now */
 		p->cpu[c].lastoff = rec->offset;
 		p->cpu[c].seen = true;
-		tracecmd_free_record(rec);
+		if (!p->walk)
+			tracecmd_free_record(rec);
 		p->cpu[c].head = NULL;
 		if (ret < 0)
 			return ret;
@@ -2359,10 +2492,17 @@ static int tracedat_open(struct reader *r)
 	p->ncpu = p->scan.ncpu;
 	p->cpu = p->scan.cpu;
 	p->heap = xcalloc(p->ncpu ? p->ncpu : 1, sizeof(*p->heap));
+	/* the page walk reproduces what libtracecmd does with plain pages and plain timestamps */
+	p->walk = !td_force_libtracecmd && !p->scan.cpu_compressed && !p->scan.ts_convert &&
+		  tep_get_header_timestamp_size(p->tep) == 8 &&
+		  (unsigned)tep_get_cpus(p->tep) >= p->ncpu;
 	for (unsigned c = 0; c < p->ncpu; c++) {
 		if (!p->cpu[c].size)
 			continue;
-		p->cpu[c].head = tracecmd_read_cpu_first(p->h, (int)c);
+		p->cpu[c].head = p->walk ? td_walk_first(r, p, c) :
+					   tracecmd_read_cpu_first(p->h, (int)c);
+		if (r->err)
+			return r->errcode;
 		if (p->cpu[c].head) {
 			p->cpu[c].ts = p->cpu[c].head->ts;
 			p->heap[p->nheap++] = c;
@@ -2383,9 +2523,13 @@ static void tracedat_close(struct reader *r)
 
 	if (!p)
 		return;
-	for (unsigned c = 0; c < p->ncpu; c++)
-		if (p->cpu[c].head)
+	for (unsigned c = 0; c < p->ncpu; c++) {
+		if (p->cpu[c].head && !p->walk)
 			tracecmd_free_record(p->cpu[c].head);
+		if (p->cpu[c].kbuf)
+			kbuffer_free(p->cpu[c].kbuf);
+		free(p->cpu[c].buf);
+	}
 	if (p->h)
 		tracecmd_close(p->h);
 	for (unsigned i = 1; i < p->nevs; i++)
@@ -2409,3 +2553,10 @@ const struct reader_ops reader_tracedat_ops = {
 	.next = tracedat_next,
 	.close = tracedat_close,
 };
+
+int reader_tracedat_walks(const struct reader *r)
+{
+	const struct td_priv *p = r->ops == &reader_tracedat_ops ? r->priv : NULL;
+
+	return p && p->walk;
+}

@@ -7,9 +7,11 @@
  * not grow with the trace. Events the model does not know are skipped and counted
  * (reader_unknown_*). Errors carry the file name and a position (line or record number).
  *
- * The trace.dat reader reads each CPU's ring buffer with tracecmd_read_cpu_first()/
- * tracecmd_read_data(), holding one record per CPU, and merges them itself by (timestamp,
- * CPU): a pull-based reader like the others (reader-tracedat.c).
+ * The trace.dat reader reads each CPU's ring-buffer pages itself (pread() into a small buffer,
+ * records split by libtraceevent's kbuffer; libtracecmd for the headers and formats, and for
+ * the pages of files whose timestamps it converts or whose data is compressed), holding one
+ * record per CPU, and merges them by (timestamp, CPU): a pull-based reader like the others,
+ * in memory that does not grow with the file (reader-tracedat.c).
  */
 #ifndef ISM_READER_H
 #define ISM_READER_H
@@ -123,6 +125,13 @@ extern const struct reader_ops reader_perfjson_ops;
 extern const struct reader_ops reader_bpftrace_ops;
 #ifdef HAVE_TRACECMD
 extern const struct reader_ops reader_tracedat_ops;
+/*
+ * trace.dat readers opened from now on read the ring-buffer pages through libtracecmd (1) or
+ * with their own page walk where it applies (0, the default); for tests that compare the two.
+ */
+void reader_tracedat_use_libtracecmd(int on);
+/* Whether trace.dat reader @r reads its pages itself. */
+int reader_tracedat_walks(const struct reader *r);
 #endif
 
 #endif
