@@ -123,19 +123,12 @@ static void us(FILE *out, double ns)
 
 static const char *call_name(uint8_t kind, uint32_t op, char *buf, size_t len)
 {
-	const char *n;
+	const struct ism_op_info *o = ism_op_find(op);
 
+	if (o)
+		return o->desc ? o->desc : o->name;
 	if (kind == ACT_RTAS)
-		return op == RTAS_QUERY ? "RTAS ibm,query-pe-dma-window" :
-		       op == RTAS_CREATE ? "RTAS ibm,create-pe-dma-window" :
-		       op == RTAS_REMOVE ? "RTAS ibm,remove-pe-dma-window" : "RTAS";
-	if (op == UV_SHARE_PAGE)
-		return "UV_SHARE_PAGE";
-	if (op == UV_UNSHARE_PAGE)
-		return "UV_UNSHARE_PAGE";
-	n = ism_hcall_name(op);
-	if (n)
-		return n;
+		return "RTAS";
 	snprintf(buf, len, "hcall 0x%x", op);
 	return buf;
 }

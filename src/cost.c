@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "cost.h"
+#include "ops.h"
 
 static double call(const struct call_cost *c, uint64_t calls, uint64_t units)
 {
@@ -12,21 +13,22 @@ static double call(const struct call_cost *c, uint64_t calls, uint64_t units)
 
 double cost_hcall(const struct scenario *sc, uint32_t op, uint64_t calls, uint64_t entries)
 {
-	const struct scenario_cost *c = &sc->cost;
-
+	/* a switch over the catalogue: each row with COST(member) is priced by that member */
+#define COST(member) return call(&sc->cost.member, calls, entries);
+#define NOCOST break;
+#define ISM_OP_CASE(id, num, nm, cls, unit, fam, cost, shrt, flags, key, desc) \
+	case id:                                                               \
+		cost
 	switch (op) {
-	case H_PUT_TCE:
-		return call(&c->h_put_tce, calls, entries);
-	case H_PUT_TCE_INDIRECT:
-		return call(&c->h_put_tce_indirect, calls, entries);
-	case H_STUFF_TCE:
-		return call(&c->h_stuff_tce, calls, entries);
-	case H_GET_TCE:
-		return call(&c->h_get_tce, calls, entries);
+		ISM_OPS(ISM_OP_CASE)
 	default:
-		/* any other hcall costs what a null hcall (H_GET_TCE) costs */
-		return c->h_get_tce.fixed_ns * (double)calls;
+		break;
 	}
+#undef ISM_OP_CASE
+#undef NOCOST
+#undef COST
+	/* an operation without cost parameters costs what a null hcall (H_GET_TCE) costs */
+	return sc->cost.h_get_tce.fixed_ns * (double)calls;
 }
 
 struct act_cost cost_action(const struct scenario *sc, const struct action *a)
@@ -40,14 +42,11 @@ struct act_cost cost_action(const struct scenario *sc, const struct action *a)
 		r.category = CAT_HCALL;
 		break;
 	case ACT_UCALL:
-		r.cpu_ns = call(a->op == UV_UNSHARE_PAGE ? &c->uv_unshare_page : &c->uv_share_page,
-				a->calls, a->units);
+		r.cpu_ns = cost_hcall(sc, a->op, a->calls, a->units);
 		r.category = CAT_UCALL;
 		break;
 	case ACT_RTAS:
-		r.cpu_ns = call(a->op == RTAS_QUERY ? &c->rtas_query :
-				a->op == RTAS_CREATE ? &c->rtas_create : &c->rtas_remove,
-				a->calls, a->units);
+		r.cpu_ns = cost_hcall(sc, a->op, a->calls, a->units);
 		r.category = CAT_RTAS;
 		break;
 	case ACT_COPY:

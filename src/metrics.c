@@ -7,13 +7,14 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "ops.h"
 #include "report.h"
 #include "util.h"
 
 #define NS_MS 1e-6
 #define B_MIB (1.0 / 1048576.0)
 
-static const struct metric metrics[] = {
+static const struct metric metrics_head[] = {
 	{ "boot_ns", "boot_ns", 0, 0, 0, NS_MS, "boot_ms", "simulated boot time, setup included",
 	  NULL },
 	{ "run_ns", "run_ns", 0, 0, 0, NS_MS, "run_ms", "simulated time after boot", NULL },
@@ -40,15 +41,24 @@ static const struct metric metrics[] = {
 	  "waiting for locks held by other CPUs", NULL },
 	{ "device_xlate_ns", "time_by_category.device_xlate_ns", 0, 0, 0, NS_MS, "device_xlate_ms",
 	  "device-side translation", NULL },
-	{ "hcalls", NULL, 0, 0xEFFF, 0, 1, "hcalls", "hypercalls (all opcodes)", NULL },
-	{ "h_put_tce_calls", NULL, 0x20, 0x20, 0, 1, "h_put_tce_calls", "H_PUT_TCE calls", NULL },
-	{ "h_put_tce_indirect_calls", NULL, 0x13c, 0x13c, 0, 1, "h_put_tce_indirect_calls",
-	  "H_PUT_TCE_INDIRECT calls", NULL },
-	{ "h_stuff_tce_calls", NULL, 0x138, 0x138, 0, 1, "h_stuff_tce_calls", "H_STUFF_TCE calls",
-	  NULL },
-	{ "ucalls", NULL, 0xF000, 0xFFFF, 0, 1, "ucalls", "ultracalls (UV_SHARE/UNSHARE_PAGE)",
-	  NULL },
-	{ "rtas_calls", NULL, 0x10000, 0x1FFFF, 0, 1, "rtas_calls", "RTAS calls", NULL },
+};
+
+/* Calls: a metric per class of operations, then one per operation with OPF_METRIC (ops.h). */
+static const struct metric class_metrics[] = {
+#define ISM_OPC_METRIC(id, nm, lo, hi, m, h, col) \
+	{ .name = m, .opcode_lo = lo, .opcode_hi = hi, .scale = 1, .disp = m, .help = h },
+	ISM_OP_CLASSES(ISM_OPC_METRIC)
+#undef ISM_OPC_METRIC
+};
+static const struct metric op_metrics[] = {
+#define ISM_OP_METRIC(id, num, nm, cls, unit, fam, cost, shrt, fl, k, desc)                   \
+	{ .name = (fl) & OPF_METRIC ? k : NULL, .opcode_lo = num, .opcode_hi = num, .scale = 1, \
+	  .disp = k, .help = nm " calls" },
+	ISM_OPS(ISM_OP_METRIC)
+#undef ISM_OP_METRIC
+};
+
+static const struct metric metrics_tail[] = {
 	{ "map_failures", "map_failures", 0, 0, 0, 1, "map_failures", "maps that failed", NULL },
 	{ "window_peak_entries", "window.peak_entries", 0, 0, 0, 1, "window_peak_entries",
 	  "peak TCEs in use in the window", NULL },
@@ -78,14 +88,26 @@ static const struct metric metrics[] = {
 
 const struct metric *metric_get(unsigned i)
 {
-	return i < ISM_ARRAY_SIZE(metrics) ? &metrics[i] : NULL;
+	if (i < ISM_ARRAY_SIZE(metrics_head))
+		return &metrics_head[i];
+	i -= (unsigned)ISM_ARRAY_SIZE(metrics_head);
+	for (unsigned c = 0; c < OPC__COUNT; c++) {
+		if (class_metrics[c].name && !i--)
+			return &class_metrics[c];
+		for (unsigned k = 0; ism_op_get(k); k++)
+			if (op_metrics[k].name && ism_op_get(k)->cls == c && !i--)
+				return &op_metrics[k];
+	}
+	return i < ISM_ARRAY_SIZE(metrics_tail) ? &metrics_tail[i] : NULL;
 }
 
 const struct metric *metric_find(const char *name)
 {
-	for (size_t i = 0; i < ISM_ARRAY_SIZE(metrics); i++)
-		if (strcmp(metrics[i].name, name) == 0)
-			return &metrics[i];
+	const struct metric *m;
+
+	for (unsigned i = 0; (m = metric_get(i)) != NULL; i++)
+		if (strcmp(m->name, name) == 0)
+			return m;
 	return NULL;
 }
 
@@ -109,10 +131,11 @@ int metric_integer(const struct metric *m)
 
 char *metric_names(void)
 {
+	const struct metric *m;
 	char *s = xstrdup("");
 
-	for (size_t i = 0; i < ISM_ARRAY_SIZE(metrics); i++) {
-		char *n = xasprintf("%s%s%s", s, i ? ", " : "", metrics[i].name);
+	for (unsigned i = 0; (m = metric_get(i)) != NULL; i++) {
+		char *n = xasprintf("%s%s%s", s, i ? ", " : "", m->name);
 
 		free(s);
 		s = n;

@@ -54,16 +54,6 @@ static uint64_t mapped_bytes(const struct sim_recorded *r)
 	return b;
 }
 
-static uint64_t op_calls(const struct sim_result *r, uint32_t lo, uint32_t hi)
-{
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < r->nops; i++)
-		if (r->ops[i].op >= lo && r->ops[i].op <= hi)
-			n += r->ops[i].calls;
-	return n;
-}
-
 /* The strategy that stands for class @k in the figures (the baseline for its class). */
 static const struct sim_result *rep(const struct report_ctx *c, const struct verdict *v,
 				    unsigned k)
@@ -242,28 +232,47 @@ unsigned plotdata_cost(FILE *out, const struct report_ctx *c, const struct verdi
 
 /* ---- hcalls ----------------------------------------------------------------------------- */
 
-static const struct {
+/* The columns: each operation with OPF_COLUMN, then each class with a column (ops.h). */
+struct hcall_col {
 	uint32_t lo, hi;
 	const char *name;
-} hcall_cols[] = {
-	{ 0x20, 0x20, "H_PUT_TCE" },
-	{ 0x13c, 0x13c, "H_PUT_TCE_INDIRECT" },
-	{ 0x138, 0x138, "H_STUFF_TCE" },
-	{ 0xF130, 0xF130, "UV_SHARE_PAGE" },
-	{ 0xF134, 0xF134, "UV_UNSHARE_PAGE" },
-	{ 0x10000, 0x1FFFF, "RTAS" },
 };
+
+static unsigned hcall_columns(struct hcall_col *cols, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; ism_op_get(k) && n < max; k++)
+		if (ism_op_get(k)->flags & OPF_COLUMN) {
+			cols[n].lo = cols[n].hi = ism_op_get(k)->number;
+			cols[n++].name = ism_op_get(k)->name;
+		}
+	for (unsigned k = 0; k < OPC__COUNT && n < max; k++)
+		if (ism_op_class_get(k)->column) {
+			cols[n].lo = ism_op_class_get(k)->first;
+			cols[n].hi = ism_op_class_get(k)->last;
+			cols[n++].name = ism_op_class_get(k)->column;
+		}
+	return n;
+}
+
+static uint64_t col_calls(const struct sim_result *r, const struct hcall_col *col)
+{
+	return op_calls(r->ops, r->nops, col->lo, col->hi);
+}
 
 unsigned plotdata_hcalls(FILE *out, const struct report_ctx *c, const struct verdict *v,
 			 struct fig_args *fa)
 {
-	int used[ISM_ARRAY_SIZE(hcall_cols)] = { 0 };
+	struct hcall_col hcall_cols[32];
+	unsigned nhc = hcall_columns(hcall_cols, 32);
+	int used[32] = { 0 };
 	unsigned ncols = 0;
 	char *dropped = NULL;
 
-	for (size_t j = 0; j < ISM_ARRAY_SIZE(hcall_cols); j++) {
+	for (unsigned j = 0; j < nhc; j++) {
 		for (unsigned k = 0; k < v->ncls; k++)
-			if (op_calls(rep(c, v, k), hcall_cols[j].lo, hcall_cols[j].hi))
+			if (col_calls(rep(c, v, k), &hcall_cols[j]))
 				used[j] = 1;
 		if (used[j])
 			ncols++;
@@ -271,7 +280,7 @@ unsigned plotdata_hcalls(FILE *out, const struct report_ctx *c, const struct ver
 			words_add(&dropped, "%s%s", dropped ? "," : "", hcall_cols[j].name);
 	}
 	fprintf(out, "series,strategy");
-	for (size_t j = 0; j < ISM_ARRAY_SIZE(hcall_cols); j++)
+	for (unsigned j = 0; j < nhc; j++)
 		if (used[j])
 			fprintf(out, ",%s", hcall_cols[j].name);
 	fprintf(out, ",schema_version\n");
@@ -279,16 +288,16 @@ unsigned plotdata_hcalls(FILE *out, const struct report_ctx *c, const struct ver
 		const struct sim_result *r = rep(c, v, v->order[k]);
 
 		row_head(out, c, v, k);
-		for (size_t j = 0; j < ISM_ARRAY_SIZE(hcall_cols); j++)
+		for (unsigned j = 0; j < nhc; j++)
 			if (used[j])
-				fprintf(out, ",%" PRIu64, op_calls(r, hcall_cols[j].lo, hcall_cols[j].hi));
+				fprintf(out, ",%" PRIu64, col_calls(r, &hcall_cols[j]));
 		fprintf(out, ",%d\n", PLOTDATA_VERSION);
 	}
 	arg_add(fa, xasprintf("%u", ncols));
 	{
 		char *names = NULL;
 
-		for (size_t j = 0; j < ISM_ARRAY_SIZE(hcall_cols); j++)
+		for (unsigned j = 0; j < nhc; j++)
 			if (used[j])
 				words_add(&names, "%s", hcall_cols[j].name);
 		arg_add(fa, names ? names : xstrdup(""));

@@ -15,42 +15,17 @@
 #include "util.h"
 #include "verdict.h"
 
-static const struct {
-	uint32_t op;
-	const char *name, *key;
-} opcols[] = {
-	{ 0x20, "H_PUT_TCE", "h_put_tce" },
-	{ 0x13c, "H_PUT_TCE_INDIRECT", "h_put_tce_indirect" },
-	{ 0x138, "H_STUFF_TCE", "h_stuff_tce" },
-	{ 0xF130, "UV_SHARE_PAGE", "uv_share_page" },
-	{ 0xF134, "UV_UNSHARE_PAGE", "uv_unshare_page" },
-	{ 0x10000 + 1, "RTAS query", "rtas_query" },
-	{ 0x10000 + 2, "RTAS create", "rtas_create" },
-};
-
-static const struct op_stat *find_op(const struct op_stat *ops, unsigned n, uint32_t op)
+/* Calls of operation @op, or of every operation of class @cls when @op is 0 (ops.h). */
+static uint64_t calls_of(const struct sim_result *r, uint32_t op, unsigned cls)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (ops[i].op == op)
-			return &ops[i];
-	return NULL;
-}
+	const struct ism_op_class_info *c = ism_op_class_get(cls);
 
-static uint64_t op_calls(const struct sim_result *r, uint32_t op)
-{
-	const struct op_stat *o = find_op(r->ops, r->nops, op);
-
-	return o ? o->calls : 0;
+	return op ? op_calls(r->ops, r->nops, op, op) : op_calls(r->ops, r->nops, c->first, c->last);
 }
 
 static uint64_t hcalls_total(const struct sim_result *r)
 {
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < r->nops; i++)
-		if (r->ops[i].op < 0xF000)
-			n += r->ops[i].calls;
-	return n;
+	return calls_of(r, 0, OPC_HCALL);
 }
 
 static double throughput(uint64_t bytes, double ns)
@@ -227,24 +202,27 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 
 	table_init(&t[RT_CALLS], "Hypercalls, ultracalls and RTAS calls (setup included)");
 	table_col(&t[RT_CALLS], "strategy", NULL, 1);
-	table_col(&t[RT_CALLS], "PUT_TCE", "H_PUT_TCE", 0);
-	table_col(&t[RT_CALLS], "PUT_INDIR", "H_PUT_TCE_INDIRECT", 0);
-	table_col(&t[RT_CALLS], "STUFF_TCE", "H_STUFF_TCE", 0);
-	table_col(&t[RT_CALLS], "UV_SHARE", "UV_SHARE_PAGE", 0);
-	table_col(&t[RT_CALLS], "UV_UNSHARE", "UV_UNSHARE_PAGE", 0);
-	table_col(&t[RT_CALLS], "RTAS", "RTAS calls", 0);
+	/* a column per operation and class the catalogue shows (ops.h OPF_COLUMN) */
+	for (unsigned k = 0; ism_op_get(k); k++)
+		if (ism_op_get(k)->flags & OPF_COLUMN)
+			table_col(&t[RT_CALLS], ism_op_get(k)->shrt, ism_op_get(k)->name, 0);
+	for (unsigned k = 0; k < OPC__COUNT; k++)
+		if (ism_op_class_get(k)->column)
+			table_col(&t[RT_CALLS], ism_op_class_get(k)->column,
+				  ism_op_class_get(k)->help, 0);
 	for (unsigned x = 0; x < n; x++) {
 		const struct sim_result *r = sim_result(c->sim, ord[x]);
+		unsigned col = 1;
 
 		row = table_row(&t[RT_CALLS]);
 		row_name(c, v, ord[x], &t[RT_CALLS], row);
-		table_setf(&t[RT_CALLS], row, 1, "%" PRIu64, op_calls(r, 0x20));
-		table_setf(&t[RT_CALLS], row, 2, "%" PRIu64, op_calls(r, 0x13c));
-		table_setf(&t[RT_CALLS], row, 3, "%" PRIu64, op_calls(r, 0x138));
-		table_setf(&t[RT_CALLS], row, 4, "%" PRIu64, op_calls(r, 0xF130));
-		table_setf(&t[RT_CALLS], row, 5, "%" PRIu64, op_calls(r, 0xF134));
-		table_setf(&t[RT_CALLS], row, 6, "%" PRIu64,
-			   op_calls(r, 0x10001) + op_calls(r, 0x10002) + op_calls(r, 0x10003));
+		for (unsigned k = 0; ism_op_get(k); k++)
+			if (ism_op_get(k)->flags & OPF_COLUMN)
+				table_setf(&t[RT_CALLS], row, col++, "%" PRIu64,
+					   calls_of(r, ism_op_get(k)->number, 0));
+		for (unsigned k = 0; k < OPC__COUNT; k++)
+			if (ism_op_class_get(k)->column)
+				table_setf(&t[RT_CALLS], row, col++, "%" PRIu64, calls_of(r, 0, k));
 	}
 	table_hide_empty(&t[RT_CALLS]);
 
@@ -537,13 +515,8 @@ static json_t *ops_json(const struct op_stat *ops, unsigned n)
 
 	for (unsigned i = 0; i < n; i++) {
 		json_t *o = json_object();
-		const char *name = NULL;
+		const char *name = ism_op_name(ops[i].op);
 
-		for (size_t k = 0; k < ISM_ARRAY_SIZE(opcols); k++)
-			if (opcols[k].op == ops[i].op)
-				name = opcols[k].name;
-		if (!name && ops[i].op == 0x10003)
-			name = "RTAS remove";
 		json_object_set_new(o, "name", json_string(name ? name :
 							   hcall_label(ops[i].op, lbl, sizeof(lbl))));
 		json_object_set_new(o, "opcode", jint(ops[i].op));
@@ -739,22 +712,33 @@ json_t *report_json(const struct report_ctx *c)
 
 /* ---- CSV ----------------------------------------------------------------------------------- */
 
-static const char *const csv_cols[] = {
+/* results.csv: these columns, a column KEY per operation with OPF_COLUMN (ops.h), then the rest */
+static const char *const csv_head[] = {
 	"strategy", "protected", "boot_ns", "boot_delta_ns", "run_ns", "run_delta_ns",
 	"throughput_bytes_per_s", "setup_ns", "hcall_ns", "ucall_ns", "rtas_ns", "copy_ns",
-	"guest_sw_ns", "lock_wait_ns", "device_xlate_ns", "h_put_tce_calls",
-	"h_put_tce_indirect_calls", "h_stuff_tce_calls", "uv_share_page_calls",
-	"uv_unshare_page_calls", "tces_written", "tces_cleared", "window_peak_entries",
+	"guest_sw_ns", "lock_wait_ns", "device_xlate_ns",
+};
+static const char *const csv_tail[] = {
+	"tces_written", "tces_cleared", "window_peak_entries",
 	"window_entries", "window_failures", "pool_peak_slots", "pool_slots", "pool_failures",
 	"bounces", "copied_bytes", "shared_peak_bytes", "shared_outside_pool_peak_bytes",
 	"shared_byte_seconds", "map_p50_ns", "map_p99_ns", "unmap_p50_ns", "unmap_p99_ns",
 	"maps", "map_failures", "recorded_boot_ns", "recorded_run_ns", "as_recorded",
-	"schema_version", NULL,
+	"schema_version",
 };
 
 const char *report_csv_column(unsigned i)
 {
-	return i < ISM_ARRAY_SIZE(csv_cols) ? csv_cols[i] : NULL;
+	if (i < ISM_ARRAY_SIZE(csv_head))
+		return csv_head[i];
+	i -= (unsigned)ISM_ARRAY_SIZE(csv_head);
+	for (unsigned k = 0; ism_op_get(k); k++)
+		if (ism_op_get(k)->flags & OPF_COLUMN) {
+			if (!i)
+				return ism_op_get(k)->key;
+			i--;
+		}
+	return i < ISM_ARRAY_SIZE(csv_tail) ? csv_tail[i] : NULL;
 }
 
 void report_csv(FILE *out, const struct report_ctx *c)
@@ -762,8 +746,8 @@ void report_csv(FILE *out, const struct report_ctx *c)
 	const struct sim_recorded *rec = sim_recorded(c->sim);
 	uint64_t bytes = all_bytes(rec);
 
-	for (unsigned i = 0; csv_cols[i]; i++)
-		fprintf(out, "%s%s", i ? "," : "", csv_cols[i]);
+	for (unsigned i = 0; report_csv_column(i); i++)
+		fprintf(out, "%s%s", i ? "," : "", report_csv_column(i));
 	fputc('\n', out);
 	for (unsigned i = 0; i < sim_count(c->sim); i++) {
 		const struct sim_result *r = sim_result(c->sim, i);
@@ -772,8 +756,7 @@ void report_csv(FILE *out, const struct report_ctx *c)
 				      r->run_ns - rec->run_ns,
 				      throughput(bytes, rec->have_boot_end ? r->run_ns : r->end_ns),
 				      r->setup_ns };
-		const uint64_t u[] = { op_calls(r, 0x20), op_calls(r, 0x13c), op_calls(r, 0x138),
-				       op_calls(r, 0xF130), op_calls(r, 0xF134), p->tces_written,
+		const uint64_t u[] = { p->tces_written,
 				       p->tces_cleared, p->window_peak, p->window_entries,
 				       p->window_failures, p->pool_peak, p->pool_slots,
 				       p->pool_failures, p->bounces, p->copied_bytes,
@@ -793,6 +776,11 @@ void report_csv(FILE *out, const struct report_ctx *c)
 			fputc(',', out);
 			csv_int(out, r->cat_ns[k]);
 		}
+		for (unsigned k = 0; ism_op_get(k); k++)
+			if (ism_op_get(k)->flags & OPF_COLUMN) {
+				fputc(',', out);
+				csv_u64(out, calls_of(r, ism_op_get(k)->number, 0));
+			}
 		for (size_t k = 0; k < ISM_ARRAY_SIZE(u); k++) {
 			fputc(',', out);
 			csv_u64(out, u[k]);

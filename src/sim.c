@@ -422,11 +422,9 @@ static double execute(struct sim *sim, struct run *run, unsigned cpu, double t, 
 		if (setup)
 			res->setup_cat_ns[c.category] += c.cpu_ns;
 		if (a->kind == ACT_HCALL || a->kind == ACT_UCALL || a->kind == ACT_RTAS) {
-			uint32_t op = a->kind == ACT_RTAS ? 0x10000u + a->op : a->op;
-
-			op_account(res->ops, &res->nops, op, a->calls, a->units, c.cpu_ns);
+			op_account(res->ops, &res->nops, a->op, a->calls, a->units, c.cpu_ns);
 			if (setup)
-				op_account(res->setup_ops, &res->nsetup_ops, op, a->calls, a->units,
+				op_account(res->setup_ops, &res->nsetup_ops, a->op, a->calls, a->units,
 					   c.cpu_ns);
 		}
 	}

@@ -42,12 +42,6 @@ struct lat_hist {
 void lat_add(struct lat_hist *h, double ns);
 double lat_percentile(const struct lat_hist *h, double p);
 
-struct op_stat {
-	uint32_t op;
-	uint64_t calls, units;
-	double ns;
-};
-
 #define SIM_MAX_OPS 16
 #define SIM_MAX_PHASES 64
 

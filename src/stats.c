@@ -10,6 +10,7 @@
 
 #include "reader.h"
 #include "detect.h"
+#include "ops.h"
 #include "stats.h"
 #include "util.h"
 
@@ -438,8 +439,8 @@ void stats_print_text(const struct ism_stats *s, const struct reader *r, FILE *o
 			po = op_table_sorted(&p->ops, &np);
 			for (unsigned j = 0; j < np; j++) {
 				hc += po[j]->entries;
-				if (po[j]->opcode == 0x20 || po[j]->opcode == 0x138 ||
-				    po[j]->opcode == 0x13c)
+				if (po[j]->opcode == H_PUT_TCE || po[j]->opcode == H_STUFF_TCE ||
+				    po[j]->opcode == H_PUT_TCE_INDIRECT)
 					tce += po[j]->entries;
 			}
 			free(po);

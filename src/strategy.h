@@ -18,77 +18,9 @@
 
 #include <stdint.h>
 
+#include "action.h"
 #include "event.h"
 #include "scenario.h"
-
-/* ---- actions ------------------------------------------------------------------------ */
-
-enum act_kind {
-	ACT_HCALL,        /* op = opcode; calls, units = TCE entries */
-	ACT_UCALL,        /* op = UV_SHARE_PAGE / UV_UNSHARE_PAGE; calls, units = pages */
-	ACT_RTAS,         /* op = RTAS_QUERY / RTAS_CREATE / RTAS_REMOVE; calls */
-	ACT_COPY,         /* calls, units = bytes copied (bounce) */
-	ACT_GUEST,        /* calls = DMA API calls (software path per map/unmap) */
-	ACT_GUEST_PAGES,  /* units = IOMMU pages handled by guest software */
-	ACT_ALLOC_SEARCH, /* units = bitmap bits examined by the IOVA allocator */
-	ACT_SLOT_SEARCH,  /* units = swiotlb slots examined */
-	ACT_LOCK,         /* calls = lock acquisitions (uncontended cost; waits come from res) */
-	ACT_DEV_XLATE,    /* units = IOMMU pages the device translates (device time, not CPU) */
-	ACT__COUNT
-};
-
-/* Time categories of the breakdown (cost.c maps actions to them). */
-#define ISM_CATEGORIES(X)             \
-	X(HCALL, "hcall")              \
-	X(UCALL, "ucall")              \
-	X(RTAS, "rtas")                \
-	X(COPY, "copy")                \
-	X(GUEST, "guest_sw")           \
-	X(LOCK_WAIT, "lock_wait")      \
-	X(DEVICE, "device_xlate")
-
-enum ism_category {
-#define ISM_CAT_ENUM(n, s) CAT_##n,
-	ISM_CATEGORIES(ISM_CAT_ENUM)
-#undef ISM_CAT_ENUM
-	CAT__COUNT
-};
-const char *category_name(unsigned c);
-
-#define UV_SHARE_PAGE 0xF130
-#define UV_UNSHARE_PAGE 0xF134
-#define H_GET_TCE 0x1C
-#define H_PUT_TCE 0x20
-#define H_STUFF_TCE 0x138
-#define H_PUT_TCE_INDIRECT 0x13C
-enum { RTAS_QUERY = 1, RTAS_CREATE = 2, RTAS_REMOVE = 3 };
-
-struct action {
-	uint8_t kind;     /* enum act_kind */
-	uint8_t outside;  /* ACT_UCALL share: pages outside a designated pool */
-	uint16_t res;     /* shared resource held while the action runs (0 = none) */
-	uint32_t op;
-	uint64_t calls;
-	uint64_t units;
-};
-
-struct actbuf {
-	struct action *a;
-	unsigned n, cap;
-};
-
-void actbuf_reset(struct actbuf *b);
-void actbuf_free(struct actbuf *b);
-/* Append an action; consecutive identical (kind, op, res) actions are merged. */
-void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, uint64_t units,
-	     uint16_t res);
-/* An ultracall sharing/unsharing @pages pages; @outside: pages outside a designated pool. */
-void act_ucall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside);
-static inline void act_hcall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t entries,
-			     uint16_t res)
-{
-	act_add(b, ACT_HCALL, op, calls, entries, res);
-}
 
 /* ---- requests ----------------------------------------------------------------------- */
 

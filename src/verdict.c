@@ -150,12 +150,9 @@ static int is_reference(const struct sim_result *r)
 
 static uint64_t hcalls(const struct sim_result *r)
 {
-	uint64_t n = 0;
+	const struct ism_op_class_info *h = ism_op_class_get(OPC_HCALL);
 
-	for (unsigned i = 0; i < r->nops; i++)
-		if (r->ops[i].op < 0xF000)
-			n += r->ops[i].calls;
-	return n;
+	return op_calls(r->ops, r->nops, h->first, h->last);
 }
 
 /*

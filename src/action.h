@@ -1,0 +1,73 @@
+/*
+ * action.h: what a strategy does, as data. A strategy appends actions (hypercall with opcode
+ * and entry count, ultracall, RTAS call, copy, guest software, lock hold, device translation)
+ * to an action buffer; the cost model (cost.h) prices them and the engine (sim.c) books them.
+ * Operation numbers come from the catalogue (ops.h). Includes only ops.h.
+ */
+#ifndef ISM_ACTION_H
+#define ISM_ACTION_H
+
+#include <stdint.h>
+
+#include "ops.h"
+
+enum act_kind {
+	ACT_HCALL,        /* op = opcode; calls, units = TCE entries */
+	ACT_UCALL,        /* op = UV_SHARE_PAGE / UV_UNSHARE_PAGE; calls, units = pages */
+	ACT_RTAS,         /* op = RTAS_QUERY / RTAS_CREATE / RTAS_REMOVE; calls */
+	ACT_COPY,         /* calls, units = bytes copied (bounce) */
+	ACT_GUEST,        /* calls = DMA API calls (software path per map/unmap) */
+	ACT_GUEST_PAGES,  /* units = IOMMU pages handled by guest software */
+	ACT_ALLOC_SEARCH, /* units = bitmap bits examined by the IOVA allocator */
+	ACT_SLOT_SEARCH,  /* units = swiotlb slots examined */
+	ACT_LOCK,         /* calls = lock acquisitions (uncontended cost; waits come from res) */
+	ACT_DEV_XLATE,    /* units = IOMMU pages the device translates (device time, not CPU) */
+	ACT__COUNT
+};
+
+/* Time categories of the breakdown (cost.c maps actions to them). */
+#define ISM_CATEGORIES(X)             \
+	X(HCALL, "hcall")              \
+	X(UCALL, "ucall")              \
+	X(RTAS, "rtas")                \
+	X(COPY, "copy")                \
+	X(GUEST, "guest_sw")           \
+	X(LOCK_WAIT, "lock_wait")      \
+	X(DEVICE, "device_xlate")
+
+enum ism_category {
+#define ISM_CAT_ENUM(n, s) CAT_##n,
+	ISM_CATEGORIES(ISM_CAT_ENUM)
+#undef ISM_CAT_ENUM
+	CAT__COUNT
+};
+const char *category_name(unsigned c);
+
+struct action {
+	uint8_t kind;     /* enum act_kind */
+	uint8_t outside;  /* ACT_UCALL share: pages outside a designated pool */
+	uint16_t res;     /* shared resource held while the action runs (0 = none) */
+	uint32_t op;
+	uint64_t calls;
+	uint64_t units;
+};
+
+struct actbuf {
+	struct action *a;
+	unsigned n, cap;
+};
+
+void actbuf_reset(struct actbuf *b);
+void actbuf_free(struct actbuf *b);
+/* Append an action; consecutive identical (kind, op, res) actions are merged. */
+void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, uint64_t units,
+	     uint16_t res);
+/* An ultracall sharing/unsharing @pages pages; @outside: pages outside a designated pool. */
+void act_ucall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside);
+static inline void act_hcall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t entries,
+			     uint16_t res)
+{
+	act_add(b, ACT_HCALL, op, calls, entries, res);
+}
+
+#endif

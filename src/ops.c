@@ -1,0 +1,74 @@
+/*
+ * ops.c: the operation catalogue as data (ops.h).
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "ops.h"
+
+/* a row with COST(member) is priced by cost.c from that member of struct scenario_cost */
+#define COST(member) 1
+#define NOCOST 0
+
+static const struct ism_op_info ops[] = {
+#define ISM_OP_ROW(id, num, nm, c, u, fam, cost, sh, fl, k, d)                               \
+	{ .number = num, .cls = OPC_##c, .flags = fl, .priced = cost, .name = nm,          \
+	  .unit = u, .family = fam, .shrt = sh, .key = k, .desc = d },
+	ISM_OPS(ISM_OP_ROW)
+#undef ISM_OP_ROW
+};
+
+static const struct ism_op_class_info classes[] = {
+#define ISM_OPC_ROW(id, nm, lo, hi, m, h, col)                                                 \
+	{ .name = nm, .first = lo, .last = hi, .metric = m, .help = h, .column = col },
+	ISM_OP_CLASSES(ISM_OPC_ROW)
+#undef ISM_OPC_ROW
+};
+
+const struct ism_op_info *ism_op_get(unsigned i)
+{
+	return i < sizeof(ops) / sizeof(ops[0]) ? &ops[i] : NULL;
+}
+
+const struct ism_op_info *ism_op_find(uint32_t number)
+{
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].number == number)
+			return &ops[i];
+	return NULL;
+}
+
+const char *ism_op_name(uint32_t number)
+{
+	const struct ism_op_info *o = ism_op_find(number);
+
+	return o ? o->name : NULL;
+}
+
+unsigned ism_op_class(uint32_t number)
+{
+	const struct ism_op_info *o = ism_op_find(number);
+
+	if (o)
+		return o->cls;
+	for (unsigned c = 0; c < OPC__COUNT; c++)
+		if (number >= classes[c].first && number <= classes[c].last)
+			return c;
+	return OPC_HCALL;
+}
+
+const struct ism_op_class_info *ism_op_class_get(unsigned c)
+{
+	return c < OPC__COUNT ? &classes[c] : NULL;
+}
+
+uint64_t op_calls(const struct op_stat *ops_, unsigned n, uint32_t lo, uint32_t hi)
+{
+	uint64_t calls = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (ops_[i].op >= lo && ops_[i].op <= hi)
+			calls += ops_[i].calls;
+	return calls;
+}
