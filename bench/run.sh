@@ -93,4 +93,7 @@ for k in tce swiotlb; do
 	"$b/bench/allocbench" "$k" full 20000
 	"$b/bench/allocbench" "$k" holes 20000
 done
+# The speed table (every workload against md5sum/cat of the same file and trace-cmd report,
+# trace.dat at two lengths, medians of paired runs)
+sh "$(dirname "$0")/table.sh" "$b" "$d"
 sh "$(dirname "$0")/record-overhead.sh" "$b"

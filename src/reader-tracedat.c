@@ -12,8 +12,9 @@
  * CPU. The records come from the CPU's ring-buffer pages, which this reader reads itself
  * (td_walk_*: pread() of a few pages at a time into a buffer of its own, records split by
  * libtraceevent's kbuffer, exactly as libtracecmd does it), so memory stays flat at any
- * length: libtracecmd 1.3.1 maps each CPU's data and keeps what it read resident. Files whose
- * timestamps libtracecmd converts (TSC2NSEC, guest TIME_SHIFT) or whose CPU data is compressed
+ * length: libtracecmd 1.3.1 maps each CPU's data and keeps what it read resident. zstd CPU
+ * data (version 7) is decompressed one chunk at a time (td_walk_chunk()). Files whose
+ * timestamps libtracecmd converts (TSC2NSEC, guest TIME_SHIFT) or that use another compression
  * are read through tracecmd_read_cpu_first() / tracecmd_read_data() instead.
  * Events are decoded from fields looked up once at open (tep_find_field()); the event id
  * (common_type) indexes a table, so dispatch is one array load per record.
@@ -98,6 +99,13 @@ struct td_cpu {
 	size_t blen;
 	uint64_t poff;             /* file offset of the page loaded in @kbuf */
 	bool loaded;
+	uint64_t wbeg, wend;       /* the pages' offsets (compressed data: libtracecmd's virtual
+				      offsets in the decompressed stream) */
+	size_t bcap;               /* compressed data: @buf's size, the chunk read from @zin */
+	uint64_t zpos;             /* the next chunk's header in the file */
+	uint64_t zleft;            /* chunks not read yet */
+	unsigned char *zin;
+	size_t zcap;
 	struct tep_record rec;     /* @head when walking: points into @buf */
 };
 
@@ -1672,6 +1680,9 @@ struct td_priv {
 	unsigned nheap;
 	bool lost_done;          /* LOST already emitted for the record at the heap top */
 	bool walk;               /* pages read by td_walk_*, not by libtracecmd */
+#ifdef HAVE_ZSTD
+	ZSTD_DCtx *zctx;         /* compressed CPU data (walk) */
+#endif
 	struct td_devcache devcache[TD_DEVCACHE]; /* recently seen device names */
 };
 
@@ -2254,6 +2265,89 @@ void reader_tracedat_use_libtracecmd(int on)
 	td_force_libtracecmd = on;
 }
 
+/* pread() exactly @n bytes at @off, or fail the reader (EIO, or truncated at end of file). */
+static bool td_pread(struct reader *r, struct td_priv *p, void *buf, size_t n, uint64_t off,
+		     unsigned cpu)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = pread(p->fd, (char *)buf + got, n - got, (off_t)(off + got));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			reader_fail(r, -ISM_EIO, "reading CPU %u ring-buffer data at offset %llu: %s",
+				    cpu, (unsigned long long)(off + got), strerror(errno));
+			return false;
+		}
+		if (k == 0) {
+			reader_fail(r, -ISM_ETRUNCATED, "truncated trace.dat: CPU %u ring-buffer data "
+				    "ends at offset %llu", cpu, (unsigned long long)(off + got));
+			return false;
+		}
+		got += (size_t)k;
+	}
+	return true;
+}
+
+/*
+ * Compressed CPU data (version 7): a count, then chunks of {compressed size, size, zstd
+ * frame}, holding the pages one after the other. Decompress the next chunk into @ci->buf
+ * (false at the end of the chunks, or on an error, r->err set). A chunk that does not
+ * decompress is an error; libtracecmd would end the CPU there without a word.
+ */
+static bool td_walk_chunk(struct reader *r, struct td_priv *p, struct td_cpu *ci)
+{
+#ifdef HAVE_ZSTD
+	uint32_t ps = p->scan.page_size;
+	unsigned char h[8];
+	uint64_t zsize, size;
+	size_t got;
+
+	if (!ci->zleft)
+		return false;
+	if (!td_pread(r, p, h, 8, ci->zpos, (unsigned)ci->rec.cpu))
+		return false;
+	zsize = td_num(p->swap, h, 4);
+	size = td_num(p->swap, h + 4, 4);
+	if (size > TD_MAX_RSIZE) {
+		reader_fail(r, -ISM_ECORRUPT, "corrupt trace.dat: CPU %u compressed chunk at offset "
+			    "%llu: bad size", ci->rec.cpu, (unsigned long long)ci->zpos);
+		return false;
+	}
+	if (zsize > ci->zcap) {
+		ci->zcap = (size_t)zsize;
+		free(ci->zin);
+		ci->zin = xmalloc(ci->zcap ? ci->zcap : 1);
+	}
+	if (size + ps > ci->bcap) {
+		ci->bcap = (size_t)size + ps;
+		free(ci->buf);
+		ci->buf = xmalloc(ci->bcap);
+	}
+	if (!td_pread(r, p, ci->zin, (size_t)zsize, ci->zpos + 8, (unsigned)ci->rec.cpu))
+		return false;
+	got = ZSTD_decompressDCtx(p->zctx, ci->buf, (size_t)size, ci->zin, (size_t)zsize);
+	if (ZSTD_isError(got) || got != size) {
+		reader_fail(r, -ISM_ECORRUPT, "corrupt trace.dat: CPU %u compressed chunk at offset "
+			    "%llu does not decompress", ci->rec.cpu, (unsigned long long)ci->zpos);
+		return false;
+	}
+	memset(ci->buf + size, 0, ps);
+	ci->boff += ci->blen;
+	ci->blen = (size_t)size;
+	ci->zpos += 8 + zsize;
+	ci->zleft--;
+	return true;
+#else
+	(void)r;
+	(void)p;
+	(void)ci;
+	return false;
+#endif
+}
+
 /*
  * Load the page at file offset @off into CPU @ci's kbuffer, reading the pages from there on
  * when it is not in the buffer. As libtracecmd's get_page(): a page whose size field exceeds
@@ -2266,35 +2360,21 @@ static bool td_walk_load(struct reader *r, struct td_priv *p, struct td_cpu *ci,
 
 	ci->loaded = false;
 	ci->page = NULL;
-	if (off < ci->boff || off + ps > ci->boff + ci->blen) {
-		uint64_t end = ci->off + ci->size, n = end - off;
-		size_t got = 0;
+	if (p->scan.cpu_compressed) {
+		while (off >= ci->boff + ci->blen)
+			if (!td_walk_chunk(r, p, ci))
+				return false;
+	} else if (off < ci->boff || off + ps > ci->boff + ci->blen) {
+		uint64_t n = ci->wend - off;
 
 		if (n > (uint64_t)TD_WALK_PAGES * ps)
 			n = (uint64_t)TD_WALK_PAGES * ps;
-		while (got < n) {
-			ssize_t k = pread(p->fd, ci->buf + got, (size_t)n - got, (off_t)(off + got));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0) {
-				reader_fail(r, -ISM_EIO, "reading CPU %u ring-buffer data at offset %llu: "
-					    "%s", ci->rec.cpu, (unsigned long long)(off + got),
-					    strerror(errno));
-				return false;
-			}
-			if (k == 0) {
-				reader_fail(r, -ISM_ETRUNCATED, "truncated trace.dat: CPU %u ring-buffer "
-					    "data ends at offset %llu", ci->rec.cpu,
-					    (unsigned long long)(off + got));
-				return false;
-			}
-			got += (size_t)k;
-		}
+		if (!td_pread(r, p, ci->buf, (size_t)n, off, (unsigned)ci->rec.cpu))
+			return false;
 		/* kbuffer may read a corrupt page's header past its end: zeroes, not stale data */
-		memset(ci->buf + got, 0, ps);
+		memset(ci->buf + n, 0, ps);
 		ci->boff = off;
-		ci->blen = got;
+		ci->blen = (size_t)n;
 	}
 	ci->poff = off;
 	kbuffer_load_subbuffer(ci->kbuf, ci->buf + (off - ci->boff));
@@ -2315,7 +2395,7 @@ static struct tep_record *td_walk_next(struct reader *r, struct td_priv *p, stru
 
 		if (!data) {
 			ci->loaded = false;
-			if (ci->off + ci->size - ci->poff <= ps ||
+			if (ci->wend - ci->poff <= ps ||
 			    !td_walk_load(r, p, ci, ci->poff + ps))
 				return NULL;
 			continue;
@@ -2331,6 +2411,46 @@ static struct tep_record *td_walk_next(struct reader *r, struct td_priv *p, stru
 	}
 	return NULL;
 }
+
+#ifdef HAVE_ZSTD
+/*
+ * Compressed CPU data: where each CPU's chunks start, and the offsets libtracecmd gives its
+ * pages (init_cpu_zpage(): the CPUs' decompressed data one after the other from one page in,
+ * each rounded up to a page). The chunk tables were checked by the scan.
+ */
+static int td_walk_zinit(struct reader *r, struct td_priv *p)
+{
+	uint64_t next = p->scan.page_size;
+
+	p->zctx = ZSTD_createDCtx();
+	if (!p->zctx)
+		return reader_fail(r, -ISM_ENOMEM, "out of memory");
+	for (unsigned c = 0; c < p->ncpu; c++) {
+		struct td_cpu *ci = &p->cpu[c];
+		uint64_t pos = ci->off, count, total = 0;
+
+		if (!ci->size)
+			continue;
+		if (td_rd(&p->scan, &pos, 4, "chunk count", &count))
+			return reader_fail(r, p->scan.err, "%s", p->scan.msg);
+		ci->zleft = count;
+		ci->zpos = pos;
+		for (uint64_t i = 0; i < count; i++) {
+			uint64_t zsize, size;
+
+			if (td_rd(&p->scan, &pos, 4, "chunk size", &zsize) ||
+			    td_rd(&p->scan, &pos, 4, "chunk size", &size))
+				return reader_fail(r, p->scan.err, "%s", p->scan.msg);
+			total += size;
+			pos += zsize;
+		}
+		ci->wbeg = next;
+		ci->wend = next + total;
+		next = (next + total + p->scan.page_size - 1) & ~(uint64_t)(p->scan.page_size - 1);
+	}
+	return 0;
+}
+#endif
 
 /* Set up the walk of CPU @c and read its first record (tracecmd_read_cpu_first()). */
 static struct tep_record *td_walk_first(struct reader *r, struct td_priv *p, unsigned c)
@@ -2348,9 +2468,16 @@ static struct tep_record *td_walk_first(struct reader *r, struct td_priv *p, uns
 	}
 	if (tep_is_old_format(p->tep))
 		kbuffer_set_old_format(ci->kbuf);
-	ci->buf = xmalloc((size_t)TD_WALK_PAGES * p->scan.page_size + p->scan.page_size);
 	ci->rec.cpu = (int)c;
-	if (!td_walk_load(r, p, ci, ci->off))
+	if (!p->scan.cpu_compressed) {
+		ci->buf = xmalloc((size_t)TD_WALK_PAGES * p->scan.page_size + p->scan.page_size);
+		ci->wbeg = ci->off;
+		ci->wend = ci->off + ci->size;
+	} else {
+		ci->boff = ci->wbeg;
+		ci->blen = 0;
+	}
+	if (!td_walk_load(r, p, ci, ci->wbeg))
 		return NULL;
 	return td_walk_next(r, p, ci);
 }
@@ -2493,9 +2620,18 @@ static int tracedat_open(struct reader *r)
 	p->cpu = p->scan.cpu;
 	p->heap = xcalloc(p->ncpu ? p->ncpu : 1, sizeof(*p->heap));
 	/* the page walk reproduces what libtracecmd does with plain pages and plain timestamps */
-	p->walk = !td_force_libtracecmd && !p->scan.cpu_compressed && !p->scan.ts_convert &&
+	p->walk = !td_force_libtracecmd && !p->scan.ts_convert &&
 		  tep_get_header_timestamp_size(p->tep) == 8 &&
 		  (unsigned)tep_get_cpus(p->tep) >= p->ncpu;
+	if (p->walk && p->scan.cpu_compressed) {
+#ifdef HAVE_ZSTD
+		p->walk = strcmp(p->scan.comp, "zstd") == 0 && td_walk_zinit(r, p) == 0;
+		if (r->err)
+			return r->errcode;
+#else
+		p->walk = false;
+#endif
+	}
 	for (unsigned c = 0; c < p->ncpu; c++) {
 		if (!p->cpu[c].size)
 			continue;
@@ -2529,7 +2665,12 @@ static void tracedat_close(struct reader *r)
 		if (p->cpu[c].kbuf)
 			kbuffer_free(p->cpu[c].kbuf);
 		free(p->cpu[c].buf);
+		free(p->cpu[c].zin);
 	}
+#ifdef HAVE_ZSTD
+	if (p->zctx)
+		ZSTD_freeDCtx(p->zctx);
+#endif
 	if (p->h)
 		tracecmd_close(p->h);
 	for (unsigned i = 1; i < p->nevs; i++)

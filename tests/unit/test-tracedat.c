@@ -1141,3 +1141,37 @@ Test(tracedat, page_walk_equals_libtracecmd_on_damaged_pages, .timeout = 600)
 	free(d);
 	free(orig);
 }
+
+/*
+ * Compressed CPU data (version 7, zstd): a copy of a shipped recording made by `trace-cmd
+ * convert --compression zstd` reads the same through the page walk as through libtracecmd,
+ * record offsets (in the decompressed stream) included. Skipped without trace-cmd.
+ */
+Test(tracedat, page_walk_equals_libtracecmd_zstd, .timeout = 300)
+{
+#ifdef HAVE_ZSTD
+	size_t len;
+	unsigned char *orig = load_trace("pseries-ddw.dat.xz", &len);
+	char *in = tmp_file(orig, len), *out = tmp_file("", 0), *cmd, *dg;
+	int walked, rc;
+
+	if (asprintf(&cmd, "trace-cmd convert -i %s -o %s --compression zstd >/dev/null 2>&1",
+		     in, out) < 0)
+		abort();
+	rc = system(cmd);
+	if (rc != 0) {
+		cr_log_warn("trace-cmd convert not available (%d): zstd page walk not compared", rc);
+	} else {
+		dg = expect_same(out, "zstd copy of pseries-ddw", &walked);
+		cr_expect(walked, "the zstd copy was not read by the page walk");
+		cr_expect_not_null(strstr(dg, "\nend 0 "), "zstd copy: %.200s", strstr(dg, "\nend"));
+		free(dg);
+	}
+	unlink(in);
+	unlink(out);
+	free(cmd);
+	free(in);
+	free(out);
+	free(orig);
+#endif
+}
