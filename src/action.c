@@ -31,6 +31,16 @@ void actbuf_free(struct actbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* A new action at the end of @b (its fields are the caller's to set). */
+static struct action *act_new(struct actbuf *b)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 32;
+		b->a = xreallocarray(b->a, b->cap, sizeof(*b->a));
+	}
+	return &b->a[b->n++];
+}
+
 void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, uint64_t units,
 	     uint16_t res)
 {
@@ -46,11 +56,7 @@ void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, 
 			return;
 		}
 	}
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 32;
-		b->a = xreallocarray(b->a, b->cap, sizeof(*b->a));
-	}
-	a = &b->a[b->n++];
+	a = act_new(b);
 	a->kind = (uint8_t)kind;
 	a->outside = 0;
 	a->res = res;
@@ -59,11 +65,34 @@ void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, 
 	a->units = units;
 }
 
-void act_ucall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside)
+/* A share or unshare: merged with the previous one only on the same side of a pool. */
+static void act_exposure(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls,
+			 uint64_t pages, int outside)
 {
-	unsigned before = b->n;
+	struct action *a = b->n ? &b->a[b->n - 1] : NULL;
 
-	act_add(b, ACT_UCALL, op, calls, pages, 0);
-	if (b->n > before || (b->n && b->a[b->n - 1].outside != !!outside))
-		b->a[b->n - 1].outside = (uint8_t)!!outside;
+	if (!calls && !pages)
+		return;
+	if (a && a->kind == kind && a->op == op && !a->res && a->outside == !!outside) {
+		a->calls += calls;
+		a->units += pages;
+		return;
+	}
+	a = act_new(b);
+	a->kind = (uint8_t)kind;
+	a->outside = (uint8_t)!!outside;
+	a->res = 0;
+	a->op = op;
+	a->calls = calls;
+	a->units = pages;
+}
+
+void act_share(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside)
+{
+	act_exposure(b, ACT_SHARE, op, calls, pages, outside);
+}
+
+void act_unshare(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside)
+{
+	act_exposure(b, ACT_UNSHARE, op, calls, pages, outside);
 }

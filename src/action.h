@@ -13,7 +13,12 @@
 
 enum act_kind {
 	ACT_HCALL,        /* op = opcode; calls, units = TCE entries */
-	ACT_UCALL,        /* op = UV_SHARE_PAGE / UV_UNSHARE_PAGE; calls, units = pages */
+	ACT_UCALL,        /* op = an ultracall other than a share; calls, units = entries */
+	ACT_SHARE,        /* pages shared with the hypervisor: op = the call that shares them
+			   * (UV_SHARE_PAGE); calls, units = pages; outside = outside a pool */
+	ACT_UNSHARE,      /* pages no longer shared: op = the call (UV_UNSHARE_PAGE); as above */
+	ACT_INVAL,        /* IOTLB invalidations: op = IOTLB_SYNC / IOTLB_FLUSH_ALL; calls;
+			   * counted by the engine, not priced (no cost parameter yet) */
 	ACT_RTAS,         /* op = RTAS_QUERY / RTAS_CREATE / RTAS_REMOVE; calls */
 	ACT_COPY,         /* calls, units = bytes copied (bounce) */
 	ACT_GUEST,        /* calls = DMA API calls (software path per map/unmap) */
@@ -45,7 +50,7 @@ const char *category_name(unsigned c);
 
 struct action {
 	uint8_t kind;     /* enum act_kind */
-	uint8_t outside;  /* ACT_UCALL share: pages outside a designated pool */
+	uint8_t outside;  /* ACT_SHARE/ACT_UNSHARE: pages outside a designated pool */
 	uint16_t res;     /* shared resource held while the action runs (0 = none) */
 	uint32_t op;
 	uint64_t calls;
@@ -62,8 +67,24 @@ void actbuf_free(struct actbuf *b);
 /* Append an action; consecutive identical (kind, op, res) actions are merged. */
 void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, uint64_t units,
 	     uint16_t res);
-/* An ultracall sharing/unsharing @pages pages; @outside: pages outside a designated pool. */
-void act_ucall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside);
+/*
+ * @pages pages shared with (act_share) or unshared from (act_unshare) the hypervisor by @calls
+ * calls of operation @op; @outside: pages outside a designated pool. The engine books the
+ * exposure from the kind: a strategy never names the operation to the engine.
+ */
+void act_share(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside);
+void act_unshare(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t pages, int outside);
+/* @calls IOTLB invalidations of kind @op (ops.h class OPC_INVAL) covering @units pages. */
+static inline void act_inval(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t units)
+{
+	act_add(b, ACT_INVAL, op, calls, units, 0);
+}
+/* Whether actions of @kind are calls booked by operation (hcall, ucall, RTAS, share). */
+static inline int act_is_call(unsigned kind)
+{
+	return kind == ACT_HCALL || kind == ACT_UCALL || kind == ACT_RTAS || kind == ACT_SHARE ||
+	       kind == ACT_UNSHARE;
+}
 static inline void act_hcall(struct actbuf *b, uint32_t op, uint64_t calls, uint64_t entries,
 			     uint16_t res)
 {

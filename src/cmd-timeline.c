@@ -183,16 +183,16 @@ static void call_slices(struct tl *t, unsigned run, const struct tl_act *a)
 {
 	char buf[32];
 	const char *name = call_name(a->kind, a->op, buf, sizeof(buf));
+	unsigned cls = a->kind == ACT_RTAS ? OPC_RTAS : ism_op_class(a->op);
 	uint64_t n = a->calls ? a->calls : 1;
 	double d = a->ns / (double)n;
 	struct tl_run *r = &t->runs[run];
 
 	for (uint64_t k = 0; k < n; k++)
-		slice(t, run + 2, a->cpu, a->kind == ACT_HCALL ? "hcall" :
-		      a->kind == ACT_UCALL ? "ucall" : "rtas", name, a->t + d * (double)k, d);
-	if (a->kind == ACT_HCALL)
+		slice(t, run + 2, a->cpu, ism_op_class_get(cls)->name, name, a->t + d * (double)k, d);
+	if (cls == OPC_HCALL)
 		r->calls += n;
-	else if (a->kind == ACT_UCALL)
+	else if (cls == OPC_UCALL)
 		r->ucalls += n;
 	else
 		r->rtas += n;
@@ -208,7 +208,7 @@ static void on_action(void *arg, unsigned run, unsigned cpu, const struct action
 	if (run >= t->nruns)
 		return;
 	r = &t->runs[run];
-	if (a->kind != ACT_HCALL && a->kind != ACT_UCALL && a->kind != ACT_RTAS) {
+	if (!act_is_call(a->kind)) {
 		if (setup && at + ns > r->setup_end)
 			r->setup_end = at + ns;
 		return;

@@ -31,12 +31,24 @@ const struct ism_op_info *ism_op_get(unsigned i)
 	return i < sizeof(ops) / sizeof(ops[0]) ? &ops[i] : NULL;
 }
 
+/* Row indexes, for a lookup by number that the compiler turns into a jump table or search. */
+enum {
+#define ISM_OP_IDX(id, num, nm, c, u, fam, cost, sh, fl, k, d) IDX_##id,
+	ISM_OPS(ISM_OP_IDX)
+#undef ISM_OP_IDX
+};
+
 const struct ism_op_info *ism_op_find(uint32_t number)
 {
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (ops[i].number == number)
-			return &ops[i];
-	return NULL;
+	switch (number) {
+#define ISM_OP_CASE(id, num, nm, c, u, fam, cost, sh, fl, k, d) \
+	case id:                                                \
+		return &ops[IDX_##id];
+		ISM_OPS(ISM_OP_CASE)
+#undef ISM_OP_CASE
+	default:
+		return NULL;
+	}
 }
 
 const char *ism_op_name(uint32_t number)
@@ -61,6 +73,26 @@ unsigned ism_op_class(uint32_t number)
 const struct ism_op_class_info *ism_op_class_get(unsigned c)
 {
 	return c < OPC__COUNT ? &classes[c] : NULL;
+}
+
+int ism_op_check_slot(uint32_t op)
+{
+	const struct ism_op_info *o = ism_op_find(op);
+	int slot = 0;
+
+	if (!o || !(o->flags & OPF_CHECK))
+		return -1;
+	for (const struct ism_op_info *p = ops; p < o; p++)
+		if (p->flags & OPF_CHECK)
+			slot++;
+	return slot;
+}
+
+int ism_op_overhead(uint32_t op)
+{
+	const struct ism_op_info *o = ism_op_find(op);
+
+	return o && (o->flags & OPF_OVERHEAD);
 }
 
 uint64_t op_calls(const struct op_stat *ops_, unsigned n, uint32_t lo, uint32_t hi)

@@ -40,7 +40,12 @@ enum ism_op_class {
 enum {
 	OPF_COLUMN = 1 << 0, /* a column of the call table, results.csv and hcalls.csv */
 	OPF_METRIC = 1 << 1, /* a metric NAME_calls (metrics.c) */
+	OPF_CHECK = 1 << 2,  /* compared with the trace's hcall events (--check-hcalls), in a slot
+			      * of its own (ism_op_check_slot(): table order) */
+	OPF_OVERHEAD = 1 << 3, /* a traced call of it is DMA work: its recorded time is overhead
+				* the re-timing takes out of the think time */
 };
+#define ISM_OP_CHECK_SLOTS 3 /* rows with OPF_CHECK (checked by a unit test) */
 
 /*
  * X(ID, number, name, class, unit, family, cost, short, flags, key, desc)
@@ -60,10 +65,11 @@ enum {
 	X(H_CLEAR_MOD, 0x10, "H_CLEAR_MOD", HCALL, "-", "trace", NOCOST, NULL, 0, NULL, NULL)  \
 	X(H_CLEAR_REF, 0x14, "H_CLEAR_REF", HCALL, "-", "trace", NOCOST, NULL, 0, NULL, NULL)  \
 	X(H_PROTECT, 0x18, "H_PROTECT", HCALL, "-", "trace", NOCOST, NULL, 0, NULL, NULL)      \
-	X(H_GET_TCE, 0x1c, "H_GET_TCE", HCALL, "TCE", "tce", COST(h_get_tce), NULL, 0,         \
+	X(H_GET_TCE, 0x1c, "H_GET_TCE", HCALL, "TCE", "tce", COST(h_get_tce), NULL,            \
+	  OPF_OVERHEAD,                                                                        \
 	  "h_get_tce_calls", NULL)                                                             \
 	X(H_PUT_TCE, 0x20, "H_PUT_TCE", HCALL, "TCE", "tce", COST(h_put_tce), "PUT_TCE",       \
-	  OPF_COLUMN | OPF_METRIC, "h_put_tce_calls", NULL)                                    \
+	  OPF_COLUMN | OPF_METRIC | OPF_CHECK | OPF_OVERHEAD, "h_put_tce_calls", NULL)         \
 	X(H_SET_SPRG0, 0x24, "H_SET_SPRG0", HCALL, "-", "trace", NOCOST, NULL, 0, NULL, NULL)  \
 	X(H_SET_DABR, 0x28, "H_SET_DABR", HCALL, "-", "trace", NOCOST, NULL, 0, NULL, NULL)    \
 	X(H_PAGE_INIT, 0x2c, "H_PAGE_INIT", HCALL, "-", "trace", NOCOST, NULL, 0, NULL, NULL)  \
@@ -126,10 +132,12 @@ enum {
 	  NULL, NULL)                                                                          \
 	X(H_SET_XDABR, 0x134, "H_SET_XDABR", HCALL, "-", "trace", NOCOST, NULL, 0, NULL, NULL) \
 	X(H_PUT_TCE_INDIRECT, 0x13c, "H_PUT_TCE_INDIRECT", HCALL, "TCE", "tce",                \
-	  COST(h_put_tce_indirect), "PUT_INDIR", OPF_COLUMN | OPF_METRIC,                      \
+	  COST(h_put_tce_indirect), "PUT_INDIR",                                               \
+	  OPF_COLUMN | OPF_METRIC | OPF_CHECK | OPF_OVERHEAD,                                  \
 	  "h_put_tce_indirect_calls", NULL)                                                    \
 	X(H_STUFF_TCE, 0x138, "H_STUFF_TCE", HCALL, "TCE", "tce", COST(h_stuff_tce),           \
-	  "STUFF_TCE", OPF_COLUMN | OPF_METRIC, "h_stuff_tce_calls", NULL)                     \
+	  "STUFF_TCE",                                                                         \
+	  OPF_COLUMN | OPF_METRIC | OPF_CHECK | OPF_OVERHEAD, "h_stuff_tce_calls", NULL)       \
 	X(H_GET_CPU_CHARACTERISTICS, 0x1c8, "H_GET_CPU_CHARACTERISTICS", HCALL, "-", "trace",  \
 	  NOCOST, NULL, 0, NULL, NULL)                                                         \
 	X(H_HOME_NODE_ASSOCIATIVITY, 0x2ec, "H_HOME_NODE_ASSOCIATIVITY", HCALL, "-", "trace",  \
@@ -194,7 +202,11 @@ enum {
 	X(RTAS_CREATE, 0x10002, "RTAS create", RTAS, "call", "ddw", COST(rtas_create), NULL, 0, \
 	  "rtas_create_calls", "RTAS ibm,create-pe-dma-window")                                \
 	X(RTAS_REMOVE, 0x10003, "RTAS remove", RTAS, "call", "ddw", COST(rtas_remove), NULL, 0, \
-	  "rtas_remove_calls", "RTAS ibm,remove-pe-dma-window")
+	  "rtas_remove_calls", "RTAS ibm,remove-pe-dma-window")                                \
+	X(IOTLB_SYNC, 0x20001, "IOTLB sync", INVAL, "page", "iommu-dma", NOCOST, NULL, 0, NULL, \
+	  "iommu_iotlb_sync (range, waited for)")                                              \
+	X(IOTLB_FLUSH_ALL, 0x20002, "IOTLB flush-all", INVAL, "-", "iommu-dma", NOCOST, NULL, 0, \
+	  NULL, "flush_iotlb_all (flush queue)")
 
 enum ism_op {
 #define ISM_OP_ENUM(id, num, name, cls, unit, fam, cost, shrt, flags, key, desc) id = num,
@@ -226,6 +238,11 @@ struct ism_op_class_info {
 	const char *metric, *help, *column;
 };
 const struct ism_op_class_info *ism_op_class_get(unsigned c);
+
+/* The slot of @op among the OPF_CHECK rows (0..ISM_OP_CHECK_SLOTS-1), or -1. */
+int ism_op_check_slot(uint32_t op);
+/* Whether @op has OPF_OVERHEAD. */
+int ism_op_overhead(uint32_t op);
 
 /* Tallies of operations by number (a run's results). */
 struct op_stat {

@@ -402,10 +402,10 @@ static double execute(struct sim *sim, struct run *run, unsigned cpu, double t, 
 			res->cat_ns[CAT_LOCK_WAIT] += s - t;
 			t = s;
 		}
-		if (a->kind == ACT_UCALL && !run->hidden) {
+		if ((a->kind == ACT_SHARE || a->kind == ACT_UNSHARE) && !run->hidden) {
 			uint64_t bytes = a->units * run->stack->sc->machine.page_bytes;
 
-			if (a->op == UV_SHARE_PAGE) {
+			if (a->kind == ACT_SHARE) {
 				strat_share(&res->pr, bytes, a->outside, (uint64_t)t);
 				res->pr.share_calls += a->calls;
 			} else {
@@ -421,7 +421,9 @@ static double execute(struct sim *sim, struct run *run, unsigned cpu, double t, 
 		res->cat_ns[c.category] += c.cpu_ns + c.dev_ns;
 		if (setup)
 			res->setup_cat_ns[c.category] += c.cpu_ns;
-		if (a->kind == ACT_HCALL || a->kind == ACT_UCALL || a->kind == ACT_RTAS) {
+		if (a->kind == ACT_INVAL)
+			res->invalidations += a->calls;
+		if (act_is_call(a->kind)) {
 			op_account(res->ops, &res->nops, a->op, a->calls, a->units, c.cpu_ns);
 			if (setup)
 				op_account(res->setup_ops, &res->nsetup_ops, a->op, a->calls, a->units,
@@ -450,30 +452,31 @@ static double model_cost(struct sim *sim, struct run *run, double *dev_ns)
 	return t;
 }
 
-static int tce_index(uint32_t op)
+/*
+ * The hcall check compares, per DMA event, the calls of the operations the catalogue marks
+ * OPF_CHECK (ops.h: slots in table order) with the hcall events the recording shows.
+ */
+static void fid_example(struct sim *sim, struct run *run, uint64_t pos, const char *what,
+			const uint64_t *pred, const uint64_t *seen, int inferred)
 {
-	return op == H_PUT_TCE ? 0 : op == H_PUT_TCE_INDIRECT ? 1 : op == H_STUFF_TCE ? 2 : -1;
-}
+	struct fidelity *f = &run->res.fid;
+	char text[sizeof(f->ex_what[0])];
 
-static void fid_example(struct fidelity *f, uint64_t pos, const char *what, const uint64_t *pred,
-			const uint64_t *seen, int inferred)
-{
 	f->events_mismatched++;
 	if (inferred)
 		f->mismatched_inferred++;
-	if (getenv("ISM_HCALL_CHECK_ALL"))
-		fprintf(stderr, "hcall check: at %llu: %s: predicted %llu/%llu/%llu, recorded "
-			"%llu/%llu/%llu\n", (unsigned long long)pos, what,
-			(unsigned long long)pred[0], (unsigned long long)pred[1],
-			(unsigned long long)pred[2], (unsigned long long)seen[0],
-			(unsigned long long)seen[1], (unsigned long long)seen[2]);
-	if (f->nex >= 5)
+	if (f->nex >= 5 && !(sim->observed && sim->obs.mismatch))
 		return;
-	snprintf(f->ex_what[f->nex], sizeof(f->ex_what[0]),
+	snprintf(text, sizeof(text),
 		 "%s: predicted %llu/%llu/%llu, recorded %llu/%llu/%llu (PUT/INDIRECT/STUFF)", what,
 		 (unsigned long long)pred[0], (unsigned long long)pred[1],
 		 (unsigned long long)pred[2], (unsigned long long)seen[0],
 		 (unsigned long long)seen[1], (unsigned long long)seen[2]);
+	if (sim->observed && sim->obs.mismatch)
+		sim->obs.mismatch(sim->obs.arg, (unsigned)(run - sim->runs), pos, text);
+	if (f->nex >= 5)
+		return;
+	memcpy(f->ex_what[f->nex], text, sizeof(text));
 	f->ex_pos[f->nex++] = pos;
 }
 
@@ -496,7 +499,7 @@ static int fid_match(struct fidelity *f, const uint64_t *pred, uint64_t *seen)
 }
 
 /* A traced-first event's hypercalls come right after it: settle them with what was seen. */
-static void fid_settle(struct run *run, unsigned cpu, uint64_t *seen)
+static void fid_settle(struct sim *sim, struct run *run, unsigned cpu, uint64_t *seen)
 {
 	struct owe *o = &run->owe[cpu];
 	uint64_t before[3] = { seen[0], seen[1], seen[2] };
@@ -505,7 +508,7 @@ static void fid_settle(struct run *run, unsigned cpu, uint64_t *seen)
 		return;
 	o->active = 0;
 	if (fid_match(&run->res.fid, o->pred, seen))
-		fid_example(&run->res.fid, o->pos, o->what, o->pred, before, o->inferred);
+		fid_example(sim, run, o->pos, o->what, o->pred, before, o->inferred);
 }
 
 /*
@@ -513,8 +516,8 @@ static void fid_settle(struct run *run, unsigned cpu, uint64_t *seen)
  * hcall events on this CPU since its previous DMA event, less what a traced-first previous
  * event owed. Hypercalls no event explains are counted as recorded outside DMA events.
  */
-static void fidelity(struct run *run, const struct rcpu *rc, const struct ism_event *ev,
-		     uint64_t pos, int inferred)
+static void fidelity(struct sim *sim, struct run *run, const struct rcpu *rc,
+		     const struct ism_event *ev, uint64_t pos, int inferred)
 {
 	struct fidelity *f = &run->res.fid;
 	uint64_t pred[3] = { 0, 0, 0 }, seen[3] = { rc->seen[0], rc->seen[1], rc->seen[2] };
@@ -522,14 +525,14 @@ static void fidelity(struct run *run, const struct rcpu *rc, const struct ism_ev
 	char what[64];
 
 	for (unsigned i = 0; i < run->ab.n; i++) {
-		int k = run->ab.a[i].kind == ACT_HCALL ? tce_index(run->ab.a[i].op) : -1;
+		int k = act_is_call(run->ab.a[i].kind) ? ism_op_check_slot(run->ab.a[i].op) : -1;
 
 		if (k >= 0)
 			pred[k] += run->ab.a[i].calls;
 	}
 	struct owe *o = &run->owe[ev->cpu];
 
-	fid_settle(run, ev->cpu, seen);
+	fid_settle(sim, run, ev->cpu, seen);
 	snprintf(what, sizeof(what), "%s size %llu", ism_kind_name(ev->kind),
 		 (unsigned long long)ev->size);
 	if (ism_kind_traced_first(ev->kind)) {
@@ -552,7 +555,7 @@ static void fidelity(struct run *run, const struct rcpu *rc, const struct ism_ev
 	}
 	memcpy(before, seen, sizeof(before));
 	if (fid_match(f, pred, seen))
-		fid_example(f, pos, what, pred, before, inferred);
+		fid_example(sim, run, pos, what, pred, before, inferred);
 	for (int k = 0; k < 3; k++)
 		f->extra[k] += seen[k];
 }
@@ -779,7 +782,7 @@ static void start(struct sim *sim, const struct ism_event *ev)
 		struct run *run = &sim->runs[i];
 
 		for (unsigned k = 0; k < run->res.nsetup_ops; k++) {
-			int t = tce_index(run->res.setup_ops[k].op);
+			int t = ism_op_check_slot(run->res.setup_ops[k].op);
 
 			if (t >= 0)
 				run->res.fid.setup_pred[t] = run->res.setup_ops[k].calls;
@@ -803,9 +806,9 @@ static void hcall_event(struct sim *sim, struct rcpu *rc, const struct ism_event
 		return;
 	}
 	if (rc->hc_pending && rc->hc_op == ev->opcode) {
-		int k = tce_index((uint32_t)ev->opcode);
+		int k = ism_op_check_slot((uint32_t)ev->opcode);
 
-		if (k >= 0 || ev->opcode == H_GET_TCE) {
+		if (ism_op_overhead((uint32_t)ev->opcode)) {
 			double d = (double)ev->ts_ns - rc->hc_ts;
 
 			rc->ovh_ns += d > 0 ? d : 0;
@@ -1002,7 +1005,7 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		if (sim->observed && sim->obs.op)
 			sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
 		if (sim->check && (op != OP_SYNC_CPU && op != OP_SYNC_DEV))
-			fidelity(run, rc, ev, pos, inferred || (dep && (dep->pad & 2)));
+			fidelity(sim, run, rc, ev, pos, inferred || (dep && (dep->pad & 2)));
 		switch (op) {
 		case OP_MAP:
 		case OP_MAP_SG:
@@ -1069,7 +1072,7 @@ void sim_finish(struct sim *sim)
 			if (!sim->check)
 				continue;
 			memcpy(seen, sim->cpus[c].seen, sizeof(seen));
-			fid_settle(run, c, seen);
+			fid_settle(sim, run, c, seen);
 			for (int k = 0; k < 3; k++)
 				res->fid.extra[k] += seen[k] + run->owe[c].carry[k];
 		}

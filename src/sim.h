@@ -81,6 +81,7 @@ struct sim_result {
 	struct op_stat setup_ops[SIM_MAX_OPS];
 	unsigned nsetup_ops;
 	uint64_t maps, unmaps, map_failures;
+	uint64_t invalidations;       /* IOTLB invalidations (ACT_INVAL), setup included */
 	struct lat_hist map_lat, unmap_lat;
 	struct strat_pressure pr;
 	double phase_sim_ns[SIM_MAX_PHASES];
@@ -142,6 +143,8 @@ struct sim_observer {
 	void (*op)(void *arg, unsigned run, const struct ism_event *ev, double begin, double end,
 		   int failed);
 	void (*marker)(void *arg, const char *name, int boot, double rec_t);
+	/* the hcall check: DMA event at reader position @pos of @run mismatched (one line) */
+	void (*mismatch)(void *arg, unsigned run, uint64_t pos, const char *text);
 };
 /* Attach @obs (copied; NULL detaches) before the first event. */
 void sim_observe(struct sim *sim, const struct sim_observer *obs);

@@ -151,8 +151,10 @@ static int idma_init(struct strat *s, char **cause)
 }
 
 /* Time passes to the event: depot works and flush-queue timers run when due, domain by domain. */
-static void advance(struct iommu_dma_priv *p, const struct dma_req *rq)
+static void advance(struct iommu_dma_priv *p, const struct dma_req *rq, struct actbuf *a)
 {
+	uint64_t timer = p->st.timer_invalidations;
+
 	for (unsigned i = 0; i < p->ndoms; i++) {
 		struct idom *d = p->doms[i];
 		uint64_t inv;
@@ -164,6 +166,8 @@ static void advance(struct iommu_dma_priv *p, const struct dma_req *rq)
 		iommu_fq_advance(&d->fq, rq->ts_ns);
 		p->st.timer_invalidations += d->fq.s.invalidations - inv;
 	}
+	/* fq_flush_timeout(): flush_iotlb_all */
+	act_inval(a, IOTLB_FLUSH_ALL, p->st.timer_invalidations - timer, 0);
 }
 
 /* The allocator's and the page tables' work since @c0 / @w0, as actions. */
@@ -224,8 +228,8 @@ static void iommu_map_one(struct iommu_dma_priv *p, struct idom *d, uint64_t iov
 }
 
 /* __iommu_dma_unmap() of the IOVA range [iova, iova + len): one iommu:unmap event. */
-static void dma_unmap_range(struct iommu_dma_priv *p, struct idom *d, unsigned cpu, uint64_t ts,
-			    uint64_t iova, uint64_t len)
+static uint64_t dma_unmap_range(struct iommu_dma_priv *p, struct idom *d, unsigned cpu,
+				uint64_t ts, uint64_t iova, uint64_t len)
 {
 	uint64_t inv = d->fq.s.invalidations, now = 0;
 
@@ -240,6 +244,7 @@ static void dma_unmap_range(struct iommu_dma_priv *p, struct idom *d, unsigned c
 			now += p->doms[i]->fq.s.stale_pages_now;
 	if (now > p->st.stale_pages_max)
 		p->st.stale_pages_max = now;
+	return d->fq.s.invalidations - inv;
 }
 
 static void remember(struct iommu_dma_priv *p, const struct dma_req *rq, uint8_t tag,
@@ -269,7 +274,7 @@ static int map_common(struct strat *s, struct dma_req *rq, struct actbuf *a, uin
 	struct iopt_work w0 = d->pt.w;
 	uint64_t off = phys & ((1ull << GRANULE_SHIFT) - 1), len, iova;
 
-	advance(p, rq);
+	advance(p, rq, a);
 	act_add(a, ACT_GUEST, 0, 1, 0, 0);
 	len = align_up(rq->size + off);
 	iova = alloc_iova(p, d, rq->cpu, len);
@@ -304,8 +309,9 @@ static void unmap_common(struct strat *s, struct dma_req *rq, struct actbuf *a, 
 	struct idom *d;
 	struct iova_counters c0;
 	struct iopt_work w0;
+	uint64_t inv = 0;
 
-	advance(p, rq);
+	advance(p, rq, a);
 	if (!e)
 		return;
 	d = dom_of(p, rq->dev);
@@ -314,11 +320,13 @@ static void unmap_common(struct strat *s, struct dma_req *rq, struct actbuf *a, 
 	act_add(a, ACT_GUEST, 0, 1, 0, 0);
 	if (--e->refs == 0) {
 		e->refs = 1;
-		dma_unmap_range(p, d, rq->cpu, rq->ts_ns, e->d[0], e->d[1]);
+		inv = dma_unmap_range(p, d, rq->cpu, rq->ts_ns, e->d[0], e->d[1]);
 		livemap_remove(&p->maps, e);
 		p->st.unmaps++;
 	}
 	emit(d, a, &c0, &w0);
+	/* strict: iommu_iotlb_sync() of the range; lazy: a full ring's fq_flush_iotlb() */
+	act_inval(a, p->fc.mode == IOMMU_FQ_STRICT ? IOTLB_SYNC : IOTLB_FLUSH_ALL, inv, 0);
 }
 
 static void idma_unmap(struct strat *s, struct dma_req *rq, struct actbuf *a)
@@ -351,7 +359,7 @@ static int idma_map_sg(struct strat *s, struct dma_req *rq, struct actbuf *a)
 	d = dom_of(p, rq->dev);
 	c0 = d->iovad.c;
 	w0 = d->pt.w;
-	advance(p, rq);
+	advance(p, rq, a);
 	act_add(a, ACT_GUEST, 0, 1, 0, 0);
 	for (unsigned i = 0; i < rq->nsegs; i++) {
 		uint64_t off = rq->segs[i].phys & gmask, slen = align_up(rq->segs[i].len + off);

@@ -87,7 +87,7 @@ static void swiotlb_setup(struct strat *s, struct actbuf *a)
 
 	if (p->protected_vm) {
 		/* swiotlb_update_mem_attributes(): set_memory_decrypted over the whole pool */
-		act_ucall(a, UV_SHARE_PAGE, 1, (p->mem.defpool.nslabs << SWIOTLB_SLOT_SHIFT) >>
+		act_share(a, UV_SHARE_PAGE, 1, (p->mem.defpool.nslabs << SWIOTLB_SLOT_SHIFT) >>
 			  p->page_shift, 0);
 	}
 	if (s->next && s->next->ops->setup)
@@ -104,7 +104,7 @@ static void run_worker(struct strat *s, struct actbuf *a)
 	if (swiotlb_mem_run_worker(&p->mem) && p->protected_vm) {
 		struct swiotlb_pool *np = p->mem.pools[p->mem.npools - 1];
 
-		act_ucall(a, UV_SHARE_PAGE, 1, (np->nslabs << SWIOTLB_SLOT_SHIFT) >> p->page_shift, 0);
+		act_share(a, UV_SHARE_PAGE, 1, (np->nslabs << SWIOTLB_SLOT_SHIFT) >> p->page_shift, 0);
 	}
 }
 
@@ -383,7 +383,7 @@ static int swiotlb_alloc_op(struct strat *s, struct dma_req *rq, struct actbuf *
 	ret = s->next && s->next->ops->alloc ? s->next->ops->alloc(s->next, rq, a) : 0;
 	if (ret == 0 && p->protected_vm) {
 		/* dma_direct_alloc() -> dma_set_decrypted(): shared, outside the pool */
-		act_ucall(a, UV_SHARE_PAGE, 1, pages, 1);
+		act_share(a, UV_SHARE_PAGE, 1, pages, 1);
 	}
 	return ret;
 }
@@ -396,7 +396,7 @@ static void swiotlb_free_op(struct strat *s, struct dma_req *rq, struct actbuf *
 	if (s->next && s->next->ops->free)
 		s->next->ops->free(s->next, rq, a);
 	if (p->protected_vm)
-		act_ucall(a, UV_UNSHARE_PAGE, 1, pages, 1);
+		act_unshare(a, UV_UNSHARE_PAGE, 1, pages, 1);
 }
 
 static void swiotlb_report(struct strat *s, struct strat_pressure *pr)

@@ -120,9 +120,9 @@ static void emit_build(struct tcewin *w, unsigned cpu, uint64_t n, struct actbuf
 		for (uint64_t c = 0; c < calls; c++) {
 			uint64_t k = left < w->max_per_call ? left : w->max_per_call;
 
-			act_ucall(a, UV_SHARE_PAGE, 1, 1, 1);
+			act_share(a, UV_SHARE_PAGE, 1, 1, 1);
 			act_hcall(a, H_PUT_TCE_INDIRECT, 1, k, 0);
-			act_ucall(a, UV_UNSHARE_PAGE, 1, 1, 1);
+			act_unshare(a, UV_UNSHARE_PAGE, 1, 1, 1);
 			left -= k;
 		}
 		break;
@@ -131,7 +131,7 @@ static void emit_build(struct tcewin *w, unsigned cpu, uint64_t n, struct actbuf
 		if (!w->cpu_page[cpu]) {
 			w->cpu_page[cpu] = 1;
 			w->tce_pages++;
-			act_ucall(a, UV_SHARE_PAGE, 1, 1, 1);
+			act_share(a, UV_SHARE_PAGE, 1, 1, 1);
 		}
 		act_hcall(a, H_PUT_TCE_INDIRECT, calls, n, 0);
 		break;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cost.h"
+#include "ops.h"
 #include "scenario.h"
 
 static struct scenario sc;
@@ -95,8 +96,18 @@ Test(cost, unknown_hcall_is_a_null_hcall)
 
 Test(cost, ultracalls_share_and_unshare)
 {
-	expect(price(ACT_UCALL, UV_SHARE_PAGE, 1, 16384), 5000 + 16384 * 5, 0, CAT_UCALL);
-	expect(price(ACT_UCALL, UV_UNSHARE_PAGE, 2, 2), 2 * 6000 + 2 * 6, 0, CAT_UCALL);
+	expect(price(ACT_SHARE, UV_SHARE_PAGE, 1, 16384), 5000 + 16384 * 5, 0, CAT_UCALL);
+	expect(price(ACT_UNSHARE, UV_UNSHARE_PAGE, 2, 2), 2 * 6000 + 2 * 6, 0, CAT_UCALL);
+	/* a share is priced and categorised as the call that makes it */
+	expect(price(ACT_SHARE, H_PUT_TCE, 1, 1), 1000 + 1, 0, CAT_HCALL);
+	expect(price(ACT_UCALL, UV_SHARE_PAGE, 1, 1), 5000 + 5, 0, CAT_UCALL);
+}
+
+/* invalidations are counted, not priced (no cost parameter yet) */
+Test(cost, invalidations_are_not_priced)
+{
+	expect(price(ACT_INVAL, IOTLB_SYNC, 10, 0), 0, 0, CAT_GUEST);
+	expect(price(ACT_INVAL, IOTLB_FLUSH_ALL, 1, 0), 0, 0, CAT_GUEST);
 }
 
 Test(cost, rtas_by_call)
@@ -143,6 +154,9 @@ Test(cost, merging_keeps_the_cost)
 	act_hcall(&b, H_PUT_TCE, 1, 1, 0);
 	act_hcall(&b, H_PUT_TCE, 2, 2, 0);
 	cr_assert_eq(b.n, 1);
+	act_share(&b, UV_SHARE_PAGE, 1, 1, 1);
+	act_share(&b, UV_SHARE_PAGE, 1, 1, 0);
+	cr_assert_eq(b.n, 3, "a share outside a pool does not merge with one inside");
 	sum = cost_action(&sc, &b.a[0]).cpu_ns;
 	cr_expect_float_eq(sum, price(ACT_HCALL, H_PUT_TCE, 1, 1).cpu_ns +
 				     price(ACT_HCALL, H_PUT_TCE, 2, 2).cpu_ns, 1e-9);
@@ -154,4 +168,66 @@ Test(cost, category_names)
 	cr_expect_str_eq(category_name(CAT_HCALL), "hcall");
 	cr_expect_str_eq(category_name(CAT_DEVICE), "device_xlate");
 	cr_expect_str_eq(category_name(CAT__COUNT), "?");
+}
+
+/* ---- the operation catalogue (ops.h) ---------------------------------------------------- */
+
+Test(catalogue, numbers_unique_and_in_their_class)
+{
+	const struct ism_op_info *o, *p;
+	unsigned checks = 0;
+
+	for (unsigned i = 0; (o = ism_op_get(i)) != NULL; i++) {
+		const struct ism_op_class_info *c = ism_op_class_get(o->cls);
+
+		cr_assert_not_null(c);
+		cr_expect_not_null(o->name);
+		for (unsigned j = 0; j < i; j++) {
+			p = ism_op_get(j);
+			cr_expect_neq(p->number, o->number, "%s and %s share 0x%x", p->name, o->name,
+				      o->number);
+		}
+		cr_expect_eq(ism_op_find(o->number), o, "%s", o->name);
+		/* the hypercalls numbered 0xF000 and up are named in traces only */
+		if (strcmp(o->family, "trace") != 0)
+			cr_expect(o->number >= c->first && o->number <= c->last, "%s", o->name);
+		if (o->flags & (OPF_COLUMN | OPF_METRIC))
+			cr_expect(o->key && o->shrt, "%s: a column or metric needs key and header",
+				  o->name);
+		if (o->flags & OPF_CHECK)
+			checks++;
+		cr_expect_eq(ism_op_class(o->number), o->cls);
+	}
+	cr_expect_eq(checks, ISM_OP_CHECK_SLOTS);
+	cr_expect_null(ism_op_find(0x12345));
+	cr_expect_eq(ism_op_class(0xF1FC), OPC_UCALL, "unknown numbers: by range");
+}
+
+/* the hcall check's slots: the order of its messages, PUT/INDIRECT/STUFF */
+Test(catalogue, check_slots)
+{
+	cr_expect_eq(ism_op_check_slot(H_PUT_TCE), 0);
+	cr_expect_eq(ism_op_check_slot(H_PUT_TCE_INDIRECT), 1);
+	cr_expect_eq(ism_op_check_slot(H_STUFF_TCE), 2);
+	cr_expect_eq(ism_op_check_slot(H_GET_TCE), -1);
+	cr_expect(ism_op_overhead(H_GET_TCE));
+	cr_expect_not(ism_op_overhead(H_CEDE));
+	cr_expect_str_eq(ism_op_name(RTAS_REMOVE), "RTAS remove");
+	cr_expect_eq(RTAS_QUERY, 0x10001, "RTAS numbered once, in its class");
+}
+
+/* the per-operation metrics and columns keep the report's order */
+Test(catalogue, columns_in_report_order)
+{
+	const char *want[] = { "H_PUT_TCE", "H_PUT_TCE_INDIRECT", "H_STUFF_TCE", "UV_SHARE_PAGE",
+			       "UV_UNSHARE_PAGE" };
+	unsigned n = 0;
+
+	for (unsigned i = 0; ism_op_get(i); i++)
+		if (ism_op_get(i)->flags & OPF_COLUMN) {
+			cr_assert_lt(n, 5);
+			cr_expect_str_eq(ism_op_get(i)->name, want[n]);
+			n++;
+		}
+	cr_expect_eq(n, 5);
 }

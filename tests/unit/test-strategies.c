@@ -90,6 +90,13 @@ static uint64_t units_of(const struct actbuf *ab, enum act_kind kind, uint32_t o
 
 #define ANY ~0u
 
+/* Calls that share or unshare pages, or any other ultracall. */
+static uint64_t shares(const struct actbuf *ab)
+{
+	return calls_of(ab, ACT_SHARE, ANY) + calls_of(ab, ACT_UNSHARE, ANY) +
+	       calls_of(ab, ACT_UCALL, ANY);
+}
+
 static void setup_hook(struct fix *f)
 {
 	actbuf_reset(&f->ab);
@@ -351,7 +358,7 @@ Test(tce, indirect_batches_of_512)
 	cr_assert_eq(map(&f, 1, 0x4000000, 1000 * 4 * KIB, ISM_DIR_FROM_DEVICE), 0);
 	cr_expect_eq(calls_of(&f.ab, ACT_HCALL, H_PUT_TCE_INDIRECT), 2);
 	cr_expect_eq(units_of(&f.ab, ACT_HCALL, H_PUT_TCE_INDIRECT), 1000);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, ANY), 0, "a normal VM shares nothing");
+	cr_expect_eq(shares(&f.ab), 0, "a normal VM shares nothing");
 	unmap(&f, 1, 0x4000000, 1000 * 4 * KIB, ISM_DIR_FROM_DEVICE, 0);
 	cr_expect_eq(calls_of(&f.ab, ACT_HCALL, H_STUFF_TCE), 2);
 	cr_expect_eq(units_of(&f.ab, ACT_HCALL, H_STUFF_TCE), 1000);
@@ -365,37 +372,38 @@ Test(tce, indirect_tce_page_variants)
 
 	fix_new(&f, "indirect-tce:share-per-call");
 	cr_assert_eq(map(&f, 0, 0x1000000, 1000 * 4 * KIB, ISM_DIR_TO_DEVICE), 0);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, UV_SHARE_PAGE), 2);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, UV_UNSHARE_PAGE), 2);
+	cr_expect_eq(calls_of(&f.ab, ACT_SHARE, UV_SHARE_PAGE), 2);
+	cr_expect_eq(calls_of(&f.ab, ACT_UNSHARE, UV_UNSHARE_PAGE), 2);
 	cr_expect_eq(calls_of(&f.ab, ACT_HCALL, H_PUT_TCE_INDIRECT), 2);
 	/* order: share, put, unshare */
 	cr_assert_geq(f.ab.n, 3);
 	{
 		unsigned i = 0;
 
-		while (f.ab.a[i].kind != ACT_UCALL)
+		while (f.ab.a[i].kind != ACT_SHARE)
 			i++;
 		cr_expect_eq(f.ab.a[i].op, UV_SHARE_PAGE);
 		cr_expect_eq(f.ab.a[i + 1].kind, ACT_HCALL);
+		cr_expect_eq(f.ab.a[i + 2].kind, ACT_UNSHARE);
 		cr_expect_eq(f.ab.a[i + 2].op, UV_UNSHARE_PAGE);
 	}
 	/* one page: H_PUT_TCE, no TCE page, no ultracall */
 	cr_assert_eq(map(&f, 0, 0x8000000, 4 * KIB, ISM_DIR_TO_DEVICE), 0);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, ANY), 0);
+	cr_expect_eq(shares(&f.ab), 0);
 	fix_free(&f);
 
 	fix_new(&f, "indirect-tce:shared-once");
 	cr_assert_eq(map(&f, 0, 0x1000000, 8 * KIB, ISM_DIR_TO_DEVICE), 0);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, UV_SHARE_PAGE), 1);
+	cr_expect_eq(calls_of(&f.ab, ACT_SHARE, UV_SHARE_PAGE), 1);
 	cr_assert_eq(map(&f, 0, 0x2000000, 8 * KIB, ISM_DIR_TO_DEVICE), 0);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, ANY), 0, "CPU 0's page is shared already");
+	cr_expect_eq(shares(&f.ab), 0, "CPU 0's page is shared already");
 	cr_assert_eq(map(&f, 1, 0x3000000, 8 * KIB, ISM_DIR_TO_DEVICE), 0);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, UV_SHARE_PAGE), 1, "CPU 1 shares its own page");
+	cr_expect_eq(calls_of(&f.ab, ACT_SHARE, UV_SHARE_PAGE), 1, "CPU 1 shares its own page");
 	fix_free(&f);
 
 	fix_new(&f, "indirect-tce:bounce-page");
 	cr_assert_eq(map(&f, 0, 0x1000000, 8 * KIB, ISM_DIR_TO_DEVICE), 0);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, ANY), 0);
+	cr_expect_eq(shares(&f.ab), 0);
 	cr_expect_eq(calls_of(&f.ab, ACT_HCALL, H_PUT_TCE_INDIRECT), 1);
 	fix_free(&f);
 }
@@ -540,7 +548,7 @@ Test(swiotlb, copies_by_direction)
 
 	fix_new(&f, "swiotlb");
 	setup_hook(&f);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, ANY), 0, "not a protected VM: nothing shared");
+	cr_expect_eq(shares(&f.ab), 0, "not a protected VM: nothing shared");
 	cr_assert_eq(map(&f, 0, 0x1000000, 4 * KIB, ISM_DIR_TO_DEVICE), 0);
 	cr_expect_eq(units_of(&f.ab, ACT_COPY, ANY), 4 * KIB);
 	cr_expect_eq(units_of(&f.ab, ACT_SLOT_SEARCH, ANY), 1, "the first candidate fits");
@@ -596,16 +604,16 @@ Test(swiotlb, secure_vm_shares_the_pool)
 	fix_set(&f, "machine.secure_vm", "true");
 	fix_stack(&f, "swiotlb");
 	setup_hook(&f);
-	cr_expect_eq(calls_of(&f.ab, ACT_UCALL, UV_SHARE_PAGE), 1);
-	cr_expect_eq(units_of(&f.ab, ACT_UCALL, UV_SHARE_PAGE), 16384);
+	cr_expect_eq(calls_of(&f.ab, ACT_SHARE, UV_SHARE_PAGE), 1);
+	cr_expect_eq(units_of(&f.ab, ACT_SHARE, UV_SHARE_PAGE), 16384);
 	cr_expect_eq(f.ab.a[0].outside, 0, "the pool is the designated pool");
 	actbuf_reset(&f.ab);
 	cr_assert_eq(f.s->ops->alloc(f.s, &rq, &f.ab), 0);
-	cr_expect_eq(units_of(&f.ab, ACT_UCALL, UV_SHARE_PAGE), 2);
+	cr_expect_eq(units_of(&f.ab, ACT_SHARE, UV_SHARE_PAGE), 2);
 	cr_expect_eq(f.ab.a[f.ab.n - 1].outside, 1, "a coherent buffer is outside the pool");
 	actbuf_reset(&f.ab);
 	f.s->ops->free(f.s, &rq, &f.ab);
-	cr_expect_eq(units_of(&f.ab, ACT_UCALL, UV_UNSHARE_PAGE), 2);
+	cr_expect_eq(units_of(&f.ab, ACT_UNSHARE, UV_UNSHARE_PAGE), 2);
 	fix_free(&f);
 }
 
@@ -650,7 +658,7 @@ Test(swiotlb, svm_alias)
 
 	fix_new(&f, "svm");
 	setup_hook(&f);
-	cr_expect_eq(units_of(&f.ab, ACT_UCALL, UV_SHARE_PAGE), 16384);
+	cr_expect_eq(units_of(&f.ab, ACT_SHARE, UV_SHARE_PAGE), 16384);
 	cr_expect_eq(calls_of(&f.ab, ACT_HCALL, H_PUT_TCE), 128);
 	fix_free(&f);
 }

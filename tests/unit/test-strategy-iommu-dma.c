@@ -75,6 +75,17 @@ static struct iommu_dma_stats stats(struct fix *f)
 	return st;
 }
 
+/* Invalidation calls of kind @op in the last hook's actions. */
+static uint64_t invals(const struct actbuf *ab, uint32_t op)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < ab->n; i++)
+		if (ab->a[i].kind == ACT_INVAL && ab->a[i].op == op)
+			n += ab->a[i].calls;
+	return n;
+}
+
 static int has_lock(const struct actbuf *ab, int shared)
 {
 	for (unsigned i = 0; i < ab->n; i++)
@@ -110,6 +121,8 @@ Test(iommu_dma, strict_top_down_and_rcache_reuse)
 	cr_assert(has_lock(&f.ab, 1), "a tree allocation takes the rbtree lock");
 	cr_assert_eq(map(&f, 0, 1, 0xbfd3000, 4096, 0xffffe000, 1000), 0);
 	unmap(&f, 0, 1, 16, 0xfffff1f8, 2000);
+	cr_assert_eq(invals(&f.ab, IOTLB_SYNC), 1, "a strict unmap syncs the IOTLB: one action");
+	cr_assert_eq(invals(&f.ab, IOTLB_FLUSH_ALL), 0);
 	st = stats(&f);
 	cr_assert_eq(st.invalidations, 1);
 	cr_assert_eq(st.unmap_invalidations, 1);
@@ -146,12 +159,15 @@ Test(iommu_dma, lazy_queue_then_timer)
 	cr_assert_eq(map(&f, 0, 1, 0x1abb21f8, 16, 0xfffff1f8, 0), 0);
 	cr_assert_eq(map(&f, 0, 1, 0xbfd3000, 4096, 0xffffe000, 1000), 0);
 	unmap(&f, 0, 1, 16, 0xfffff1f8, 2000);
+	cr_assert_eq(invals(&f.ab, IOTLB_SYNC) + invals(&f.ab, IOTLB_FLUSH_ALL), 0, "queued");
 	st = stats(&f);
 	cr_assert_eq(st.invalidations, 0);
 	cr_assert_eq(st.stale_pages_now, 1);
 	cr_assert_eq(map(&f, 0, 1, 0x1abb2378, 16, 0xffffd378, 3000), 0);
 	cr_assert_eq(stats(&f).iova_matched, 3);
 	cr_assert_eq(map(&f, 0, 1, 0x7000, 4096, 0xfffff000, 20 * MS), 0);
+	cr_assert_eq(invals(&f.ab, IOTLB_FLUSH_ALL), 1, "the timer's flush, before this map");
+	cr_assert_eq(f.ab.a[0].kind, ACT_INVAL);
 	st = stats(&f);
 	cr_assert_eq(st.iova_matched, 4);
 	cr_assert_eq(st.timer_invalidations, 1);
