@@ -47,6 +47,8 @@
 #define TD_MIN_PAGE 1024u
 #define TD_MAX_PAGE (1u << 20)
 #define TD_COMMIT_MASK ((1u << 27) - 1) /* kbuffer: size bits of the page header's commit */
+#define TD_MISSED (1u << 31)            /* commit: events were lost before this page */
+#define TD_MISSED_STORED (1u << 30)     /* commit: and their count follows the data */
 #define TD_MAX_OPTION (64u << 20)       /* largest option or event format this reader reads */
 #define TD_MAX_RSIZE (256u << 20)       /* largest uncompressed block accepted */
 #define TD_MAX_SECTIONS (1u << 20)
@@ -91,6 +93,7 @@ struct td_cpu {
 	struct tep_record *head;   /* next record of this CPU, NULL when done */
 	uint64_t ts;               /* head->ts, kept here for the merge */
 	const uint8_t *page;       /* ring-buffer page of the last record (header checked) */
+	uint64_t apage;            /* file offset of that page: the pages after it are checked */
 	bool seen;                 /* a record was read */
 	/* the page walk (td_walk_*), when this reader reads the pages itself */
 	struct kbuffer *kbuf;
@@ -965,6 +968,63 @@ static int td_zsection(struct td_scan *s, unsigned id, uint64_t data, const char
 #endif
 }
 
+/*
+ * A ring-buffer page header as kbuffer_load_subbuffer() reads it: an 8-byte timestamp, then
+ * the commit word (a kernel long, @commit_size bytes) with the size of the page's data in its
+ * low 27 bits, bit 31 set when events were lost before the page and bit 30 when their count is
+ * stored right after the data. kbuffer trusts the size: it reads the count at data + size and
+ * records up to data + size, so a size the kernel cannot write makes it read past the page
+ * (libtracecmd checks the size only against the whole page, after loading it). The kernel's
+ * rule (ring_buffer_read_page()): at most page size - header bytes of data, and the count is
+ * stored only when a long still fits after the data.
+ * Returns NULL when kbuffer may load the page, else what is wrong; *size = the data size.
+ * Needs only the page's first 16 bytes.
+ */
+static const char *td_page_bad(const unsigned char *hdr, bool swap, unsigned commit_size,
+			       uint32_t page_size, uint64_t *size)
+{
+	uint64_t w = td_num(swap, hdr + 8, commit_size), room = page_size - 8 - commit_size;
+
+	*size = w & TD_COMMIT_MASK;
+	if (*size > room)
+		return "exceeds the page";
+	if ((w & TD_MISSED) && (w & TD_MISSED_STORED) && *size + commit_size > room)
+		return "exceeds the page with the lost-events count stored after the data";
+	return NULL;
+}
+
+/*
+ * Check CPU @cpu's pages from file offset @pg on, up to and including the first that holds
+ * data (every page up to @end if @all), or up to @end: the pages libtracecmd (or the page
+ * walk) loads before it returns the next record. Page headers come from @buf (file bytes [@boff, @boff + @blen)) when it holds
+ * them, else from the file. 0, or the scan's error (CPU, offset and commit size named).
+ */
+static int td_check_pages(struct td_scan *s, unsigned cpu, uint64_t pg, uint64_t end,
+			  const unsigned char *buf, uint64_t boff, size_t blen, bool all)
+{
+	uint32_t hlen = 8 + s->commit_size;
+
+	for (; pg + s->page_size <= end; pg += s->page_size) {
+		const unsigned char *h;
+		const char *why;
+		uint64_t size;
+
+		if (buf && pg >= boff && pg + hlen <= boff + blen)
+			h = buf + (pg - boff);
+		else if (!(h = td_get(s, pg, hlen, "ring-buffer page header")))
+			return s->err;
+		why = td_page_bad(h, s->swap, s->commit_size, s->page_size, &size);
+		if (why)
+			return td_scan_fail(s, -ISM_ECORRUPT, "CPU %u data page at offset %llu: "
+					    "commit size %llu %s (%u bytes of data at most)", cpu,
+					    (unsigned long long)pg, (unsigned long long)size, why,
+					    s->page_size - hlen);
+		if (size && !all)
+			break;
+	}
+	return 0;
+}
+
 /* Check one CPU's ring-buffer data. */
 static int td_cpu_data(struct td_scan *s, unsigned cpu)
 {
@@ -1004,18 +1064,8 @@ static int td_cpu_data(struct td_scan *s, unsigned cpu)
 		return td_corrupt(s, what, c->off, "not page aligned");
 	if (c->size % s->page_size)
 		return td_corrupt(s, what, c->off, "not a whole number of pages");
-	{
-		/* libtracecmd loads the first page at open and crashes if it is bad */
-		const unsigned char *p = td_get(s, c->off, 8 + s->commit_size, what);
-		uint64_t commit;
-
-		if (!p)
-			return s->err;
-		commit = td_num(s->swap, p + 8, s->commit_size) & TD_COMMIT_MASK;
-		if (commit > s->page_size)
-			return td_corrupt(s, what, c->off, "first page has a bad size");
-	}
-	return 0;
+	/* libtracecmd loads the first page holding data at open */
+	return td_check_pages(s, cpu, c->off, c->off + c->size, NULL, 0, 0, false);
 }
 
 static int td_scan_v6(struct td_scan *s, uint64_t pos)
@@ -2185,6 +2235,13 @@ static int td_check_record(struct reader *r, struct td_priv *p, struct td_cpu *c
 	if (rec->size < 0 || rec->record_size < rec->size || poff < hstart ||
 	    poff + (uint64_t)rec->record_size > ps)
 		return td_bad_record(r, rec, "record overruns its ring-buffer page");
+	/* the first record of a page: check the pages libtracecmd or the walk loads after it */
+	if (!p->scan.cpu_compressed && rec->offset - poff != ci->apage) {
+		ci->apage = rec->offset - poff;
+		if (td_check_pages(&p->scan, (unsigned)rec->cpu, ci->apage + ps, ci->off + ci->size,
+				   p->walk ? ci->buf : NULL, ci->boff, ci->blen, false))
+			return reader_fail(r, p->scan.err, "%s", p->scan.msg);
+	}
 	base = (const uint8_t *)rec->data - (rec->record_size - rec->size) - poff;
 	if (base != ci->page) {
 		uint64_t commit = td_num(p->swap, base + 8, p->scan.commit_size) & TD_COMMIT_MASK;
@@ -2235,23 +2292,8 @@ static void td_cpu_done(struct reader *r, struct td_priv *p, unsigned c)
 	if (p->scan.cpu_compressed || !ci->size)
 		return;
 	pg = ci->seen ? (ci->lastoff & ~(uint64_t)(ps - 1)) + ps : ci->off;
-	for (; pg < end; pg += ps) {
-		const unsigned char *h = td_get(&p->scan, pg, 8 + p->scan.commit_size, "page");
-		uint64_t commit;
-
-		if (!h) {
-			reader_fail(r, p->scan.err, "%s", p->scan.msg);
-			return;
-		}
-		commit = td_num(p->swap, h + 8, p->scan.commit_size) & TD_COMMIT_MASK;
-		if (commit > ps) {
-			reader_fail(r, -ISM_ECORRUPT, "corrupt trace.dat: CPU %u ring-buffer page "
-				    "at offset %llu has a bad size (%llu bytes, page size %u); "
-				    "the CPU's later events are lost", c,
-				    (unsigned long long)pg, (unsigned long long)commit, ps);
-			return;
-		}
-	}
+	if (td_check_pages(&p->scan, c, pg, end, NULL, 0, 0, true))
+		reader_fail(r, p->scan.err, "%s; the CPU's later events are lost", p->scan.msg);
 }
 
 /* ---- the page walk ---------------------------------------------------------------------- */
@@ -2357,6 +2399,8 @@ static bool td_walk_chunk(struct reader *r, struct td_priv *p, struct td_cpu *ci
 static bool td_walk_load(struct reader *r, struct td_priv *p, struct td_cpu *ci, uint64_t off)
 {
 	uint32_t ps = p->scan.page_size;
+	const char *why;
+	uint64_t size;
 
 	ci->loaded = false;
 	ci->page = NULL;
@@ -2377,6 +2421,15 @@ static bool td_walk_load(struct reader *r, struct td_priv *p, struct td_cpu *ci,
 		ci->blen = (size_t)n;
 	}
 	ci->poff = off;
+	/* checked before (td_check_pages()) unless compressed; kbuffer must never see it bad */
+	why = td_page_bad(ci->buf + (off - ci->boff), p->swap, p->scan.commit_size, ps, &size);
+	if (why) {
+		reader_fail(r, -ISM_ECORRUPT, "CPU %u data page at offset %llu%s: commit size %llu "
+			    "%s (%u bytes of data at most)", (unsigned)ci->rec.cpu,
+			    (unsigned long long)off, p->scan.cpu_compressed ? " of its decompressed "
+			    "data" : "", (unsigned long long)size, why, ps - 8 - p->scan.commit_size);
+		return false;
+	}
 	kbuffer_load_subbuffer(ci->kbuf, ci->buf + (off - ci->boff));
 	if ((unsigned)kbuffer_subbuffer_size(ci->kbuf) > ps)
 		return false;

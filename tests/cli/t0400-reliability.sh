@@ -37,6 +37,12 @@ bad_case bt-nents-4g.bt 'line 3: map_sg: ents out of range'
 bad_case bt-hcall-args3.bt 'line 3: hcall_entry: hcall args\[3\] out of range'
 bad_case ts-over-limit.bt 'line 3: map: timestamp 4611686018427387905 out of range'
 
+# trace.dat ring-buffer pages (bench/gen-tracedat, page 5 of CPU 0 damaged) whose commit size
+# kbuffer would trust and read past the page: a lost-events count "stored" 128 MiB on (this
+# crashed libtraceevent's kbuffer_load_subbuffer()), and a size 8 bytes over the page's data
+bad_case tracedat-page-lost-count.dat.xz 'CPU 0 data page at offset 28672: commit size 134217727 exceeds the page'
+bad_case tracedat-page-commit.dat.xz 'CPU 0 data page at offset 28672: commit size 4088 exceeds the page (4080 bytes'
+
 # a text trace whose last line is cut (inside a number: 4096 read as 40, opcode 88 as 8)
 bad_case cut-in-number.txt 'truncated: line 3 ends without a newline'
 bad_case cut-in-opcode.txt 'truncated: line 4 ends without a newline'

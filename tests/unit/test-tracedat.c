@@ -816,11 +816,31 @@ Test(tracedat, corrupt_copies_fail_cleanly, .timeout = 600)
 	d[v.cpu0 + 5 * ps + 9] = 0x7f;
 	expect_error(d, len, -ISM_ECORRUPT, "page at offset");
 
-	/* a page size just beyond what the kernel writes: kbuffer would read past the page */
-	memcpy(d, orig, len);
-	d[v.cpu0 + 5 * ps + 8] = (unsigned char)((ps - 8) & 0xff);
-	d[v.cpu0 + 5 * ps + 9] = (unsigned char)((ps - 8) >> 8);
-	expect_error(d, len, -ISM_ECORRUPT, "page has a bad size");
+	/* the pages below, through the page walk and through libtracecmd */
+	for (int lib = 0; lib < 2; lib++) {
+		reader_tracedat_use_libtracecmd(lib);
+		/* a page size just beyond what the kernel writes: kbuffer would read past the page */
+		memcpy(d, orig, len);
+		d[v.cpu0 + 5 * ps + 8] = (unsigned char)((ps - 8) & 0xff);
+		d[v.cpu0 + 5 * ps + 9] = (unsigned char)((ps - 8) >> 8);
+		expect_error(d, len, -ISM_ECORRUPT, "commit size 4088 exceeds the page");
+
+		/* lost events whose count is stored after data that leaves no room for it */
+		memcpy(d, orig, len);
+		d[v.cpu0 + 5 * ps + 8] = (unsigned char)((ps - 16) & 0xff);
+		d[v.cpu0 + 5 * ps + 9] = (unsigned char)((ps - 16) >> 8);
+		d[v.cpu0 + 5 * ps + 11] = 0xc0;
+		expect_error(d, len, -ISM_ECORRUPT, "with the lost-events count stored after the data");
+
+		/* a count stored 128 MiB past the data: kbuffer_load_subbuffer() read it there */
+		memcpy(d, orig, len);
+		d[v.cpu0 + 5 * ps + 8] = 0xff;
+		d[v.cpu0 + 5 * ps + 9] = 0xff;
+		d[v.cpu0 + 5 * ps + 10] = 0xff;
+		d[v.cpu0 + 5 * ps + 11] = 0xc7;
+		expect_error(d, len, -ISM_ECORRUPT, "commit size 134217727 exceeds the page");
+	}
+	reader_tracedat_use_libtracecmd(0);
 
 	free(d);
 	free(orig);
