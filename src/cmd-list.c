@@ -55,6 +55,7 @@ int cmd_list(int argc, char **argv)
 	if (!what || strcmp(what, "params") == 0) {
 		printf("params:\n");
 		scenario_print_params(stdout, verbose);
+		strategy_print_params(stdout, verbose);
 		any = 1;
 	}
 	if (!what || strcmp(what, "readers") == 0) {

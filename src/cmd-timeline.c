@@ -194,8 +194,10 @@ static void call_slices(struct tl *t, unsigned run, const struct tl_act *a)
 		r->calls += n;
 	else if (cls == OPC_UCALL)
 		r->ucalls += n;
-	else
+	else if (cls == OPC_RTAS)
 		r->rtas += n;
+	else
+		r->calls += n;
 }
 
 static void on_action(void *arg, unsigned run, unsigned cpu, const struct action *a, double at,

@@ -49,8 +49,8 @@ struct act_cost cost_action(const struct scenario *sc, const struct action *a)
 	case ACT_UNSHARE:
 		/* priced and categorised as the call that makes the share */
 		r.cpu_ns = cost_hcall(sc, a->op, a->calls, a->units);
-		r.category = ism_op_class(a->op) == OPC_HCALL ? CAT_HCALL :
-			     ism_op_class(a->op) == OPC_RTAS ? CAT_RTAS : CAT_UCALL;
+		r.category = ism_op_class(a->op) == OPC_UCALL ? CAT_UCALL :
+			     ism_op_class(a->op) == OPC_RTAS ? CAT_RTAS : CAT_HCALL;
 		break;
 	case ACT_INVAL:
 		/* counted, not priced: the model has no invalidation cost parameter yet */

@@ -27,7 +27,8 @@
 	X(HCALL, "hcall", 0x0, 0xEFFF, "hcalls", "hypercalls (all opcodes)", NULL)             \
 	X(UCALL, "ucall", 0xF000, 0xFFFF, "ucalls", "ultracalls (UV_SHARE/UNSHARE_PAGE)", NULL) \
 	X(RTAS, "rtas", 0x10000, 0x1FFFF, "rtas_calls", "RTAS calls", "RTAS")                  \
-	X(INVAL, "inval", 0x20000, 0x2FFFF, NULL, NULL, NULL)
+	X(INVAL, "inval", 0x20000, 0x2FFFF, NULL, NULL, NULL)                                    \
+	X(HOSTCALL, "hostcall", 0x30000, 0x3FFFF, NULL, NULL, NULL)
 
 enum ism_op_class {
 #define ISM_OPC_ENUM(id, name, lo, hi, metric, help, col) OPC_##id,
@@ -206,7 +207,11 @@ enum {
 	X(IOTLB_SYNC, 0x20001, "IOTLB sync", INVAL, "page", "iommu-dma", NOCOST, NULL, 0, NULL, \
 	  "iommu_iotlb_sync (range, waited for)")                                              \
 	X(IOTLB_FLUSH_ALL, 0x20002, "IOTLB flush-all", INVAL, "-", "iommu-dma", NOCOST, NULL, 0, \
-	  NULL, "flush_iotlb_all (flush queue)")
+	  NULL, "flush_iotlb_all (flush queue)")                                                   \
+	X(MEM_SHARE, 0x30001, "MEM_SHARE", HOSTCALL, "page", "template", NOCOST, NULL, 0, NULL,   \
+	  "MEM_SHARE (share pages with the host)")                                                 \
+	X(MEM_UNSHARE, 0x30002, "MEM_UNSHARE", HOSTCALL, "page", "template", NOCOST, NULL, 0, NULL, \
+	  "MEM_UNSHARE")
 
 enum ism_op {
 #define ISM_OP_ENUM(id, num, name, cls, unit, fam, cost, shrt, flags, key, desc) id = num,

@@ -104,6 +104,37 @@ static void compare_metric(struct regress_result *r, const char *spec, const str
 	r->improved += row->v == RV_IMPROVED;
 }
 
+/*
+ * The strategies' registered statistics (result JSON "statistics") that say which way is
+ * better: a metric "LAYER.NAME" each, made here and owned by the result.
+ */
+static void compare_stats(struct regress_result *r, const struct regress_opts *o,
+			  const char *spec, json_t *sb, json_t *sc)
+{
+	json_t *layers = json_object_get(sb, "statistics"), *stats, *st;
+	const char *layer, *name;
+
+	json_object_foreach(layers, layer, stats) {
+		json_object_foreach(stats, name, st) {
+			const char *better = json_string_value(json_object_get(st, "better"));
+			struct metric *m;
+
+			if (!better || strcmp(better, "none") == 0)
+				continue;
+			m = xcalloc(1, sizeof(*m));
+			m->name = xasprintf("%s.%s", layer, name);
+			m->path = xasprintf("statistics.%s.%s.value", layer, name);
+			m->higher_better = strcmp(better, "higher") == 0;
+			m->scale = 1;
+			m->disp = m->name;
+			m->help = m->name;
+			r->owned = xreallocarray(r->owned, r->nowned + 1, sizeof(*r->owned));
+			r->owned[r->nowned++] = m;
+			compare_metric(r, spec, m, threshold_for(o, m), sb, sc);
+		}
+	}
+}
+
 int regress_compare(json_t *base, json_t *cur, const struct regress_opts *o,
 		    struct regress_result *out, char **cause)
 {
@@ -139,6 +170,7 @@ int regress_compare(json_t *base, json_t *cur, const struct regress_opts *o,
 			for (unsigned k = 0; (m = metric_get(k)) != NULL; k++)
 				if (!m->den)
 					compare_metric(out, spec, m, threshold_for(o, m), sb, sc);
+			compare_stats(out, o, spec, sb, sc);
 		}
 	}
 	json_array_foreach(ac, i, sc) {
@@ -162,6 +194,12 @@ int regress_compare(json_t *base, json_t *cur, const struct regress_opts *o,
 
 void regress_free(struct regress_result *r)
 {
+	for (unsigned i = 0; i < r->nowned; i++) {
+		free((char *)(uintptr_t)r->owned[i]->name);
+		free((char *)(uintptr_t)r->owned[i]->path);
+		free(r->owned[i]);
+	}
+	free(r->owned);
 	free(r->rows);
 	memset(r, 0, sizeof(*r));
 }

@@ -49,6 +49,8 @@ struct regress_result {
 	struct regress_row *rows;
 	unsigned n;
 	unsigned compared, regressed, improved, missing, added, skipped;
+	struct metric **owned;  /* the metrics made for strategies' statistics (regress.c) */
+	unsigned nowned;
 };
 
 /*

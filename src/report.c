@@ -508,6 +508,31 @@ static json_t *categories_json(const double *ns)
 	return x;
 }
 
+/* The strategies' registered statistics: {LAYER: {NAME: {value, unit, better, help}}}. */
+static json_t *stats_json(const struct sim_result *r)
+{
+	json_t *o = json_object();
+
+	for (unsigned i = 0; i < r->nstats; i++) {
+		const struct sim_stat *st = &r->stats[i];
+		json_t *layer = json_object_get(o, st->layer), *x = json_object();
+		double v = st->value;
+
+		if (!layer) {
+			layer = json_object();
+			json_object_set_new(o, st->layer, layer);
+		}
+		json_object_set_new(x, "value", v == floor(v) && fabs(v) < 9e15 ?
+					   json_integer((json_int_t)v) : json_real(v));
+		json_object_set_new(x, "unit", json_string(st->def->unit));
+		json_object_set_new(x, "better", json_string(st->def->better > 0 ? "higher" :
+							    st->def->better < 0 ? "lower" : "none"));
+		json_object_set_new(x, "help", json_string(st->def->help));
+		json_object_set_new(layer, st->def->name, x);
+	}
+	return o;
+}
+
 static json_t *ops_json(const struct op_stat *ops, unsigned n)
 {
 	json_t *a = json_array();
@@ -703,6 +728,8 @@ json_t *report_json(const struct report_ctx *c)
 			json_object_set_new(fx, "examples", ex);
 			json_object_set_new(s, "hcall_check", fx);
 		}
+		if (r->nstats)
+			json_object_set_new(s, "statistics", stats_json(r));
 		json_array_append_new(a, s);
 	}
 	json_object_set_new(root, "strategies", a);

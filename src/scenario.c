@@ -255,6 +255,15 @@ void scenario_print_params(FILE *out, int verbose)
 
 void scenario_free(struct scenario *sc)
 {
+	json_decref(sc->strategy_json);
+	sc->strategy_json = NULL;
+	free(sc->text);
+	sc->text = NULL;
+	for (unsigned i = 0; i < sc->nstrategy_sets; i++)
+		free(sc->strategy_sets[i]);
+	free(sc->strategy_sets);
+	sc->strategy_sets = NULL;
+	sc->nstrategy_sets = 0;
 	param_free(scenario_tab, sc);
 	free(sc->path);
 	memset(sc, 0, sizeof(*sc));
@@ -262,6 +271,23 @@ void scenario_free(struct scenario *sc)
 
 int scenario_set(struct scenario *sc, const char *path, const char *value, char **cause)
 {
+	if (strncmp(path, "strategy.", 9) == 0) {
+		/* strategy.NAME.KEY: kept, checked against the strategy's params[] at run start */
+		const char *eq = value ? NULL : strchr(path, '=');
+		size_t plen = eq ? (size_t)(eq - path) : strlen(path);
+		const char *dot = memchr(path + 9, '.', plen - 9);
+
+		if (!dot || dot == path + 9 || dot + 1 == path + plen || (!value && !eq)) {
+			*cause = xasprintf("%.*s: a strategy parameter is strategy.NAME.KEY=VALUE",
+					   (int)plen, path);
+			return -ISM_EUSAGE;
+		}
+		sc->strategy_sets = xreallocarray(sc->strategy_sets, sc->nstrategy_sets + 1,
+						  sizeof(*sc->strategy_sets));
+		sc->strategy_sets[sc->nstrategy_sets++] = value ? xasprintf("%s=%s", path, value) :
+								  xstrdup(path);
+		return 0;
+	}
 	return param_set(scenario_tab, sc, path, value, cause);
 }
 
@@ -389,7 +415,7 @@ static char *name_from_path(const char *path)
 
 int scenario_load(const char *path, struct scenario *sc, char **cause)
 {
-	static const char *const extra[] = { "schema_version", NULL };
+	static const char *const extra[] = { "schema_version", "strategy", NULL };
 	struct param_src src = { .file = path, .extra_keys = extra };
 	json_t *root = NULL, *sv;
 	json_error_t e;
@@ -466,13 +492,22 @@ int scenario_load(const char *path, struct scenario *sc, char **cause)
 	r = cross_check(sc, &src, root, cause);
 	if (r)
 		goto fail;
+	sv = json_object_get(root, "strategy");
+	if (sv && !json_is_object(sv)) {
+		*cause = param_src_error(&src, "strategy", 1, "expected an object (strategy.NAME.KEY), "
+					 "got %s", param_json_type(sv));
+		r = -ISM_ECORRUPT;
+		goto fail;
+	}
+	sc->strategy_json = json_incref(sv);
 	if (!*sc->name) {
 		free(sc->name);
 		sc->name = name_from_path(path);
 	}
 	sc->path = xstrdup(path);
+	sc->text = text;
+	sc->text_len = len;
 	json_decref(root);
-	free(text);
 	free(found);
 	return 0;
 fail:

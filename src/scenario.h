@@ -89,6 +89,16 @@ struct scenario {
 	struct scenario_machine machine;
 	struct scenario_cost cost;
 	struct scenario_sim sim;
+	/*
+	 * The strategies' own parameters, kept as given: the file's "strategy" object and the
+	 * --set strategy.NAME.KEY=VALUE strings; checked against the strategies' params[] when a
+	 * run starts (strategy-params.c), which also needs the file's text for positions.
+	 */
+	struct json_t *strategy_json;   /* owned reference, or NULL */
+	char *text;                     /* the file's text (NULL for the defaults) */
+	size_t text_len;
+	char **strategy_sets;
+	unsigned nstrategy_sets;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "cost.h"
 #include "error.h"
 #include "livemap.h"
+#include "resource.h"
 #include "sim.h"
 #include "util.h"
 
@@ -243,7 +244,7 @@ struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspe
 	struct sim *sim = xcalloc(1, sizeof(*sim));
 
 	sim->sc = sc;
-	if (strategy_check(cause) < 0) {
+	if (strategy_check(cause) < 0 || strategy_params_check(sc, cause) < 0) {
 		free(sim);
 		return NULL;
 	}
@@ -344,6 +345,27 @@ void sim_pressure_now(const struct sim *sim, unsigned i, struct strat_pressure *
 		run->stack->ops->report(run->stack, out);
 	out->shared_bytes_now = run->res.pr.shared_bytes_now;
 	out->shared_outside_now = run->res.pr.shared_outside_now;
+}
+
+/* The statistics every layer registered, with their values now. */
+static void collect_stats(struct run *run)
+{
+	struct sim_result *res = &run->res;
+
+	res->nstats = 0;
+	for (struct strat *s = run->stack; s; s = s->next) {
+		double v[STRAT_MAX_STATS];
+
+		if (!s->ops->stats)
+			continue;
+		memset(v, 0, sizeof(v));
+		s->ops->stat_values(s, v);
+		for (unsigned i = 0; s->ops->stats[i].name && res->nstats < SIM_MAX_STATS; i++) {
+			res->stats[res->nstats].def = &s->ops->stats[i];
+			res->stats[res->nstats].layer = s->ops->name;
+			res->stats[res->nstats++].value = v[i];
+		}
+	}
 }
 
 static struct calendar *calendar(struct run *run, uint16_t res)
@@ -1086,5 +1108,6 @@ void sim_finish(struct sim *sim)
 		if (run->stack->ops->report)
 			run->stack->ops->report(run->stack, &res->pr);
 		strat_share(&res->pr, 0, 0, (uint64_t)m); /* close the exposure integral */
+		collect_stats(run);
 	}
 }

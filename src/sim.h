@@ -62,6 +62,14 @@ struct fidelity {
 	unsigned nex;
 };
 
+/* One statistic of a layer of the stack, from the strategy's registry (strategy.h). */
+struct sim_stat {
+	const struct strat_stat *def;
+	const char *layer;            /* the strategy's name */
+	double value;
+};
+#define SIM_MAX_STATS 32
+
 struct sim_result {
 	char spec[96];
 	const struct strategy_ops *top;  /* the stack's first layer */
@@ -82,6 +90,8 @@ struct sim_result {
 	unsigned nsetup_ops;
 	uint64_t maps, unmaps, map_failures;
 	uint64_t invalidations;       /* IOTLB invalidations (ACT_INVAL), setup included */
+	struct sim_stat stats[SIM_MAX_STATS]; /* every layer's registered statistics, at the end */
+	unsigned nstats;
 	struct lat_hist map_lat, unmap_lat;
 	struct strat_pressure pr;
 	double phase_sim_ns[SIM_MAX_PHASES];

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resource.h"
 #include "alloc-iova.h"
 #include "error.h"
 #include "iommu-fq.h"
@@ -480,7 +481,34 @@ static void idma_fini(struct strat *s)
 	free(p->doms);
 }
 
+/* The registry: the figures reports show (strategy.h). */
+static const struct strat_stat idma_stats[] = {
+	{ "invalidations", "calls", STAT_LOWER_BETTER, "IOTLB invalidations (syncs and flush-alls)" },
+	{ "stale_window_max_ns", "ns", STAT_LOWER_BETTER,
+	  "longest time an unmapped page stayed reachable by the device" },
+	{ "stale_pages_max", "pages", STAT_LOWER_BETTER,
+	  "most unmapped pages reachable by the device at once" },
+	{ "iova_predicted", "maps", STAT_NEUTRAL,
+	  "maps whose recorded IOVA the allocator model predicted" },
+	{ "iova_checked", "maps", STAT_NEUTRAL, "maps whose recorded IOVA was compared" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static void idma_stat_values(struct strat *s, double *v)
+{
+	struct iommu_dma_stats st;
+
+	iommu_dma_stats(s, &st);
+	v[0] = (double)st.invalidations;
+	v[1] = (double)st.stale_window_max_ns;
+	v[2] = (double)st.stale_pages_max;
+	v[3] = (double)st.iova_matched;
+	v[4] = (double)st.iova_checked;
+}
+
 const struct strategy_ops strategy_iommu_dma_ops = {
+	.stats = idma_stats,
+	.stat_values = idma_stat_values,
 	.name = "iommu-dma",
 	.summary = "Linux dma-iommu over an IOMMU (VT-d, SMMUv3): IOVA rbtree + per-CPU rcaches, "
 		   "iommu_map page tables, invalidation strict / lazy (per-CPU flush queues) / "

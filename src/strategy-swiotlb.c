@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resource.h"
 #include "alloc-swiotlb.h"
 #include "error.h"
 #include "livemap.h"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "param.h"
 #include "strategy-iommu-dma.h"
 #include "strategy.h"
 #include "util.h"
@@ -19,6 +20,7 @@ const struct strategy_ops *const strategy_table[] = {
 	&strategy_ddw_ops,
 	&strategy_swiotlb_ops,
 	&strategy_iommu_dma_ops,
+	&strategy_template_ops,
 	NULL,
 };
 
@@ -38,6 +40,68 @@ const struct strategy_ops *strategy_find(const char *name)
 		if (strcmp(strategy_table[i]->name, name) == 0)
 			return strategy_table[i];
 	return NULL;
+}
+
+/* Bytes a field of @t takes (the option structure must hold it). */
+static size_t field_size(enum param_type t)
+{
+	switch (t) {
+	case PARAM_BOOL:
+		return sizeof(int);
+	case PARAM_STRING:
+		return sizeof(char *);
+	case PARAM_DOUBLE:
+		return sizeof(double);
+	default:
+		return sizeof(uint64_t);
+	}
+}
+
+static int check_params_stats(const struct strategy_ops *o, char **cause)
+{
+	unsigned n = 0;
+
+	if (o->params) {
+		char *why = NULL;
+
+		if (!o->params_size) {
+			*cause = xasprintf("strategy '%s': params[] without params_size", o->name);
+			return -1;
+		}
+		if (param_table_check(o->params, &why) < 0) {
+			*cause = xasprintf("strategy '%s': params[]: %s", o->name, why);
+			free(why);
+			return -1;
+		}
+		for (const struct param *p = o->params; p->path; p++)
+			if (p->offset + field_size(p->type) > o->params_size || strchr(p->path, '.')) {
+				*cause = xasprintf("strategy '%s': parameter '%s' outside params_size or "
+						   "dotted", o->name, p->path);
+				return -1;
+			}
+	}
+	if (o->stats && !o->stat_values) {
+		*cause = xasprintf("strategy '%s': stats[] without stat_values", o->name);
+		return -1;
+	}
+	for (n = 0; o->stats && o->stats[n].name; n++) {
+		const struct strat_stat *st = &o->stats[n];
+
+		if (n >= STRAT_MAX_STATS || !st->unit || !st->help || st->better < -1 ||
+		    st->better > 1 || strchr(st->name, '.')) {
+			*cause = xasprintf("strategy '%s': statistic '%s': more than %d, a dotted name, "
+					   "or no unit, help or direction", o->name, st->name,
+					   STRAT_MAX_STATS);
+			return -1;
+		}
+		for (unsigned j = 0; j < n; j++)
+			if (strcmp(o->stats[j].name, st->name) == 0) {
+				*cause = xasprintf("strategy '%s': statistic '%s' twice", o->name,
+						   st->name);
+				return -1;
+			}
+	}
+	return 0;
 }
 
 int strategy_check_table(const struct strategy_ops *const *table, char **cause)
@@ -66,6 +130,8 @@ int strategy_check_table(const struct strategy_ops *const *table, char **cause)
 			*cause = xasprintf("strategy '%s': empty variant list (NULL for none)", o->name);
 			return -1;
 		}
+		if (check_params_stats(o, cause) < 0)
+			return -1;
 		for (unsigned v = 0; o->variants && o->variants[v]; v++) {
 			if (!*o->variants[v] || strpbrk(o->variants[v], ":+,")) {
 				*cause = xasprintf("strategy '%s': variant '%s' is empty or has a "
@@ -268,6 +334,12 @@ static struct strat *strat_one(const char *name, size_t nlen, const char *varian
 	free(n);
 	if (o->priv_size)
 		s->priv = xcalloc(1, o->priv_size);
+	if (strat_options(s, cause) < 0) {
+		strat_options_free(s);
+		free(s->priv);
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -366,6 +438,7 @@ void strat_free(struct strat *s)
 		if (s->ops->fini)
 			s->ops->fini(s);
 		free(s->priv);
+		strat_options_free(s);
 		free(s->own_sc);
 		free(s);
 		s = n;

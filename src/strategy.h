@@ -10,13 +10,16 @@
  * keys its per-mapping state by the RECORDED DMA address of the mapping (struct dma_req.key),
  * so unmaps find their maps whatever addresses the simulated layer hands out.
  *
- * Adding a strategy: a file strategy-NAME.c with a `const struct strategy_ops`, one line in
- * strategy_table[] (strategy.c), one line in Makefile.am, a STRATEGIES entry in iommusim(1).
+ * Adding a strategy (HACKING): a file strategy-NAME.c with a `const struct strategy_ops` (copy
+ * strategy-template.c), one line in strategy_table[] (strategy.c) and its extern below, one
+ * line in Makefile.am, a STRATEGIES entry in iommusim(1) and its parameters in
+ * iommusim-scenario(5). Shared resources: resource.h.
  */
 #ifndef ISM_STRATEGY_H
 #define ISM_STRATEGY_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "action.h"
 #include "event.h"
@@ -91,11 +94,32 @@ struct strat_pressure {
 };
 
 /*
+ * A strategy's statistic (the registry renderers, JSON and regress iterate): its name with its
+ * unit ("shared_pages_peak"), the unit, which way is better, one line of help.
+ */
+enum { STAT_LOWER_BETTER = -1, STAT_NEUTRAL = 0, STAT_HIGHER_BETTER = 1 };
+struct strat_stat {
+	const char *name;
+	const char *unit;
+	int better;       /* STAT_*: what regress calls a regression */
+	const char *help;
+};
+#define STRAT_MAX_STATS 16
+
+struct param;
+
+/*
  * struct strategy_ops - one strategy.
  * @name/@summary: for -S and `iommusim list strategies`.
  * @variants: NULL-terminated allowed ":variant" names, the first is the default; NULL = none.
  * @flags: STRAT_*.
  * @priv_size: bytes of private state allocated for each instance (zeroed).
+ * @params/@params_size: the strategy's own parameters (param.h rows, offsets into an option
+ *          structure of @params_size bytes that each instance gets filled in s->opts before
+ *          @init: defaults, then the scenario's "strategy": {"NAME": {...}}, then --set
+ *          strategy.NAME.KEY=VALUE); NULL = none. As fio's .options/.option_struct_size.
+ * @stats/@stat_values: the statistics registry: rows ended by a NULL name, and the hook that
+ *          writes their current values (values[i] for stats[i]) at the end of a run.
  * @init: set up state for the scenario (parse variant already done: s->variant).
  * @setup: boot work (table clears, DDW creation, pool sharing) into @a.
  * @map, @map_sg, @alloc: return 0, or -1 when the mapping fails (window/pool full).
@@ -110,6 +134,10 @@ struct strategy_ops {
 	const char *const *variants;
 	unsigned flags;
 	size_t priv_size;
+	const struct param *params;
+	size_t params_size;
+	const struct strat_stat *stats;
+	void (*stat_values)(struct strat *s, double *values);
 	int (*init)(struct strat *s, char **cause);
 	void (*setup)(struct strat *s, struct actbuf *a);
 	int (*map)(struct strat *s, struct dma_req *rq, struct actbuf *a);
@@ -132,6 +160,7 @@ struct strat {
 	struct sim *sim;
 	unsigned index;         /* which strategy of the run (resource namespace) */
 	void *priv;
+	void *opts;             /* the option structure params[] describes (NULL without) */
 	struct strat *next;     /* inner translation layer (bounce layers only) */
 	struct scenario *own_sc;/* a composition's machine overrides (e.g. "svm"), owned */
 };
@@ -162,9 +191,6 @@ int strat_map_sg_next(struct strat *s, struct dma_req *rq, struct actbuf *a);
 void strat_unmap_next(struct strat *s, struct dma_req *rq, struct actbuf *a);
 void strat_unmap_sg_next(struct strat *s, struct dma_req *rq, struct actbuf *a);
 
-/* Shared resources (locks) a strategy's actions can hold; ids are per run, 0 = none. */
-uint16_t sim_resource(struct sim *sim, const char *name);
-
 /* Exposure bookkeeping: bytes shared with the hypervisor change at simulated time @ts. */
 void strat_share(struct strat_pressure *p, uint64_t bytes, int outside_pool, uint64_t ts_ns);
 void strat_unshare(struct strat_pressure *p, uint64_t bytes, int outside_pool, uint64_t ts_ns);
@@ -179,5 +205,21 @@ extern const struct strategy_ops strategy_indirect_tce_ops;
 extern const struct strategy_ops strategy_window32_ops;
 extern const struct strategy_ops strategy_ddw_ops;
 extern const struct strategy_ops strategy_swiotlb_ops;
+extern const struct strategy_ops strategy_template_ops;
+
+/* ---- strategies' parameters (strategy-params.c) ---------------------------------------- */
+
+/*
+ * Check the scenario's strategy.NAME.KEY parameters (file and --set) against every
+ * strategy's params[]: 0, or -ISM_E* with *@cause "FILE:LINE:COL: strategy.NAME.KEY: ...".
+ */
+int strategy_params_check(const struct scenario *sc, char **cause);
+/* Fill s->opts for @s (strat_new does it before ->init); 0 or -ISM_E* with *@cause. */
+int strat_options(struct strat *s, char **cause);
+void strat_options_free(struct strat *s);
+/* `iommusim list params`: every strategy.NAME.KEY row. */
+void strategy_print_params(FILE *out, int verbose);
+/* The @i-th strategy.NAME.KEY path (malloc'd), NULL past the last. */
+char *strategy_param_path(unsigned i);
 
 #endif

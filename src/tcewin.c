@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resource.h"
 #include "error.h"
 #include "tcewin.h"
 #include "util.h"

@@ -28,6 +28,7 @@ run dump.jsonl dump.schema.json dump --header "$ISM_SRCDIR/tests/data/bt/pseries
 run run.json result.schema.json run -s "$SC" -S svm,ddw,window32 --check-hcalls -j "$N"
 run run.csv results.csv.schema.json run -s "$SC" -S svm,ddw,swiotlb --format csv "$W"
 run base.json result.schema.json run -s "$SC" -S svm,ddw -j "$D"
+run stats-reg.json result.schema.json run -s "$SC" -S template,iommu-dma:lazy -j "$N"
 run regress.json regress.schema.json regress -j -v --baseline "$T/base.json" "$T/base.json"
 
 expect_exit 0 "$ISM_BIN" compare -s "$SC" -S window32,ddw,svm -o "$T/rep" "$N"
