@@ -996,8 +996,9 @@ static const char *td_page_bad(const unsigned char *hdr, bool swap, unsigned com
 /*
  * Check CPU @cpu's pages from file offset @pg on, up to and including the first that holds
  * data (every page up to @end if @all), or up to @end: the pages libtracecmd (or the page
- * walk) loads before it returns the next record. Page headers come from @buf (file bytes [@boff, @boff + @blen)) when it holds
- * them, else from the file. 0, or the scan's error (CPU, offset and commit size named).
+ * walk) loads before it returns the next record. Page headers come from @buf (file bytes
+ * [@boff, @boff + @blen)) when it holds them, else from the file. 0, or the scan's error
+ * (CPU, offset and commit size named).
  */
 static int td_check_pages(struct td_scan *s, unsigned cpu, uint64_t pg, uint64_t end,
 			  const unsigned char *buf, uint64_t boff, size_t blen, bool all)
