@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,7 @@ static int replay_one(const char *trace, struct run_opts *o, const struct scenar
 {
 	struct sim_observer all;
 	struct progress pg;
+	const struct sim_recorded *rec;
 	char *cause = NULL;
 	int ret;
 
@@ -217,6 +219,16 @@ static int replay_one(const char *trace, struct run_opts *o, const struct scenar
 		free(cause);
 		return ism_err_exit(ret);
 	}
+	rec = sim_recorded(rp->sim);
+	if (rec->ts_inversions)
+		ism_warn("%s: %" PRIu64 " timestamp inversion%s (an event earlier than the previous "
+			 "one on its CPU), the first at %s %" PRIu64 ": replayed in trace order", trace,
+			 rec->ts_inversions, rec->ts_inversions == 1 ? "" : "s", rp->pos_unit,
+			 rec->first_inversion_pos);
+	if (rec->zero_timestamps)
+		ism_warn("%s: %" PRIu64 " event%s at timestamp 0 (recorded before the trace clock "
+			 "started), the first at %s %" PRIu64, trace, rec->zero_timestamps,
+			 rec->zero_timestamps == 1 ? "" : "s", rp->pos_unit, rec->first_zero_pos);
 	return 0;
 }
 

@@ -98,6 +98,36 @@ static void take(struct lint_state *l, struct reader *r, uint8_t tag, const stru
 	e->pos = pos;
 	e->ts_ns = ev->ts_ns;
 	e->cpu = ev->cpu;
+	if (tag == TAG_SG) {
+		e->d[0] = ev->nents;
+		e->d[1] = ev->nsg;
+		e->d[2] = ev->dir | (ev->flags & ISM_EF_TRUNCATED ? 0x100u : 0);
+	}
+}
+
+/*
+ * An unmap_sg must pass the nents given to dma_map_sg (not the count it returned) and the
+ * same direction (Documentation/core-api/dma-api.rst; kernel/dma/debug.c check_unmap()
+ * reports both). Where the kernel capped the map's input array, the unmap's is capped too:
+ * the recorded entries are compared instead.
+ */
+static void unmap_sg_check(struct lint_state *l, struct reader *r, const struct ism_event *ev,
+			   const struct live_entry *e, uint64_t pos)
+{
+	unsigned mdir = (unsigned)(e->d[2] & 0xff);
+	int capped = (e->d[2] & 0x100) || (ev->flags & ISM_EF_TRUNCATED);
+	uint64_t want = capped ? e->d[1] : e->d[0], got = capped ? ev->nsg : ev->nents;
+
+	if (got != want)
+		note(l, LINT_UNMAP_SG_MISMATCH, ev, pos, 1,
+		     xasprintf("unmap_sg %s 0x%" PRIx64 " with %" PRIu64 " entries, mapped with %"
+			       PRIu64 " at %s %" PRIu64, reader_dev_name(r, ev->dev), e->addr, got,
+			       want, l->res.pos_unit, e->pos));
+	else if (ev->dir != mdir && ev->dir != ISM_DIR_UNKNOWN && mdir != ISM_DIR_UNKNOWN)
+		note(l, LINT_UNMAP_SG_MISMATCH, ev, pos, 1,
+		     xasprintf("unmap_sg %s 0x%" PRIx64 " %s, mapped %s at %s %" PRIu64,
+			       reader_dev_name(r, ev->dev), e->addr, ism_dir_name(ev->dir),
+			       ism_dir_name(mdir), l->res.pos_unit, e->pos));
 }
 
 static void drop(struct lint_state *l, struct reader *r, uint8_t tag, const struct ism_event *ev,
@@ -116,6 +146,13 @@ static void drop(struct lint_state *l, struct reader *r, uint8_t tag, const stru
 		     xasprintf("unmap %s 0x%" PRIx64 " size %" PRIu64 ", mapped with size %" PRIu64
 			       " at %s %" PRIu64, reader_dev_name(r, ev->dev), key, ev->size, e->size,
 			       l->res.pos_unit, e->pos));
+	if (tag == TAG_ALLOC && ev->size != e->size)
+		note(l, LINT_FREE_MISMATCH, ev, pos, 1,
+		     xasprintf("free %s 0x%" PRIx64 " size %" PRIu64 ", allocated with size %" PRIu64
+			       " at %s %" PRIu64, reader_dev_name(r, ev->dev), key, ev->size, e->size,
+			       l->res.pos_unit, e->pos));
+	if (tag == TAG_SG)
+		unmap_sg_check(l, r, ev, e, pos);
 	if (--e->refs == 0) {
 		e->refs = 1; /* livemap_remove expects an occupied slot */
 		livemap_remove(&l->live, e);

@@ -24,6 +24,9 @@ struct reader;
 	X(DOUBLE_MAP, "double_map", 1, "map of an address that is already mapped")             \
 	X(LIVE_AT_END, "live_at_end", 1, "streaming mapping never unmapped")                   \
 	X(SIZE_MISMATCH, "size_mismatch", 1, "unmap size differs from the map's size")         \
+	X(FREE_MISMATCH, "free_mismatch", 1, "free size differs from the allocation's size")   \
+	X(UNMAP_SG_MISMATCH, "unmap_sg_mismatch", 1,                                            \
+	  "unmap_sg entry count or direction differs from the map_sg's")                        \
 	X(LOST_EVENTS, "lost_events", 1, "ring buffer overrun: events lost")                   \
 	X(TS_INVERSION, "ts_inversion", 1, "timestamp earlier than the previous on that CPU")  \
 	X(TRUNCATED_SG, "truncated_sg", 1, "sg list arrays truncated by the kernel")           \

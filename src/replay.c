@@ -46,8 +46,8 @@ int replay_trace_observed(const char *trace, const char *format_in, const struct
 		return ret;
 	}
 	while ((ret = reader_next(r, &ev)) > 0) {
-		/* the position only serves the hypercall check's examples */
-		sim_event(out->sim, &ev, check_hcalls ? reader_position(r, &unit) : 0);
+		/* the position: the hypercall check's examples, the first bad timestamps */
+		sim_event(out->sim, &ev, reader_position(r, &unit));
 		if (!(cpumask[ev.cpu / 64] & (1ull << (ev.cpu % 64)))) {
 			cpumask[ev.cpu / 64] |= 1ull << (ev.cpu % 64);
 			out->cpus++;
@@ -65,6 +65,8 @@ int replay_trace_observed(const char *trace, const char *format_in, const struct
 	sim_finish(out->sim);
 	out->events = r->nevents;
 	snprintf(out->format, sizeof(out->format), "%s", r->ops->name);
+	reader_position(r, &unit);
+	snprintf(out->pos_unit, sizeof(out->pos_unit), "%s", unit);
 	reader_close(r);
 	return 0;
 }

@@ -16,6 +16,7 @@ struct replay {
 	uint64_t events;         /* events read */
 	unsigned cpus;           /* CPUs with events */
 	char format[16];         /* reader that read the trace */
+	char pos_unit[8];        /* its positions: line, record or event */
 };
 
 /* Optional progress callback: events, and bytes of the file (compressed or not) read so far. */

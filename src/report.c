@@ -602,6 +602,8 @@ json_t *report_json(const struct report_ctx *c)
 	json_object_set_new(o, "orphans", jint(rec->orphans));
 	json_object_set_new(o, "live_at_end", jint(rec->live_at_end));
 	json_object_set_new(o, "lost_events", jint(rec->lost_events));
+	json_object_set_new(o, "ts_inversions", jint(rec->ts_inversions));
+	json_object_set_new(o, "zero_timestamps", jint(rec->zero_timestamps));
 	json_object_set_new(o, "swiotlb_bounced_events", jint(rec->bounces));
 	json_object_set_new(o, "sg_lists", jint(rec->sg_lists));
 	json_object_set_new(o, "sg_inferred_lists", jint(rec->sg_inferred_lists));

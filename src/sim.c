@@ -153,6 +153,8 @@ struct rcpu {
 	double hc_ts;
 	uint64_t seen[3];         /* TCE hcalls seen since then: PUT, INDIRECT, STUFF */
 	double pending_rec;       /* modelled recording cost of a traced-first event, due next */
+	uint64_t last_ts;         /* latest timestamp of any event replayed on this CPU */
+	int have_ts;
 };
 
 /* Hypercalls a traced-first event (unmap_sg, free) predicts: they follow its event. */
@@ -915,6 +917,15 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 	if (t > r->end_ns)
 		r->end_ns = t;
 	rc = rcpu(sim, ev->cpu);
+	if (ev->kind != ISM_EV_LOST) {
+		if (ev->ts_ns == 0 && !r->zero_timestamps++)
+			r->first_zero_pos = pos;
+		if (rc->have_ts && ev->ts_ns < rc->last_ts && !r->ts_inversions++)
+			r->first_inversion_pos = pos;
+		if (!rc->have_ts || ev->ts_ns > rc->last_ts)
+			rc->last_ts = ev->ts_ns;
+		rc->have_ts = 1;
+	}
 	switch (ev->kind) {
 	case ISM_EV_HCALL_ENTRY:
 	case ISM_EV_HCALL_EXIT:

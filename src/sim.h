@@ -110,6 +110,10 @@ struct sim_recorded {
 	uint64_t think_clamps;
 	double clamped_ns;
 	uint64_t orphans, live_at_end, lost_events, unknown_kinds;
+	/* timestamps earlier than the previous event's on that CPU, and timestamps 0 (recorded
+	 * before the trace clock started): replayed in trace order; the first one's position */
+	uint64_t ts_inversions, zero_timestamps;
+	uint64_t first_inversion_pos, first_zero_pos;
 	uint64_t sg_lists, sg_inferred_lists, sg_inferred_segments;
 	uint64_t sg_put_tce_min, sg_put_tce_max; /* H_PUT_TCE count range over inferred lists */
 	uint64_t bounces;             /* swiotlb_bounced events */

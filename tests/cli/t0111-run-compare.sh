@@ -93,4 +93,21 @@ expect_exit 2 "$ISM_BIN" run -s "$T/neg.json" -S ddw "$TRACES/pseries-ddw.txt.xz
 grep -q "cost.h_put_tce.fixed_ns" "$ERR" || fail "range error does not name the key"
 expect_exit 2 "$ISM_BIN" run -S ddw --set machine.cpus=0 "$TRACES/pseries-ddw.txt.xz"
 expect_exit 2 "$ISM_BIN" run -s /nonexistent.json -S ddw "$TRACES/pseries-ddw.txt.xz"
+
+# timestamps out of order on a CPU and timestamps 0: replayed, warned about, counted
+cat > "$T/inv.txt" <<'TXT'
+  dd-1 [000] d.... 0.000000: dma_map_page: 0000:00:01.0 dir=TO_DEVICE dma_addr=1000 size=4096 phys_addr=2000 attrs=
+  dd-1 [000] d.... 2.000000: dma_map_page: 0000:00:01.0 dir=TO_DEVICE dma_addr=3000 size=4096 phys_addr=4000 attrs=
+  dd-1 [000] d.... 1.000000: dma_unmap_page: 0000:00:01.0 dir=TO_DEVICE dma_addr=1000 size=4096 attrs=
+  dd-1 [001] d.... 1.500000: dma_unmap_page: 0000:00:01.0 dir=TO_DEVICE dma_addr=3000 size=4096 attrs=
+TXT
+expect_exit 0 "$ISM_BIN" run -S ddw --format json "$T/inv.txt"
+grep -q '"ts_inversions": 1,' "$OUT" || fail "inversion not counted"
+grep -q '"zero_timestamps": 1,' "$OUT" || fail "zero timestamp not counted"
+grep -q 'warning: .*inv.txt: 1 timestamp inversion .*first at line 3' "$ERR" ||
+	fail "no inversion warning: $(cat "$ERR")"
+grep -q 'warning: .*inv.txt: 1 event at timestamp 0 .*first at line 1' "$ERR" ||
+	fail "no zero-timestamp warning: $(cat "$ERR")"
+expect_exit 0 "$ISM_BIN" run -S ddw "$TRACES/pseries-multitce-off.txt.xz"
+grep -q 'inversion' "$ERR" && fail "inversions reported for a recorded trace: $(cat "$ERR")"
 pass
