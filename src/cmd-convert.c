@@ -90,7 +90,7 @@ int cmd_convert(int argc, char **argv)
 			help_convert(stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("convert", "bad option");
+			return bad_option("convert", opts, argv);
 		}
 	}
 	if (optind != argc - 1)
@@ -159,7 +159,7 @@ int cmd_dump(int argc, char **argv)
 			help_dump(stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("dump", "bad option");
+			return bad_option("dump", opts, argv);
 		}
 	}
 	if (optind != argc - 1)

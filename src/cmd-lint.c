@@ -66,7 +66,7 @@ int cmd_lint(int argc, char **argv)
 			help_lint(stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("lint", "bad option");
+			return bad_option("lint", opts, argv);
 		}
 	}
 	if (optind != argc - 1)

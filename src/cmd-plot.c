@@ -706,7 +706,7 @@ int cmd_plot(int argc, char **argv)
 			help_plot(stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("plot", "bad option");
+			return bad_option("plot", opts, argv);
 		}
 	}
 	if (optind >= argc)

@@ -1155,7 +1155,7 @@ int cmd_record(int argc, char **argv)
 			help_record(stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("record", "bad option");
+			return bad_option("record", opts, argv);
 		}
 	}
 	if (spec && optind < argc)

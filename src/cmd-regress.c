@@ -191,7 +191,7 @@ int cmd_regress(int argc, char **argv)
 			status = EXIT_OK;
 			goto out;
 		default:
-			usage_error("regress", "bad option");
+			bad_option("regress", opts, argv);
 			goto out;
 		}
 	}

@@ -483,7 +483,7 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 			return EXIT_OK;
 		default:
 			free_opts(&o);
-			return usage_error(cmd, "bad option");
+			return bad_option(cmd, opts, argv);
 		}
 	}
 	if (optind >= argc) {

@@ -93,7 +93,7 @@ int cmd_stats(int argc, char **argv)
 			help_stats(stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("stats", "bad option");
+			return bad_option("stats", opts, argv);
 		}
 	}
 	if (optind >= argc)

@@ -1488,7 +1488,7 @@ int cmd_sweep(int argc, char **argv)
 			status = EXIT_OK;
 			goto out;
 		default:
-			usage_error("sweep", "bad option");
+			bad_option("sweep", opts, argv);
 			goto out;
 		}
 	}

@@ -575,7 +575,7 @@ int cmd_timeline(int argc, char **argv)
 			status = EXIT_OK;
 			goto out;
 		default:
-			status = usage_error("timeline", "bad option");
+			status = bad_option("timeline", opts, argv);
 			goto out;
 		}
 	}

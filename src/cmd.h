@@ -40,6 +40,12 @@ void ism_err(const char *fmt, ...) ISM_PRINTF(1, 2);
 void ism_warn(const char *fmt, ...) ISM_PRINTF(1, 2);
 /* Print "iommusim CMD: ..." usage error with a hint, return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) ISM_PRINTF(2, 3);
+/*
+ * getopt_long() returned '?': usage_error() saying so, with the nearest long option of @opts
+ * when the bad one is a long option with a near miss ("did you mean '--check-hcalls'?").
+ */
+struct option;
+int bad_option(const char *cmd, const struct option *opts, char **argv);
 
 /*
  * Progress on stderr, only when stderr is a terminal; at most 4 updates a second. When the

@@ -175,6 +175,51 @@ static void usage(FILE *out)
 		     "input.\n");
 }
 
+int bad_option(const char *cmd, const struct option *opts, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+	const char *best = NULL;
+	unsigned bd = 3;
+
+	if (arg && arg[0] == '-' && arg[1] == '-' && arg[2]) {
+		char *name = xstrndup(arg + 2, strcspn(arg + 2, "="));
+
+		for (const struct option *o = opts; o->name; o++) {
+			unsigned d = ism_edit_distance(name, o->name);
+
+			if (d < bd) {
+				bd = d;
+				best = o->name;
+			}
+		}
+		free(name);
+	}
+	/* distance 0: the option exists and its argument is what is wrong */
+	if (best && bd > 0)
+		return usage_error(cmd, "bad option '%s'; did you mean '--%s'?", arg, best);
+	return usage_error(cmd, "bad option");
+}
+
+/* "iommusim: unknown command 'rnu'; did you mean 'run'?" */
+static void unknown_cmd(const char *name)
+{
+	const char *best = NULL;
+	unsigned bd = 3;
+
+	for (const struct cmd_entry *c = cmd_table; c->name; c++) {
+		unsigned d = ism_edit_distance(name, c->name);
+
+		if (d < bd) {
+			bd = d;
+			best = c->name;
+		}
+	}
+	if (best)
+		fprintf(stderr, "iommusim: unknown command '%s'; did you mean '%s'?\n", name, best);
+	else
+		fprintf(stderr, "iommusim: unknown command '%s'\n", name);
+}
+
 static const struct cmd_entry *find_cmd(const char *name)
 {
 	const struct cmd_entry *found = NULL;
@@ -393,7 +438,7 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (argc > 2) {
-			fprintf(stderr, "iommusim: unknown command '%s'\n", argv[2]);
+			unknown_cmd(argv[2]);
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -405,7 +450,7 @@ int main(int argc, char **argv)
 	ism_set_warn_handler(lib_warning);
 	c = find_cmd(argv[1]);
 	if (!c) {
-		fprintf(stderr, "iommusim: unknown command '%s'\n", argv[1]);
+		unknown_cmd(argv[1]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}

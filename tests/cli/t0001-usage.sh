@@ -14,6 +14,13 @@ expect_exit 0 "$ISM_BIN" help stats
 expect_exit 0 "$ISM_BIN" sta --help         # unique prefix
 expect_exit 2 "$ISM_BIN" stats              # no trace
 expect_exit 2 "$ISM_BIN" stats --bogus x
+# did you mean: subcommands and long options
+expect_exit 2 "$ISM_BIN" rnu
+grep -q "unknown command 'rnu'; did you mean 'run'?" "$ERR" || fail "no suggestion for rnu"
+expect_exit 2 "$ISM_BIN" run --chek-hcalls x
+grep -q "did you mean '--check-hcalls'?" "$ERR" || fail "no suggestion for --chek-hcalls"
+expect_exit 2 "$ISM_BIN" stats --jsno x
+grep -q "did you mean '--json'?" "$ERR" || fail "no suggestion for --jsno"
 expect_exit 2 "$ISM_BIN" lint a b
 expect_exit 2 "$ISM_BIN" convert x          # no -o
 expect_exit 2 "$ISM_BIN" stats /nonexistent/file
