@@ -36,7 +36,9 @@ static char *clean(const char *s, int quote)
 	for (size_t k = 0; k < n; k++) {
 		unsigned char c = (unsigned char)s[k];
 
-		if (k >= PARAM_SHOW_MAX && (c & 0xC0) != 0x80) { /* cut between characters */
+		/* cut between characters: a UTF-8 character has at most 3 continuation bytes, so
+		 * at most 3 more bytes are copied whatever follows (the buffer is sized for it) */
+		if (k >= PARAM_SHOW_MAX && ((c & 0xC0) != 0x80 || k >= PARAM_SHOW_MAX + 3)) {
 			memcpy(out + o, "...", 3);
 			o += 3;
 			break;

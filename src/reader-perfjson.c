@@ -110,9 +110,12 @@ static int perfjson_open(struct reader *r)
 		return reader_fail(r, -ISM_ECORRUPT, "line %d: headers: %s", e.line, e.text);
 	v = json_object_get(j, "linux-perf-json-version");
 	if (!json_is_integer(v) || json_integer_value(v) != 1) {
+		/* v belongs to j: say what it is before j is released */
+		const char *what = json_is_integer(v) ? "not 1" : v ? "not an integer" : "missing";
+
 		json_decref(j);
 		return reader_fail(r, -ISM_EVERSION, "linux-perf-json-version %s (this iommusim reads "
-				   "version 1)", json_is_integer(v) ? "not 1" : "missing");
+				   "version 1)", what);
 	}
 	h = json_object_get(j, "headers");
 	v = json_object_get(h, "arch");

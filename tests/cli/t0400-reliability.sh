@@ -43,6 +43,27 @@ bad_case ts-over-limit.bt 'line 3: map: timestamp 4611686018427387905 out of ran
 bad_case tracedat-page-lost-count.dat.xz 'CPU 0 data page at offset 28672: commit size 134217727 exceeds the page'
 bad_case tracedat-page-commit.dat.xz 'CPU 0 data page at offset 28672: commit size 4088 exceeds the page (4080 bytes'
 
+# perf JSON of another version (the message once read the freed version value)
+bad_case perfjson-version-2.json 'linux-perf-json-version not 1'
+bad_case perfjson-version-string.json 'linux-perf-json-version not an integer'
+
+# a parameter's name or value of 48 characters and then UTF-8 continuation bytes: shown cut
+# (it once overflowed the shown copy), one line, exit 2, from --set, -S and sweep -p
+LONG=$(cat "$BAD/param-utf8-tail.txt")
+NAT="$ISM_SRCDIR/tests/data/native-v1.ist"
+for args in "--set sim.$LONG=1" "--set machine.ram_bytes=$LONG" "--set $LONG"; do
+	# shellcheck disable=SC2086
+	expect_exit 2 "$ISM_BIN" run -S ddw $args "$NAT"
+	[ "$(wc -l <"$ERR")" -eq 1 ] || fail "run $args: error is not one line"
+	[ "$(wc -c <"$ERR")" -lt 300 ] || fail "run $args: the long text is not shown cut"
+	grep -q "[.][.][.]" "$ERR" || fail "run $args: no ... where the text is cut"
+done
+expect_exit 2 "$ISM_BIN" run -S "swiotlb:$LONG" "$NAT"
+expect_exit 2 "$ISM_BIN" run -S "$LONG+ddw" "$NAT"
+for p in "machine.ram_bytes=$LONG" "machine.ram_bytes=1GiB:$LONG:lin:4" "$LONG=1"; do
+	expect_exit 2 "$ISM_BIN" sweep -p "$p" "$NAT"
+done
+
 # a text trace whose last line is cut (inside a number: 4096 read as 40, opcode 88 as 8)
 bad_case cut-in-number.txt 'truncated: line 3 ends without a newline'
 bad_case cut-in-opcode.txt 'truncated: line 4 ends without a newline'
