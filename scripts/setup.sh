@@ -13,7 +13,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
 libjansson-dev libtraceevent-dev libtracecmd-dev libtracefs-dev
 liblzma-dev libzstd-dev xz-utils zstd
 libcriterion-dev
-libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool bpftrace
+libbpf-dev libelf-dev zlib1g-dev clang libclang-rt-14-dev llvm bpftool bpftrace
 trace-cmd gnuplot-nox
 python3-jsonschema python3-pandas
 man-db groff-base git"

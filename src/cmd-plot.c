@@ -160,19 +160,25 @@ static int run_gnuplot(const char *dir, char **argv, char *err, size_t errlen)
 	size_t n = 0;
 	ssize_t r;
 	pid_t pid;
+	sigset_t held;
 	double deadline = mono_s() + gnuplot_timeout_s();
 
 	if (pipe(fd) < 0)
 		return -1;
 	fflush(NULL);
+	output_hold(&held); /* fork() and output_child_add() as one step (output.h) */
 	pid = fork();
 	if (pid < 0) {
+		output_release(&held);
 		close(fd[0]);
 		close(fd[1]);
 		return -1;
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
+		int null;
+
+		output_release(&held); /* gnuplot gets the mask we had */
+		null = open("/dev/null", O_RDWR);
 
 		close(fd[0]);
 		if (null >= 0) {
@@ -186,6 +192,7 @@ static int run_gnuplot(const char *dir, char **argv, char *err, size_t errlen)
 		_exit(127);
 	}
 	output_child_add(pid); /* it writes into our folder: killed first on a signal */
+	output_release(&held);
 	close(fd[1]);
 	/* read its stderr until it closes it, never past the deadline */
 	for (;;) {

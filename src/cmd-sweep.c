@@ -267,6 +267,7 @@ static int run_points(struct sw *w, double *elapsed)
 	while (done < w->npoints) {
 		int st;
 		pid_t pid;
+		sigset_t held;
 
 		while (status == EXIT_OK && next < w->npoints && running < w->jobs) {
 			unsigned slot = 0;
@@ -274,15 +275,22 @@ static int run_points(struct sw *w, double *elapsed)
 			while (pids[slot])
 				slot++;
 			fflush(NULL);
+			/* held over fork() and output_child_add(): a child forked just before a
+			 * signal would be unknown to the handler, and outlive us */
+			output_hold(&held);
 			pid = fork();
 			if (pid < 0) {
+				output_release(&held);
 				ism_err("fork: %s", strerror(errno));
 				status = EXIT_FAIL;
 				break;
 			}
-			if (pid == 0)
+			if (pid == 0) {
+				output_release(&held);
 				_exit(run_point(w, next));
+			}
 			output_child_add(pid); /* killed first if we are interrupted */
+			output_release(&held);
 			pids[slot] = pid;
 			which[slot] = next++;
 			running++;

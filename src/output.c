@@ -56,6 +56,16 @@ static void unblock_sigs(const sigset_t *old)
 	sigprocmask(SIG_SETMASK, old, NULL);
 }
 
+void output_hold(sigset_t *old)
+{
+	block_sigs(old);
+}
+
+void output_release(const sigset_t *old)
+{
+	unblock_sigs(old);
+}
+
 static int reg_add(const char *path, int dir)
 {
 	sigset_t old;
@@ -307,6 +317,7 @@ int ofile_open(const char *path, struct ofile **out, char **cause)
 {
 	struct ofile *o;
 	struct stat st;
+	sigset_t held;
 	char *base;
 	mode_t mode;
 
@@ -358,8 +369,11 @@ int ofile_open(const char *path, struct ofile **out, char **cause)
 		mode = st.st_mode & 07777; /* a rewritten file keeps its permissions */
 	}
 	o->tmp = xasprintf("%s/.%s.XXXXXX", o->dir, base);
+	/* created and registered with the signals held: a signal in between would leave it */
+	block_sigs(&held);
 	o->fd = mkostemp(o->tmp, O_CLOEXEC);
 	if (o->fd < 0) {
+		unblock_sigs(&held);
 		*cause = xasprintf("%s: cannot create a file in %s: %s", path, o->dir,
 				   strerror(errno));
 		free(o->tmp);
@@ -368,6 +382,7 @@ int ofile_open(const char *path, struct ofile **out, char **cause)
 	}
 	o->own_fd = 1;
 	o->slot = reg_add(o->tmp, 0);
+	unblock_sigs(&held);
 	fchmod(o->fd, mode);
 stream:
 	o->f = fdopen(o->fd, "w");
@@ -585,6 +600,7 @@ int odir_open(const char *path, const char *marker, const char *const *subdirs,
 {
 	struct odir *d;
 	struct stat st;
+	sigset_t held;
 	char *base;
 	unsigned n = 0;
 
@@ -625,12 +641,15 @@ int odir_open(const char *path, const char *marker, const char *const *subdirs,
 		goto io;
 	}
 	d->tmp = xasprintf("%s/.%s.XXXXXX", d->parent, base);
+	block_sigs(&held); /* created and registered as one step (see ofile_open()) */
 	if (!mkdtemp(d->tmp)) {
+		unblock_sigs(&held);
 		*cause = xasprintf("%s: cannot create a folder in %s: %s", path, d->parent,
 				   strerror(errno));
 		goto io;
 	}
 	d->slot = reg_add(d->tmp, 1);
+	unblock_sigs(&held);
 	chmod(d->tmp, 0777 & ~umask_get());
 	free(base);
 	*out = d;
@@ -720,8 +739,11 @@ char *tmpdir_create(const char *prefix, char **cause)
 {
 	const char *t = getenv("TMPDIR");
 	char *p = xasprintf("%s/%s.XXXXXX", t && *t ? t : "/tmp", prefix);
+	sigset_t held;
 
+	block_sigs(&held); /* created and registered as one step (see ofile_open()) */
 	if (!mkdtemp(p)) {
+		unblock_sigs(&held);
 		*cause = xasprintf("%s: %s", p, strerror(errno));
 		free(p);
 		return NULL;
@@ -729,6 +751,7 @@ char *tmpdir_create(const char *prefix, char **cause)
 	if (reg_add(p, 1) < 0) {
 		/* not registered: still usable, only not removed on a signal */
 	}
+	unblock_sigs(&held);
 	return p;
 }
 

@@ -26,6 +26,7 @@
 #ifndef ISM_OUTPUT_H
 #define ISM_OUTPUT_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -79,6 +80,15 @@ void output_temp_del(int slot);
 /* Child processes that write into a registered temporary path: killed and reaped first. */
 void output_child_add(pid_t pid);
 void output_child_del(pid_t pid);
+
+/*
+ * Hold the cleanup signals over a step that must not be cut: fork() and output_child_add()
+ * (a child forked just before a signal would be unknown to the handler), or creating a
+ * temporary and registering it. output_release() restores the mask @old (in the child too,
+ * first thing): a signal that came meanwhile is then handled.
+ */
+void output_hold(sigset_t *old);
+void output_release(const sigset_t *old);
 
 /* Install the signal handlers described above (once, in main()). */
 void output_signals(void);
