@@ -43,13 +43,11 @@ bad_case ts-over-limit.bt 'line 3: map: timestamp 4611686018427387905 out of ran
 bad_case tracedat-page-lost-count.dat.xz 'CPU 0 data page at offset 28672: commit size 134217727 exceeds the page'
 bad_case tracedat-page-commit.dat.xz 'CPU 0 data page at offset 28672: commit size 4088 exceeds the page (4080 bytes'
 
-# trace.dat ring-buffer pages with a bad size in their header (bench/gen-tracedat's output,
-# 400 events, one commit field changed): it once made libtraceevent's kbuffer read past the page
-if "$ISM_BIN" list readers 2>/dev/null | grep -q tracedat; then
-	bad_case commit-over-page.dat.xz 'CPU 0 ring-buffer page at offset 16384 has a bad size'
-	bad_case commit-in-header.dat.xz 'record on CPU 0 at file offset 16400: its ring-buffer page has a bad size'
-	bad_case commit-huge.dat.xz 'CPU 0 ring-buffer data at offset 8192: first page has a bad size'
-fi
+# more bad page sizes (bench/gen-tracedat's output, 400 events, one commit field changed):
+# over the whole page in the middle of CPU 0, inside the page header's room, the first page
+bad_case commit-over-page.dat.xz 'CPU 0 data page at offset 16384: commit size 7936 exceeds the page'
+bad_case commit-in-header.dat.xz 'CPU 0 data page at offset 16384: commit size 4090 exceeds the page'
+bad_case commit-huge.dat.xz 'CPU 0 data page at offset 8192: commit size 134217727 exceeds the page'
 
 # perf JSON of another version (the message once read the freed version value)
 bad_case perfjson-version-2.json 'linux-perf-json-version not 1'
