@@ -71,6 +71,7 @@ measure compare "$ism" compare "$d/quarter.ist"
 measure window32 "$ism" run -S window32 "$d/quarter.ist"
 measure swiotlb "$ism" run -S swiotlb "$d/quarter.ist"
 measure stats_dat1 "$ism" stats "$d/t1.dat"
+measure reader_dat1 "$b/bench/readbench" "$d/t1.dat"
 cat "$d/t4.dat" >/dev/null
 measure stats_dat4 "$ism" stats "$d/t4.dat"
 if [ -s "$d/t1z.dat" ]; then
@@ -120,6 +121,7 @@ row "run -S window32, native" window32 "$q"
 row "run -S swiotlb, native" swiotlb "$q"
 row "stats, trace.dat $dn events" stats_dat1 "$dn" tc
 row "stats, trace.dat $dn4 events (4x: RSS flat?)" stats_dat4 "$dn4" tc
+row "  trace.dat reader alone (readbench), $dn" reader_dat1 "$dn" tc
 row "stats, trace.dat $dn events, zstd" stats_dat1z "$dn" tc
 row "ftrace text reader (readbench)" ftrace "$q"
 row "md5sum of the native file (yardstick)" md5 "$n"

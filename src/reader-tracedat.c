@@ -102,6 +102,7 @@ struct td_cpu {
 	size_t blen;
 	uint64_t poff;             /* file offset of the page loaded in @kbuf */
 	bool loaded;
+	bool fresh;                /* no record read from that page yet */
 	uint64_t wbeg, wend;       /* the pages' offsets (compressed data: libtracecmd's virtual
 				      offsets in the decompressed stream) */
 	size_t bcap;               /* compressed data: @buf's size, the chunk read from @zin */
@@ -2435,6 +2436,7 @@ static bool td_walk_load(struct reader *r, struct td_priv *p, struct td_cpu *ci,
 	if ((unsigned)kbuffer_subbuffer_size(ci->kbuf) > ps)
 		return false;
 	ci->loaded = true;
+	ci->fresh = true;
 	return true;
 }
 
@@ -2458,7 +2460,9 @@ static struct tep_record *td_walk_next(struct reader *r, struct td_priv *p, stru
 		ci->rec.size = kbuffer_event_size(ci->kbuf);
 		ci->rec.data = data;
 		ci->rec.offset = ci->poff + (unsigned)kbuffer_curr_offset(ci->kbuf);
-		ci->rec.missed_events = kbuffer_missed_events(ci->kbuf);
+		/* only a page's first event can have missed events (kbuffer_missed_events()) */
+		ci->rec.missed_events = ci->fresh ? kbuffer_missed_events(ci->kbuf) : 0;
+		ci->fresh = false;
 		ci->rec.record_size = kbuffer_curr_size(ci->kbuf);
 		kbuffer_next_event(ci->kbuf, NULL);
 		return &ci->rec;
@@ -2544,7 +2548,15 @@ static void td_advance(struct reader *r, struct td_priv *p, unsigned c)
 	ci->head = p->walk ? td_walk_next(r, p, ci) : tracecmd_read_data(p->h, (int)c);
 	if (ci->head) {
 		ci->ts = ci->head->ts;
-		td_sift_down(p, 0);
+		if (p->nheap == 2) {
+			/* two CPUs, the usual case: one comparison */
+			if (td_before(p, p->heap[1], p->heap[0])) {
+				p->heap[0] = p->heap[1];
+				p->heap[1] = c;
+			}
+		} else if (p->nheap > 2) {
+			td_sift_down(p, 0);
+		}
 		return;
 	}
 	p->heap[0] = p->heap[--p->nheap];
