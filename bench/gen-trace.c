@@ -3,6 +3,8 @@
  *
  *   gen-trace native OUT NEVENTS     native format (through the library's writer)
  *   gen-trace ftrace OUT NEVENTS     `cat trace` text
+ *   gen-trace live OUT NMAPS         `cat trace` text: NMAPS maps, then their NMAPS unmaps
+ *                                    (NMAPS mappings live at once: the memory soak)
  *
  * The mix imitates a pseries guest in the 32-bit window: per I/O a map (or a 16-entry map_sg),
  * the TCE hypercall entry/exit it causes, then the unmap and its H_STUFF_TCE, on 2 CPUs, with
@@ -91,6 +93,39 @@ static void hcall(struct gen *g, uint64_t *ts, unsigned cpu, uint64_t op)
 	emit(g, &ev);
 }
 
+/*
+ * @n maps of 4 KiB at distinct addresses, alternately on two devices and two CPUs, then
+ * their unmaps in the same order: every mapping is live at the middle of the trace.
+ */
+static int gen_live(const char *out, uint64_t n)
+{
+	struct gen g = { .max = 2 * n };
+	uint64_t ts = 1000000000ull;
+
+	g.txt = fopen(out, "w");
+	if (!g.txt) {
+		perror(out);
+		return 1;
+	}
+	fputs("# tracer: nop\n#\n", g.txt);
+	for (int pass = 0; pass < 2; pass++)
+		for (uint64_t i = 0; i < n; i++) {
+			struct ism_event ev = { .cpu = (uint16_t)(i & 1), .dev = (uint16_t)(1 + (i & 1)),
+						.dir = ISM_DIR_TO_DEVICE, .size = 4096 };
+
+			ev.kind = pass ? ISM_EV_UNMAP : ISM_EV_MAP;
+			ev.addr = 0x10000ull + i * 4096;
+			ev.paddr = pass ? 0 : 0x100000000ull + i * 4096;
+			ev.ts_ns = ts += 1000;
+			emit(&g, &ev);
+		}
+	if (fclose(g.txt) != 0) {
+		perror(out);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct gen g = { 0 };
@@ -98,11 +133,14 @@ int main(int argc, char **argv)
 	struct ism_sge sg[16];
 	char *cause = NULL;
 
-	if (argc != 4 || (strcmp(argv[1], "native") && strcmp(argv[1], "ftrace"))) {
-		fprintf(stderr, "usage: gen-trace native|ftrace OUT NEVENTS\n");
+	if (argc != 4 || (strcmp(argv[1], "native") && strcmp(argv[1], "ftrace") &&
+			  strcmp(argv[1], "live"))) {
+		fprintf(stderr, "usage: gen-trace native|ftrace|live OUT NEVENTS\n");
 		return 2;
 	}
 	g.max = strtoull(argv[3], NULL, 10);
+	if (strcmp(argv[1], "live") == 0)
+		return gen_live(argv[2], g.max);
 	if (strcmp(argv[1], "native") == 0) {
 		if (writer_open(argv[2], NULL, &g.w, &cause) < 0) {
 			fprintf(stderr, "gen-trace: %s\n", cause);
