@@ -139,6 +139,8 @@ static void on_signal(int sig)
 
 /* libbpf's messages: shown with -v, otherwise kept to explain a failure. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+	ISM_PRINTF(2, 0);
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	int n;

@@ -27,6 +27,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "event.h"
+#include "output.h"
 #include "reader.h"
 #include "scenario.h"
 #include "schema.h"
@@ -409,6 +410,7 @@ static int timeline(const struct tl_opts *o, const char *trace)
 	struct ism_event ev;
 	struct sim_observer obs;
 	struct progress pg;
+	struct ofile *of = NULL;
 	struct tl *t = xcalloc(1, sizeof(*t));
 	char *cause = NULL;
 	int ret, status = EXIT_OK, started = 0;
@@ -449,15 +451,19 @@ static int timeline(const struct tl_opts *o, const char *trace)
 		free(t);
 		return ism_err_exit(ret);
 	}
-	t->out = strcmp(o->output, "-") == 0 ? stdout : fopen(o->output, "w");
-	if (!t->out) {
-		ism_err("%s: %s", o->output, strerror(errno));
+	/* written as every output is (output.h): a temporary file renamed into place when
+	 * complete, so an interrupted or failed timeline never stands under the final name */
+	ret = ofile_open(o->output, &of, &cause);
+	if (ret < 0) {
+		ism_err("%s", cause);
+		free(cause);
 		reader_close(r);
 		sim_free(sim);
 		scenario_free(&sc);
 		free(t);
-		return EXIT_FAIL;
+		return ism_err_exit(ret);
 	}
+	t->out = ofile_stream(of);
 	t->nruns = o->nspecs;
 	t->recorded = !o->no_recorded;
 	for (unsigned i = 0; i < t->nruns; i++)
@@ -512,11 +518,13 @@ static int timeline(const struct tl_opts *o, const char *trace)
 		sim_finish(sim);
 		write_metadata(t, trace, &sc, o);
 	}
-	if (fflush(t->out) != 0 || ferror(t->out) ||
-	    (t->out != stdout && fclose(t->out) != 0)) {
-		ism_err("%s: write error", o->output);
+	if (status != EXIT_OK) {
+		ofile_abort(of);
+	} else if (ofile_commit(of, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
 		status = EXIT_FAIL;
-	} else if (t->out != stdout && status == EXIT_OK) {
+	} else if (strcmp(o->output, "-") != 0) {
 		fprintf(stderr, "iommusim: timeline: %s (%" PRIu64 " trace events; open it in "
 			"ui.perfetto.dev or chrome://tracing)\n", o->output, t->events);
 	}

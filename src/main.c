@@ -48,6 +48,7 @@ const struct cmd_entry cmd_table[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
+static void vmsg(const char *pfx, const char *fmt, va_list ap) ISM_PRINTF(2, 0);
 static void vmsg(const char *pfx, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "iommusim: %s", pfx);

@@ -148,6 +148,13 @@ cp "$T/v2.ist" "$T/self.ist"
 expect_exit 0 "$ISM_BIN" convert "$T/self.ist" -o "$T/self.ist"
 "$ISM_BIN" dump "$T/self.ist" >"$T/self.dump" 2>"$ERR" || fail "convert IN -o IN damaged IN"
 cmp -s "$T/self.dump" "$T/v1.dump" || fail "convert IN -o IN changed the events"
+# timeline too: a bad trace leaves an existing -o file as it was, and nothing new
+cp "$GOOD" "$T/tl.json"
+expect_exit 2 "$ISM_BIN" timeline -S ddw -o "$T/tl.json" "$BAD/size-2e64.txt"
+[ "$(cksum <"$T/tl.json")" = "$(cksum <"$GOOD")" ] || fail "timeline of a bad trace changed its -o file"
+expect_exit 2 "$ISM_BIN" timeline -S ddw -o "$T/tl-new.json" "$BAD/size-2e64.txt"
+[ ! -e "$T/tl-new.json" ] || fail "timeline of a bad trace left its -o file"
+rm -f "$T/tl.json"
 # no temporary file left behind anywhere
 ls -A "$T" | grep -q '^\.' && fail "a temporary file was left: $(ls -A "$T" | grep '^\.')"
 
