@@ -246,6 +246,7 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 	struct timeseries ts;
 	struct sim_observer obs;
 	struct detect_result det;
+	struct replay_hcosts hcosts;
 	int detected;
 
 	ret = scenario_load(o->scenario, &sc, &cause);
@@ -278,6 +279,14 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 		return ism_err_exit(ret);
 	}
 	detected = ret > 0;
+	/* TCE hypercall costs from the trace when it has entry/exit pairs */
+	ret = replay_hcall_costs(trace, o->format_in, &sc, &hcosts, &cause);
+	if (ret < 0) {
+		ism_err("%s", cause ? cause : ism_strerror(ret));
+		free(cause);
+		scenario_free(&sc);
+		return ism_err_exit(ret);
+	}
 	/* the verdict's baseline and the recorded strategy always have their rows */
 	if (o->baseline && !has_spec(o, o->baseline))
 		add_specs(o, o->baseline);
@@ -306,6 +315,7 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 	replay_report_ctx(&rp, trace, &sc, o->check, &rc);
 	if (detected)
 		replay_report_detected(&rc, &det);
+	rc.hcosts = &hcosts;
 	rc.command = cmd;
 	rc.baseline = o->baseline;
 	if (!isnan(o->model_error)) {

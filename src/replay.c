@@ -9,6 +9,7 @@
 
 #include "detect.h"
 #include "error.h"
+#include "hcfit.h"
 #include "reader.h"
 #include "replay.h"
 #include "util.h"
@@ -123,4 +124,85 @@ void replay_report_detected(struct report_ctx *ctx, const struct detect_result *
 	ctx->recorded_how = "as recorded, detected from the trace";
 	ctx->recorded_src = "detected";
 	ctx->recorded_evidence = det->why;
+}
+
+static const char *const hc_param[HCFIT_OPS] = { "h_put_tce", "h_put_tce_indirect", "h_stuff_tce" };
+
+int replay_hcall_costs(const char *trace, const char *format_in, struct scenario *sc,
+		       struct replay_hcosts *hc, char **cause)
+{
+	char *spec = sc->sim.recorded_with;
+	struct hcfit *fit;
+	struct reader *r;
+	struct ism_event ev;
+	struct sim *sim;
+	int ret;
+
+	memset(hc, 0, sizeof(*hc));
+	hc->source = "scenario";
+	if (sc->sim.hcall_costs && !strcmp(sc->sim.hcall_costs, "scenario")) {
+		hc->why = "sim.hcall_costs=scenario";
+		return 0;
+	}
+	if (sc->sim.hcall_costs && strcmp(sc->sim.hcall_costs, "trace")) {
+		*cause = xasprintf("sim.hcall_costs: \"%s\" is not trace or scenario",
+				   sc->sim.hcall_costs);
+		return -ISM_EUSAGE;
+	}
+	if (!spec || !*spec) {
+		hc->why = "no recorded strategy to attribute the hypercalls";
+		return 0;
+	}
+	sim = sim_new(sc, &spec, 1, cause);
+	if (!sim)
+		return -ISM_EUSAGE;
+	fit = xcalloc(1, sizeof(*fit));
+	sim_fit_hcalls(sim, 0, fit);
+	ret = reader_open(trace, format_in, &r, cause);
+	if (ret < 0) {
+		sim_free(sim);
+		free(fit);
+		return ret;
+	}
+	while ((ret = reader_next(r, &ev)) > 0)
+		sim_event(sim, &ev, 0);
+	if (ret < 0) {
+		*cause = xstrdup(reader_error(r));
+		reader_close(r);
+		sim_free(sim);
+		free(fit);
+		return ret;
+	}
+	sim_finish(sim);
+	reader_close(r);
+	if (!sim_recorded(sim)->hcalls_traced)
+		hc->why = "the trace has no hcall_entry/exit pairs";
+	for (int k = 0; k < HCFIT_OPS; k++) {
+		struct hcfit_result *h = &hc->op[k];
+		char path[64], val[64];
+
+		hcfit_solve(fit, k, h);
+		if (!h->fitted)
+			continue;
+		snprintf(path, sizeof(path), "cost.%s.fixed_ns", hc_param[k]);
+		snprintf(val, sizeof(val), "%.3f", h->fixed_ns);
+		if (scenario_set(sc, path, val, cause) < 0)
+			goto bad;
+		snprintf(path, sizeof(path), "cost.%s.per_entry_ns", hc_param[k]);
+		snprintf(val, sizeof(val), "%.3f", h->per_entry_ns);
+		if (scenario_set(sc, path, val, cause) < 0)
+			goto bad;
+		hc->nfitted++;
+	}
+	if (hc->nfitted)
+		hc->source = hc->nfitted == HCFIT_OPS ? "trace" : "trace+scenario";
+	else if (!hc->why)
+		hc->why = "fewer than 20 samples of every TCE hypercall";
+	sim_free(sim);
+	free(fit);
+	return 0;
+bad:
+	sim_free(sim);
+	free(fit);
+	return -ISM_ERANGE;
 }

@@ -50,4 +50,19 @@ int replay_detect_recorded(const char *trace, const char *format_in, struct scen
 /* Say in @ctx that the recorded strategy was detected (@det must outlive @ctx). */
 void replay_report_detected(struct report_ctx *ctx, const struct detect_result *det);
 
+/*
+ * TCE hypercall costs from the trace itself (sim.hcall_costs=trace, the default): replay the
+ * recorded strategy (sim.recorded_with) once, fit each opcode with enough samples (hcfit.h)
+ * and set its cost.* values in @sc; the others keep the scenario's. @hc says which.
+ */
+#include "hcfit.h"
+struct replay_hcosts {
+	const char *source;       /* "trace", "trace+scenario" (some opcodes) or "scenario" */
+	const char *why;          /* scenario: why not the trace */
+	unsigned nfitted;
+	struct hcfit_result op[HCFIT_OPS];
+};
+int replay_hcall_costs(const char *trace, const char *format_in, struct scenario *sc,
+		       struct replay_hcosts *hc, char **cause);
+
 #endif

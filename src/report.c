@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "replay.h"
 #include "report.h"
 #include "stats.h"
 #include "table.h"
@@ -61,12 +62,84 @@ static const char *pct_cell(double v, double base, char *buf, size_t len)
 	return verdict_pct((v - base) / base * 100, buf, len);
 }
 
+/*
+ * The recorded strategy's replay against the recording: the time after boot (or the whole run
+ * without a boot marker) and each phase (a marker to the next, the last to the end), in %.
+ * Returns 0 when no strategy is as recorded.
+ */
+int report_self_replay(const struct report_ctx *c, double *run_pct, double *worst_pct,
+		       const char **worst)
+{
+	const struct sim_recorded *rec = sim_recorded(c->sim);
+	const struct sim_result *r = NULL;
+
+	for (unsigned i = 0; i < sim_count(c->sim) && !r; i++)
+		if (report_is_recorded(c, sim_result(c->sim, i)))
+			r = sim_result(c->sim, i);
+	if (!r)
+		return 0;
+	if (rec->have_boot_end)
+		*run_pct = rec->run_ns > 0 ? (r->run_ns - rec->run_ns) / rec->run_ns * 100 : 0;
+	else
+		*run_pct = rec->boot_ns > 0 ? (r->boot_ns - rec->boot_ns) / rec->boot_ns * 100 : 0;
+	*worst_pct = 0;
+	*worst = "";
+	for (unsigned k = 0; k < rec->nphases; k++) {
+		double re = k + 1 < rec->nphases ? rec->phases[k + 1].rec_start_ns :
+			    rec->end_ns - rec->start_ns;
+		double se = k + 1 < rec->nphases ? r->phase_sim_ns[k + 1] : r->end_ns;
+		double rd = re - rec->phases[k].rec_start_ns, sd = se - r->phase_sim_ns[k], e;
+
+		if (rd <= 0)
+			continue;
+		e = (sd - rd) / rd * 100;
+		if (fabs(e) > fabs(*worst_pct)) {
+			*worst_pct = e;
+			*worst = rec->phases[k].name;
+		}
+	}
+	return 1;
+}
+
+/* Where the TCE hypercall costs came from, one sentence (or "" without a replay's say). */
+static char *hcosts_text(const struct report_ctx *c)
+{
+	const struct replay_hcosts *h = c->hcosts;
+	char *s, *x;
+
+	if (!h)
+		return xstrdup("");
+	if (!h->nfitted)
+		return xasprintf(" TCE hypercall costs from the scenario (%s).",
+				 h->why ? h->why : "sim.hcall_costs");
+	s = xstrdup(" TCE hypercall costs from the trace:");
+	for (int k = 0; k < HCFIT_OPS; k++) {
+		const struct hcfit_result *r = &h->op[k];
+
+		if (r->fitted && r->per_entry_determined)
+			x = xasprintf("%s%s %s %.1f us + %.2f us per entry (%" PRIu64 " events)", s,
+				      k ? "," : "", r->name, r->fixed_ns / 1e3, r->per_entry_ns / 1e3,
+				      r->samples);
+		else if (r->fitted)
+			x = xasprintf("%s%s %s %.1f us per call (%" PRIu64 " events)", s,
+				      k ? "," : "", r->name, r->fixed_ns / 1e3, r->samples);
+		else
+			x = xasprintf("%s%s %s from the scenario (%" PRIu64 " events)", s,
+				      k ? "," : "", r->name, r->samples);
+		free(s);
+		s = x;
+	}
+	x = xasprintf("%s.", s);
+	free(s);
+	return x;
+}
+
 char *report_recorded_text(const struct report_ctx *c)
 {
 	const struct sim_recorded *rec = sim_recorded(c->sim);
 	char b1[32], b2[32], b3[32];
 
-	char times[96], rw[320];
+	char times[96], rw[320], *hc = hcosts_text(c), *out;
 
 	rw[0] = 0;
 	if (c->recorded_strategy && *c->recorded_strategy)
@@ -78,16 +151,18 @@ char *report_recorded_text(const struct report_ctx *c)
 			 rec->run_ns / 1e9);
 	else
 		snprintf(times, sizeof(times), "%.3f s (no boot marker)", rec->boot_ns / 1e9);
-	return xasprintf("The recording: %s, %s mapped (%s to the device, %s "
+	out = xasprintf("The recording: %s, %s mapped (%s to the device, %s "
 			 "from it); %" PRIu64 " H_PUT_TCE, %" PRIu64 " H_PUT_TCE_INDIRECT, %" PRIu64
-			 " H_STUFF_TCE (%.1f ms)%s.%s", times,
+			 " H_STUFF_TCE (%.1f ms)%s.%s%s", times,
 			 ism_human_bytes(all_bytes(rec), b1, sizeof(b1)),
 			 ism_human_bytes(rec->bytes[ISM_DIR_TO_DEVICE], b2, sizeof(b2)),
 			 ism_human_bytes(rec->bytes[ISM_DIR_FROM_DEVICE], b3, sizeof(b3)),
 			 rec->tce_hcalls[0], rec->tce_hcalls[1], rec->tce_hcalls[2],
 			 rec->tce_hcall_ns / 1e6,
 			 rec->hcalls_traced ? "" : "; the trace has no hcall events",
-			 rw);
+			 rw, hc);
+	free(hc);
+	return out;
 }
 
 int report_is_recorded(const struct report_ctx *c, const struct sim_result *r)
@@ -438,6 +513,29 @@ void report_text(FILE *out, const struct report_ctx *c)
 	fputc('\n', out);
 	text_wrap(out, "Notes: ", s, 7, w);
 	free(s);
+	s = xasprintf("Re-timing: %" PRIu64 " markers after work on another CPU, %" PRIu64
+		      " DMA events after another CPU's marker, %" PRIu64 " unmaps after a later map "
+		      "of their device on the map's CPU (%" PRIu64 " after their own map; %" PRIu64
+		      " with the device time from a later marker); boot "
+		      "work %s.", rec->deps_marker, rec->deps_after_marker, rec->deps_device_later,
+		      rec->deps_device_own, rec->deps_device_marker, rec->boot_in_trace ? "charged" :
+		      "not charged (the trace starts after boot)");
+	text_wrap(out, "       ", s, 7, w);
+	free(s);
+	{
+		double rp, wp;
+		const char *wn;
+
+		if (report_self_replay(c, &rp, &wp, &wn)) {
+			s = xasprintf("Self-replay of %s (as recorded): %+.3f%% %s%s%s%s%+.3f%%.",
+				      c->recorded_strategy, rp,
+				      rec->have_boot_end ? "after boot" : "over the run",
+				      *wn ? ", worst phase " : "", wn, *wn ? " " : "",
+				      *wn ? wp : rp);
+			text_wrap(out, "       ", s, 7, w);
+			free(s);
+		}
+	}
 	if (rec->sg_inferred_lists) {
 		s = xasprintf("%" PRIu64 " of %" PRIu64 " sg lists merged by the kernel: %" PRIu64
 			      " input lengths inferred; single-page inputs (H_PUT_TCE under a "
@@ -578,10 +676,47 @@ json_t *report_json(const struct report_ctx *c)
 			    json_string(c->recorded_src ? c->recorded_src : ""));
 	json_object_set_new(o, "recorded_evidence",
 			    json_string(c->recorded_evidence ? c->recorded_evidence : ""));
+	{
+		json_t *h = json_object(), *ops = json_array();
+
+		json_object_set_new(h, "source",
+				    json_string(c->hcosts ? c->hcosts->source : "scenario"));
+		for (int k = 0; c->hcosts && k < HCFIT_OPS; k++) {
+			const struct hcfit_result *r = &c->hcosts->op[k];
+			json_t *q = json_object();
+
+			json_object_set_new(q, "hcall", json_string(r->name));
+			json_object_set_new(q, "source", json_string(r->fitted ? "trace" : "scenario"));
+			json_object_set_new(q, "events", jint(r->samples));
+			json_object_set_new(q, "calls", jint(r->calls));
+			json_object_set_new(q, "fixed_ns", json_real(r->fitted ? r->fixed_ns : 0));
+			json_object_set_new(q, "per_entry_ns", json_real(r->fitted ? r->per_entry_ns : 0));
+			json_object_set_new(q, "per_entry_determined",
+					    json_boolean(r->per_entry_determined));
+			json_object_set_new(q, "median_call_ns", json_real(r->median_ns));
+			json_object_set_new(q, "p10_call_ns", json_real(r->p10_ns));
+			json_object_set_new(q, "p90_call_ns", json_real(r->p90_ns));
+			json_object_set_new(q, "residual_pct", json_real(r->residual_pct));
+			json_array_append_new(ops, q);
+		}
+		json_object_set_new(h, "hcalls", ops);
+		json_object_set_new(o, "hcall_costs", h);
+	}
 	json_object_set_new(root, "scenario", o);
 
 	o = json_object();
 	json_object_set_new(o, "boot_marker_found", json_boolean(rec->have_boot_end));
+	json_object_set_new(o, "boot_in_trace", json_boolean(rec->boot_in_trace));
+	{
+		json_t *d = json_object();
+
+		json_object_set_new(d, "marker_after_other_cpu", jint(rec->deps_marker));
+		json_object_set_new(d, "dma_after_other_cpu_marker", jint(rec->deps_after_marker));
+		json_object_set_new(d, "unmap_after_later_map", jint(rec->deps_device_later));
+		json_object_set_new(d, "unmap_after_own_map", jint(rec->deps_device_own));
+		json_object_set_new(d, "unmap_device_time_from_marker", jint(rec->deps_device_marker));
+		json_object_set_new(o, "dependencies", d);
+	}
 	json_object_set_new(o, "boot_ns", jns(rec->boot_ns));
 	json_object_set_new(o, "run_ns", jns(rec->run_ns));
 	json_object_set_new(o, "mapped_bytes", jint(bytes));
@@ -619,6 +754,19 @@ json_t *report_json(const struct report_ctx *c)
 		json_array_append_new(a, p);
 	}
 	json_object_set_new(o, "phases", a);
+	{
+		double rp, wp;
+		const char *wn;
+		json_t *x = json_object();
+
+		if (report_self_replay(c, &rp, &wp, &wn)) {
+			json_object_set_new(x, "strategy", json_string(c->recorded_strategy));
+			json_object_set_new(x, "run_error_pct", json_real(rp));
+			json_object_set_new(x, "worst_phase", json_string(wn));
+			json_object_set_new(x, "worst_phase_error_pct", json_real(wp));
+		}
+		json_object_set_new(o, "self_replay", x);
+	}
 	json_object_set_new(root, "recorded", o);
 
 	if (verdict_build(c, &v, &cause) < 0) {
@@ -753,7 +901,7 @@ static const char *const csv_tail[] = {
 	"bounces", "copied_bytes", "shared_peak_bytes", "shared_outside_pool_peak_bytes",
 	"shared_byte_seconds", "map_p50_ns", "map_p99_ns", "unmap_p50_ns", "unmap_p99_ns",
 	"maps", "map_failures", "recorded_boot_ns", "recorded_run_ns", "as_recorded",
-	"schema_version",
+	"hcall_costs", "schema_version",
 };
 
 const char *report_csv_column(unsigned i)
@@ -824,6 +972,7 @@ void report_csv(FILE *out, const struct report_ctx *c)
 		csv_int(out, rec->boot_ns);
 		fputc(',', out);
 		csv_int(out, rec->run_ns);
-		fprintf(out, ",%d,%d\n", report_is_recorded(c, r), SCHEMA_RESULT_CSV);
+		fprintf(out, ",%d,%s,%d\n", report_is_recorded(c, r),
+			c->hcosts ? c->hcosts->source : "scenario", SCHEMA_RESULT_CSV);
 	}
 }

@@ -18,6 +18,7 @@
 #define REPORT_SCHEMA_VERSION SCHEMA_RESULT
 
 struct timeseries;
+struct replay_hcosts;
 
 struct report_ctx {
 	const char *trace;        /* path as given */
@@ -34,6 +35,7 @@ struct report_ctx {
 	const char *recorded_how; /* how that is known ("as recorded: sim.recorded_with") */
 	const char *recorded_src; /* "sim.recorded_with", "detected" or NULL (unknown) */
 	const char *recorded_evidence; /* detected: what in the trace shows it */
+	const struct replay_hcosts *hcosts; /* where the TCE hypercall costs came from; or NULL */
 	double model_error_pct;   /* the model's stated timing error; NAN: not calibrated */
 	const char *model_error_src;
 	const struct sim *const *repeats; /* replays of other recordings of the configuration */
@@ -46,6 +48,9 @@ struct report_ctx {
 struct sim_result;
 /* @r is the strategy the trace was recorded under (its row is marked "as recorded"). */
 int report_is_recorded(const struct report_ctx *c, const struct sim_result *r);
+/* The recorded strategy's replay off the recording, after boot and worst phase (%); 0: none. */
+int report_self_replay(const struct report_ctx *c, double *run_pct, double *worst_pct,
+		       const char **worst);
 
 /*
  * The text report: what was replayed, the verdict, the summary (identical strategies folded,

@@ -235,6 +235,14 @@ static const struct param scenario_tab[] = {
 	{ .path = "sim.device_time_max_ns", .type = PARAM_U64, .offset = S(device_time_max_ns),
 	  .min = 0, .max = 1e15, .def.u = UINT64_C(10000000000), .unit = "ns", .source = SRC_ASSUMED,
 	  .help = "clamp for the recorded device time between a map and its unmap" },
+	{ .path = "sim.boot_in_trace", .type = PARAM_STRING, .offset = S(boot_in_trace),
+	  .def.s = "auto", .unit = "", .source = "iommusim(1) RE-TIMING",
+	  .help = "the trace covers boot, so the strategies' boot work is charged: auto (its "
+		  "first event within 2 s of the clock's zero, or a boot start marker), yes, no" },
+	{ .path = "sim.hcall_costs", .type = PARAM_STRING, .offset = S(hcall_costs),
+	  .def.s = "trace", .unit = "", .source = "iommusim(1) HYPERCALL COSTS",
+	  .help = "TCE hypercall costs: trace (fitted from the replayed trace's entry/exit pairs "
+		  "where it has enough, else the scenario's) or scenario" },
 	{ .path = NULL },
 };
 

@@ -80,6 +80,8 @@ struct scenario_sim {
 	char *boot_start_marker;        /* marker text that starts boot time ("" = first event) */
 	char *boot_end_marker;          /* marker text that ends boot time ("" = last event) */
 	uint64_t device_time_max_ns;    /* clamp for recorded map->unmap device time */
+	char *boot_in_trace;            /* "auto", "yes", "no": charge the strategies' boot work */
+	char *hcall_costs;              /* "trace" (when it has entry/exit pairs) or "scenario" */
 };
 
 struct scenario {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cost.h"
+#include "hcfit.h"
 #include "error.h"
 #include "livemap.h"
 #include "resource.h"
@@ -142,7 +143,19 @@ struct run {
 	double boot_T;
 	int hidden;               /* the recorded-with instance: no result */
 	struct owe *owe;          /* per CPU */
+	double last_T;            /* simulated end of the latest DMA event or marker (sim->last) */
+	double mark_T;            /* simulated time of the latest marker */
+	double *dev_T;            /* [cpu * SIM_DEVS + dev]: simulated end of the latest map */
+	double setup_left;        /* boot work not charged yet (see start()) */
+	int as_recorded;          /* the strategy the trace was recorded under (sim.recorded_with) */
+	/* as_recorded: a traced-first event's modelled hypercalls, by CPU and opcode, settled
+	 * with their recorded time when they show (after the event, before the CPU's next) */
+	double *owed_ns;
+	uint64_t *owed_calls;
 };
+
+/* Devices whose latest map per CPU is kept (the device dependency); others use their own map. */
+#define SIM_DEVS 64
 
 struct rcpu {
 	double t_prev;            /* recorded time of this CPU's previous DMA event */
@@ -155,6 +168,10 @@ struct rcpu {
 	double pending_rec;       /* modelled recording cost of a traced-first event, due next */
 	uint64_t last_ts;         /* latest timestamp of any event replayed on this CPU */
 	int have_ts;
+	double dur[3];            /* their entry-to-exit time, by opcode */
+	double t_last;            /* recorded time of this CPU's last event of any kind */
+	double *dev_t;            /* [dev]: recorded time of this CPU's latest map of the device */
+	int dma_seen;             /* this CPU had a DMA event */
 };
 
 /* Hypercalls a traced-first event (unmap_sg, free) predicts: they follow its event. */
@@ -184,6 +201,13 @@ struct sim {
 	double kbytes_page;
 	struct sim_observer obs;  /* optional (timeline, time-series figures) */
 	int observed;
+	/* the latest DMA event or marker, and the latest marker, as recorded */
+	unsigned last_cpu, mark_cpu;
+	double last_t, mark_t;
+	int have_last, have_mark;
+	int from_boot;            /* the trace covers boot: the strategies' boot work is charged */
+	struct hcfit *fit;        /* hypercall samples of run fit_run, or NULL */
+	unsigned fit_run;
 };
 
 uint16_t sim_resource(struct sim *sim, const char *name)
@@ -207,9 +231,21 @@ static struct rcpu *rcpu(struct sim *sim, unsigned cpu)
 		for (unsigned i = 0; i < sim->nruns; i++) {
 			sim->runs[i].T = xreallocarray(sim->runs[i].T, n, sizeof(double));
 			sim->runs[i].owe = xreallocarray(sim->runs[i].owe, n, sizeof(struct owe));
+			sim->runs[i].dev_T = xreallocarray(sim->runs[i].dev_T, (size_t)n * SIM_DEVS,
+							   sizeof(double));
+			sim->runs[i].owed_ns = xreallocarray(sim->runs[i].owed_ns, (size_t)n * 3,
+							     sizeof(double));
+			sim->runs[i].owed_calls = xreallocarray(sim->runs[i].owed_calls, (size_t)n * 3,
+								sizeof(uint64_t));
 			for (unsigned c = sim->ncpus; c < n; c++) {
 				sim->runs[i].T[c] = 0;
 				memset(&sim->runs[i].owe[c], 0, sizeof(struct owe));
+				for (unsigned d = 0; d < SIM_DEVS; d++)
+					sim->runs[i].dev_T[(size_t)c * SIM_DEVS + d] = 0;
+				for (unsigned k = 0; k < 3; k++) {
+					sim->runs[i].owed_ns[(size_t)c * 3 + k] = 0;
+					sim->runs[i].owed_calls[(size_t)c * 3 + k] = 0;
+				}
 			}
 		}
 		if (sim->rec) {
@@ -238,6 +274,7 @@ static int init_run(struct sim *sim, struct run *run, const char *spec, unsigned
 	else if (!(run->stack->sc->machine.secure_vm))
 		run->res.flags &= ~(unsigned)STRAT_PROTECTED;
 	livemap_init(&run->deps);
+	run->as_recorded = sim->sc->sim.recorded_with && !strcmp(sim->sc->sim.recorded_with, spec);
 	return 0;
 }
 
@@ -273,6 +310,14 @@ struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspe
 		}
 		sim->rec->hidden = 1;
 	}
+	if (sc->sim.boot_in_trace && *sc->sim.boot_in_trace &&
+	    strcmp(sc->sim.boot_in_trace, "auto") && strcmp(sc->sim.boot_in_trace, "yes") &&
+	    strcmp(sc->sim.boot_in_trace, "no")) {
+		*cause = xasprintf("sim.boot_in_trace: \"%s\" is not auto, yes or no",
+				   sc->sim.boot_in_trace);
+		sim_free(sim);
+		return NULL;
+	}
 	rcpu(sim, 0);
 	return sim;
 }
@@ -281,6 +326,9 @@ static void run_free(struct run *run)
 {
 	strat_free(run->stack);
 	free(run->T);
+	free(run->dev_T);
+	free(run->owed_ns);
+	free(run->owed_calls);
 	free(run->owe);
 	livemap_free(&run->deps);
 	for (unsigned i = 0; i < run->ncal; i++)
@@ -303,6 +351,8 @@ void sim_free(struct sim *sim)
 	for (unsigned i = 0; i < sim->nres; i++)
 		free(sim->resnames[i]);
 	free(sim->resnames);
+	for (unsigned c = 0; c < sim->ncpus; c++)
+		free(sim->cpus[c].dev_t);
 	free(sim->cpus);
 	free(sim->segs);
 	free(sim);
@@ -326,6 +376,12 @@ const struct sim_recorded *sim_recorded(const struct sim *sim)
 void sim_check_hcalls(struct sim *sim, int on)
 {
 	sim->check = on;
+}
+
+void sim_fit_hcalls(struct sim *sim, unsigned run, struct hcfit *fit)
+{
+	sim->fit = fit;
+	sim->fit_run = run;
 }
 
 void sim_observe(struct sim *sim, const struct sim_observer *obs)
@@ -410,15 +466,38 @@ static void op_account(struct op_stat *ops, unsigned *nops, uint32_t op, uint64_
  * Cost the actions in @run->ab starting at simulated time @t on the run's timeline; returns
  * the end time. *@dev_ns gets device time. Exposure changes are booked at their times.
  */
-static double execute(struct sim *sim, struct run *run, unsigned cpu, double t, double *dev_ns,
-		      int setup)
+/*
+ * The recorded hypercalls' own time, by opcode, for a run of the recorded strategy: where the
+ * event's predicted calls of an opcode are the calls recorded before it, each call costs its
+ * share of their recorded time (the replay of what was recorded charges what it took); else
+ * the model. @rec NULL: the model for all.
+ */
+struct rec_hc {
+	const uint64_t *seen;
+	const double *dur;
+};
+
+static double execute_rec(struct sim *sim, struct run *run, unsigned cpu, double t,
+			  double *dev_ns, int setup, const struct rec_hc *rec)
 {
 	struct sim_result *res = &run->res;
 	double dev = 0;
+	uint64_t pred[3] = { 0, 0, 0 };
 
+	if (rec)
+		for (unsigned i = 0; i < run->ab.n; i++) {
+			int k = act_is_call(run->ab.a[i].kind) ? ism_op_check_slot(run->ab.a[i].op) : -1;
+
+			if (k >= 0)
+				pred[k] += run->ab.a[i].calls;
+		}
 	for (unsigned i = 0; i < run->ab.n; i++) {
 		const struct action *a = &run->ab.a[i];
 		struct act_cost c = cost_action(sim->sc, a);
+		int k = rec && act_is_call(a->kind) ? ism_op_check_slot(a->op) : -1;
+
+		if (k >= 0 && pred[k] && pred[k] == rec->seen[k])
+			c.cpu_ns = rec->dur[k] * (double)a->calls / (double)pred[k];
 
 		if (a->res) {
 			double s = cal_reserve(calendar(run, a->res), t, c.cpu_ns);
@@ -457,6 +536,12 @@ static double execute(struct sim *sim, struct run *run, unsigned cpu, double t, 
 	if (dev_ns)
 		*dev_ns = dev;
 	return t;
+}
+
+static double execute(struct sim *sim, struct run *run, unsigned cpu, double t, double *dev_ns,
+		      int setup)
+{
+	return execute_rec(sim, run, cpu, t, dev_ns, setup, NULL);
 }
 
 /* Sum of the CPU cost of the actions in @run->ab, without hypercalls when they are traced. */
@@ -783,11 +868,32 @@ static int call_stack(struct run *run, enum req_op op, struct dma_req *rq)
 	}
 }
 
+/*
+ * Does the trace cover boot? "auto": when its first event comes in the first
+ * SIM_BOOT_WINDOW_NS of the trace clock (ftrace's and perf's clocks count from boot; a
+ * recording started later begins later), or at a boot start marker.
+ */
+#define SIM_BOOT_WINDOW_NS 2e9
+static int covers_boot(const struct sim *sim, const struct ism_event *ev)
+{
+	const char *b = sim->sc->sim.boot_in_trace;
+
+	if (b && !strcmp(b, "yes"))
+		return 1;
+	if (b && !strcmp(b, "no"))
+		return 0;
+	if (sim->sc->sim.boot_start_marker && *sim->sc->sim.boot_start_marker)
+		return 1;
+	return (double)ev->ts_ns < SIM_BOOT_WINDOW_NS;
+}
+
 static void start(struct sim *sim, const struct ism_event *ev)
 {
 	sim->started = 1;
 	sim->r.start_ns = (double)ev->ts_ns;
 	sim->boot_cpu = ev->cpu;
+	sim->from_boot = covers_boot(sim, ev);
+	sim->r.boot_in_trace = sim->from_boot;
 	rcpu(sim, ev->cpu);
 	for (unsigned i = 0; i < sim->nruns; i++) {
 		struct run *run = &sim->runs[i];
@@ -797,9 +903,17 @@ static void start(struct sim *sim, const struct ism_event *ev)
 		actbuf_reset(&run->ab);
 		if (s->ops->setup)
 			s->ops->setup(s, &run->ab);
+		if (!sim->from_boot)
+			actbuf_reset(&run->ab); /* done before the trace began: state, no time */
 		end = execute(sim, run, sim->boot_cpu, 0, NULL, 1);
 		run->res.setup_ns = end;
-		run->T[sim->boot_cpu] = end;
+		/*
+		 * Boot work is charged where the recording did its own: the TCE hypercalls a CPU
+		 * made before its first DMA event are boot work (they come off its think time), so
+		 * that CPU takes as much of the modelled boot work; what is left is charged at the
+		 * boot end marker, else at the end.
+		 */
+		run->setup_left = end;
 	}
 	/* predicted setup calls, to explain what the recording shows outside DMA events */
 	for (unsigned i = 0; i < sim->nruns; i++) {
@@ -839,8 +953,13 @@ static void hcall_event(struct sim *sim, struct rcpu *rc, const struct ism_event
 			sim->r.tce_hcall_ns += d > 0 ? d : 0;
 		}
 		if (k >= 0) {
+			double d = (double)ev->ts_ns - rc->hc_ts;
+
 			rc->seen[k]++;
+			rc->dur[k] += d > 0 ? d : 0;
 			sim->r.tce_hcalls[k]++;
+			if (sim->fit)
+				hcfit_single(sim->fit, k, d > 0 ? d : 0);
 		}
 	}
 	rc->hc_pending = 0;
@@ -864,6 +983,7 @@ double sim_clock(const struct sim *sim, unsigned i)
 
 static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec_t)
 {
+	unsigned cpu = ev->cpu;
 	const char *ph = ev->text ? strstr(ev->text, "phase=") : NULL;
 	const char *bm = sim->sc->sim.boot_end_marker;
 	struct sim_recorded *r = &sim->r;
@@ -875,7 +995,7 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 		for (unsigned i = 0; i < sim->nruns; i++) {
 			struct run *run = &sim->runs[i];
 
-			run->boot_T = run_clock(sim, run);
+			run->boot_T = run->T[cpu];
 			memcpy(run->res.boot_cat_ns, run->res.cat_ns, sizeof(run->res.cat_ns));
 		}
 		if (sim->observed && sim->obs.marker)
@@ -888,11 +1008,29 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 		snprintf(p->name, sizeof(p->name), "%.*s", (int)(l < 47 ? l : 47), ph + 6);
 		p->rec_start_ns = rec_t - r->start_ns;
 		for (unsigned i = 0; i < sim->nruns; i++)
-			sim->runs[i].res.phase_sim_ns[r->nphases] = run_clock(sim, &sim->runs[i]);
+			sim->runs[i].res.phase_sim_ns[r->nphases] = sim->runs[i].T[cpu];
 		r->nphases++;
 		if (sim->observed && sim->obs.marker)
 			sim->obs.marker(sim->obs.arg, p->name, 0, p->rec_start_ns);
 	}
+}
+
+/* One hypercall sample per opcode whose predicted calls are the calls recorded (hcfit.h). */
+static void fit_sample(struct sim *sim, struct run *run, const struct rcpu *rc)
+{
+	uint64_t calls[3] = { 0, 0, 0 }, units[3] = { 0, 0, 0 };
+
+	for (unsigned i = 0; i < run->ab.n; i++) {
+		int k = act_is_call(run->ab.a[i].kind) ? ism_op_check_slot(run->ab.a[i].op) : -1;
+
+		if (k >= 0) {
+			calls[k] += run->ab.a[i].calls;
+			units[k] += run->ab.a[i].units;
+		}
+	}
+	for (int k = 0; k < 3; k++)
+		if (calls[k] && calls[k] == rc->seen[k])
+			hcfit_add(sim->fit, k, calls[k], units[k], rc->dur[k]);
 }
 
 void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
@@ -926,6 +1064,8 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			rc->last_ts = ev->ts_ns;
 		rc->have_ts = 1;
 	}
+	if (t > rc->t_last)
+		rc->t_last = t;
 	switch (ev->kind) {
 	case ISM_EV_HCALL_ENTRY:
 	case ISM_EV_HCALL_EXIT:
@@ -988,14 +1128,60 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		think = 0;
 	}
 
+	/*
+	 * Dependencies across CPUs (iommusim(1), RE-TIMING): a marker follows the latest DMA event
+	 * or marker recorded before it on another CPU; the first DMA event of a CPU after a marker
+	 * recorded on another CPU follows that marker. The gap the CPU spent waiting is not think
+	 * time then: the dependency carries the time.
+	 */
+	int follow_last = op == OP_MARK && sim->have_last && sim->last_cpu != ev->cpu;
+	int first_dma = op != OP_MARK && !rc->dma_seen;
+	const char *bm = sim->sc->sim.boot_end_marker;
+	int boot_end = op == OP_MARK && bm && *bm && !sim->boot_done && ev->text &&
+		       strstr(ev->text, bm);
+	int follow_mark = op != OP_MARK && sim->have_mark && sim->mark_cpu != ev->cpu &&
+			  (!rc->have_prev || rc->t_prev < sim->mark_t);
+	double mark_think = 0;
+
+	if (follow_last)
+		r->deps_marker++;
+	if (follow_mark) {
+		r->deps_after_marker++;
+		mark_think = t - sim->mark_t - rc->ovh_ns - rc->pending_rec;
+		if (!ism_kind_traced_first(ev->kind))
+			mark_think -= rec_model;
+		if (mark_think < 0)
+			mark_think = 0;
+	}
 	for (unsigned i = 0; i < sim->nruns; i++) {
 		struct run *run = &sim->runs[i];
 		struct live_entry *dep = NULL;
 		double begin = run->T[ev->cpu] + think, end, dev = 0;
 		int failed = 0, created;
 
+		if (follow_last) {
+			double b = run->last_T + (t - sim->last_t);
+
+			begin = b > run->T[ev->cpu] ? b : run->T[ev->cpu];
+		} else if (follow_mark) {
+			double b = run->mark_T + mark_think;
+
+			begin = b > run->T[ev->cpu] ? b : run->T[ev->cpu];
+		}
+		if (first_dma && run->setup_left > 0) {
+			double x = run->setup_left < rc->ovh_ns ? run->setup_left : rc->ovh_ns;
+
+			begin += x;
+			run->setup_left -= x;
+		}
+		if (boot_end) {
+			begin += run->setup_left;
+			run->setup_left = 0;
+		}
 		if (op == OP_MARK) {
 			run->T[ev->cpu] = begin;
+			run->last_T = begin;
+			run->mark_T = begin;
 			continue;
 		}
 		if (op == OP_UNMAP || op == OP_UNMAP_SG || op == OP_FREE || op == OP_SYNC_CPU ||
@@ -1007,19 +1193,42 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 				run->T[ev->cpu] = begin;
 				continue;
 			}
-			/* the device's time since the map, as recorded, then this run's extra */
+			/*
+			 * The device's time, as recorded, then this run's extra: from the latest
+			 * map of the same device on the map's CPU (the request's later maps come
+			 * before the device starts: their costs are on that CPU's clock, not in
+			 * the device time), else from the map itself.
+			 */
 			{
 				double rec_start = ism_kind_traced_first(ev->kind) ? t :
 						   t - rc->ovh_ns - rec_model;
-				double dev_time = rec_start - d2u(dep->d[1]);
-				double dmax = (double)sim->sc->sim.device_time_max_ns;
+				double a_t = d2u(dep->d[1]), a_T = d2u(dep->d[0]);
+				double dev_time, dmax = (double)sim->sc->sim.device_time_max_ns;
+				struct rcpu *mc = dep->cpu < sim->ncpus ? &sim->cpus[dep->cpu] : NULL;
 
+				if (mc && mc->dev_t && ev->dev < SIM_DEVS &&
+				    mc->dev_t[ev->dev] > a_t && mc->dev_t[ev->dev] <= rec_start) {
+					a_t = mc->dev_t[ev->dev];
+					a_T = run->dev_T[(size_t)dep->cpu * SIM_DEVS + ev->dev];
+					if (i == 0)
+						r->deps_device_later++;
+				} else if (i == 0) {
+					r->deps_device_own++;
+				}
+				/* a marker since then is a synchronisation point: it is the anchor */
+				if (sim->have_mark && sim->mark_t > a_t && sim->mark_t <= rec_start) {
+					a_t = sim->mark_t;
+					a_T = run->mark_T;
+					if (i == 0)
+						r->deps_device_marker++;
+				}
+				dev_time = rec_start - a_t;
 				if (dev_time < 0)
 					dev_time = 0;
 				if (dev_time > dmax)
 					dev_time = dmax;
-				if (d2u(dep->d[0]) + dev_time + d2u(dep->d[2]) > begin)
-					begin = d2u(dep->d[0]) + dev_time + d2u(dep->d[2]);
+				if (a_T + dev_time + d2u(dep->d[2]) > begin)
+					begin = a_T + dev_time + d2u(dep->d[2]);
 			}
 			if (dep->pad & 1) {
 				/* the map failed: nothing to undo */
@@ -1033,8 +1242,46 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		}
 		rq.ts_ns = (uint64_t)begin;
 		failed = call_stack(run, op, &rq) < 0;
-		end = execute(sim, run, ev->cpu, begin, &dev, 0);
+		if (run->as_recorded) {
+			uint64_t seen[3];
+			double dur[3], *on = &run->owed_ns[(size_t)ev->cpu * 3];
+			uint64_t *oc = &run->owed_calls[(size_t)ev->cpu * 3];
+			struct rec_hc rh = { seen, dur };
+			int tf = ism_kind_traced_first(ev->kind);
+
+			/* the previous traced-first event's calls: their recorded time, not the model's */
+			for (int k = 0; k < 3; k++) {
+				seen[k] = rc->seen[k];
+				dur[k] = rc->dur[k];
+				if (oc[k] && oc[k] <= seen[k]) {
+					double share = dur[k] * (double)oc[k] / (double)seen[k];
+
+					begin += share - on[k];
+					if (begin < run->T[ev->cpu])
+						begin = run->T[ev->cpu];
+					seen[k] -= oc[k];
+					dur[k] -= share;
+				}
+				oc[k] = 0;
+				on[k] = 0;
+			}
+			end = execute_rec(sim, run, ev->cpu, begin, &dev, 0, tf ? NULL : &rh);
+			if (tf)
+				for (unsigned a = 0; a < run->ab.n; a++) {
+					int k = act_is_call(run->ab.a[a].kind) ? ism_op_check_slot(run->ab.a[a].op) : -1;
+
+					if (k >= 0) {
+						oc[k] += run->ab.a[a].calls;
+						on[k] += cost_action(sim->sc, &run->ab.a[a]).cpu_ns;
+					}
+				}
+		} else {
+			end = execute(sim, run, ev->cpu, begin, &dev, 0);
+		}
 		run->T[ev->cpu] = end;
+		run->last_T = end;
+		if (sim->fit && i == sim->fit_run && !ism_kind_traced_first(ev->kind))
+			fit_sample(sim, run, rc);
 		if (sim->observed && sim->obs.op)
 			sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
 		if (sim->check && (op != OP_SYNC_CPU && op != OP_SYNC_DEV))
@@ -1054,6 +1301,9 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			dep->d[1] = u2d(t);
 			dep->d[2] = u2d(dev - rec_dev);
 			dep->pad = (uint8_t)(failed | (inferred ? 2 : 0));
+			dep->cpu = ev->cpu;
+			if (ev->dev < SIM_DEVS)
+				run->dev_T[(size_t)ev->cpu * SIM_DEVS + ev->dev] = end;
 			run->res.dev_ns += dev;
 			break;
 		case OP_UNMAP:
@@ -1070,11 +1320,26 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			break;
 		}
 	}
-	if (op == OP_MARK)
+	if (first_dma)
+		rc->dma_seen = 1;
+	if (op == OP_MARK) {
 		phase_marker(sim, ev, t);
+		sim->have_mark = 1;
+		sim->mark_cpu = ev->cpu;
+		sim->mark_t = t;
+	}
+	if ((op == OP_MAP || op == OP_MAP_SG || op == OP_ALLOC) && ev->dev < SIM_DEVS) {
+		if (!rc->dev_t)
+			rc->dev_t = xcalloc(SIM_DEVS, sizeof(double));
+		rc->dev_t[ev->dev] = t;
+	}
+	sim->have_last = 1;
+	sim->last_cpu = ev->cpu;
+	sim->last_t = t;
 	rc->t_prev = t;
 	rc->have_prev = 1;
 	rc->ovh_ns = 0;
+	memset(rc->dur, 0, sizeof(rc->dur));
 	if (op != OP_MARK)
 		rc->pending_rec = ism_kind_traced_first(ev->kind) ? rec_model : 0;
 	memset(rc->seen, 0, sizeof(rc->seen));
@@ -1096,11 +1361,12 @@ void sim_finish(struct sim *sim)
 		struct sim_result *res = &run->res;
 		double m = 0;
 
+		run->T[sim->boot_cpu] += run->setup_left;
+		run->setup_left = 0;
 		/* TCE hcalls seen after each CPU's last DMA event */
 		for (unsigned c = 0; c < sim->ncpus; c++) {
 			uint64_t seen[3];
-
-			if (run->T[c] > m)
+					if (run->T[c] > m)
 				m = run->T[c];
 			if (!sim->check)
 				continue;
@@ -1109,6 +1375,9 @@ void sim_finish(struct sim *sim)
 			for (int k = 0; k < 3; k++)
 				res->fid.extra[k] += seen[k] + run->owe[c].carry[k];
 		}
+		/* the events after the latest DMA event or marker follow it, as recorded */
+		if (sim->have_last && run->last_T + (r->end_ns - sim->last_t) > m)
+			m = run->last_T + (r->end_ns - sim->last_t);
 		res->end_ns = m;
 		res->boot_ns = r->have_boot_end ? run->boot_T : m;
 		res->run_ns = r->have_boot_end ? m - run->boot_T : m;

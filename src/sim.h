@@ -120,6 +120,13 @@ struct sim_recorded {
 	int hcalls_traced;
 	struct phase_time phases[SIM_MAX_PHASES];
 	unsigned nphases;
+	int boot_in_trace;            /* boot work charged (sim.boot_in_trace) */
+	/* dependencies inferred across CPUs and through the device (iommusim(1), RE-TIMING) */
+	uint64_t deps_marker;         /* markers after DMA work or a marker on another CPU */
+	uint64_t deps_after_marker;   /* a CPU's first DMA event after another CPU's marker */
+	uint64_t deps_device_later;   /* unmaps after a later map of the device on the map's CPU */
+	uint64_t deps_device_own;     /* unmaps after their own map */
+	uint64_t deps_device_marker;  /* of these: anchored at a marker recorded since the map */
 };
 
 struct sim;
@@ -135,6 +142,9 @@ const struct sim_result *sim_result(const struct sim *sim, unsigned i);
 const struct sim_recorded *sim_recorded(const struct sim *sim);
 /* Ask for the per-event hypercall check against the recording (fidelity). */
 void sim_check_hcalls(struct sim *sim, int on);
+/* Collect run @run's hypercall samples into @fit (hcfit.h) while replaying; NULL stops. */
+struct hcfit;
+void sim_fit_hcalls(struct sim *sim, unsigned run, struct hcfit *fit);
 
 /*
  * An observer of the simulated run (the timeline and the time-series figures): optional, off

@@ -18,9 +18,10 @@ awk '/^Verdict against/ { v = NR } /^strategy / && !s { s = NR } END { exit !(v 
 for o in "boot time" "after boot" throughput exposure; do
 	grep -q "^$o  *best " "$OUT" || fail "no verdict for $o"
 done
-grep -q "^window32[*@]* (+3) " "$OUT" || fail "identical strategies are not folded"
+# (window32, as recorded, charges the recorded hypercall times: it folds with no alias)
+grep -q "^indirect-tce (+2) " "$OUT" || fail "identical strategies are not folded"
 tr '\n' ' ' <"$OUT" | tr -s ' ' |
-	grep -q 'window32 = indirect-tce = indirect-tce:shared-once = indirect-tce:bounce-page' ||
+	grep -q 'indirect-tce = indirect-tce:shared-once = indirect-tce:bounce-page' ||
 	fail "the folded strategies are not named"
 # --width: the terminal width for mail or a wide terminal
 expect_exit 0 "$ISM_BIN" compare -s "$SC" -w 132 "$TRACES/pseries-noddw.txt.xz"
@@ -38,11 +39,11 @@ grep -q '^Verdict against direct-tce (--baseline)' "$OUT" || fail "--baseline ig
 grep -q '^exposure\|exposed' "$OUT" && fail "exposure shown though nothing is protected"
 expect_exit 2 "$ISM_BIN" run -S ddw --baseline nosuch "$TRACES/pseries-noddw.txt.xz"
 # repeats: the noise and the best in each; --model-error judged
-expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 --model-error 0.5% \
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 --model-error 0.2% \
 	"$TRACES/pseries-noddw.txt.xz" "$TRACES/pseries-noddw.dat.xz"
-tr '\n' ' ' <"$OUT" | tr -s ' ' | grep -q 'Model error: 0.5% (--model-error)' ||
+tr '\n' ' ' <"$OUT" | tr -s ' ' | grep -q 'Model error: 0.2% (--model-error)' ||
 	fail "--model-error not stated"
-grep -q 'Beats the model.s error (0.5%)' "$OUT" || fail "no judgement against the model error"
+grep -q 'Beats the model.s error (0.2%)' "$OUT" || fail "no judgement against the model error"
 tr '\n' ' ' <"$OUT" | tr -s ' ' | grep -q 'over 2 recordings); best in 2 of 2' ||
 	fail "no noise from the repeat"
 
