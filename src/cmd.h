@@ -64,6 +64,7 @@ void progress_tick(struct progress *p, uint64_t events, uint64_t bytes);
 void progress_end(struct progress *p);
 
 int cmd_stats(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
@@ -73,6 +74,7 @@ int cmd_compare(int argc, char **argv);
 void help_run(FILE *out);
 void help_compare(FILE *out);
 void help_stats(FILE *out);
+void help_calibrate(FILE *out);
 void help_lint(FILE *out);
 void help_convert(FILE *out);
 void help_dump(FILE *out);

@@ -34,6 +34,8 @@ const struct cmd_entry cmd_table[] = {
 	{ "list", "[-v] [strategies|params|readers|kinds|hcalls]",
 	  "strategies, scenario parameters, readers, event kinds, hcall names",
 	  cmd_list, help_list },
+	{ "calibrate", "[-s BASE.json] -o OUT.json TRACE...",
+	  "fit the cost model from traces of the machine", cmd_calibrate, help_calibrate },
 	{ "sweep", "-p PATH=VALUES [-o DIR] TRACE",
 	  "parameter sweeps: curves, crossovers, sizing", cmd_sweep, help_sweep },
 	{ "regress", "--baseline BASE.json CURRENT.json", "per-metric verdict; exit 1 on regression",

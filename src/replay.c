@@ -126,6 +126,39 @@ void replay_report_detected(struct report_ctx *ctx, const struct detect_result *
 	ctx->recorded_evidence = det->why;
 }
 
+int replay_trace_fit(const char *trace, const char *format_in, const struct scenario *sc,
+		     const char *spec, struct hcfit *fit, struct replay *out, char **cause)
+{
+	struct reader *r;
+	struct ism_event ev;
+	char *specs[1] = { (char *)spec };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->sim = sim_new(sc, specs, 1, cause);
+	if (!out->sim)
+		return -ISM_EUSAGE;
+	sim_fit_hcalls(out->sim, 0, fit);
+	ret = reader_open(trace, format_in, &r, cause);
+	if (ret < 0) {
+		replay_free(out);
+		return ret;
+	}
+	while ((ret = reader_next(r, &ev)) > 0)
+		sim_event(out->sim, &ev, 0);
+	if (ret < 0) {
+		*cause = xstrdup(reader_error(r));
+		reader_close(r);
+		replay_free(out);
+		return ret;
+	}
+	sim_finish(out->sim);
+	out->events = r->nevents;
+	snprintf(out->format, sizeof(out->format), "%s", r->ops->name);
+	reader_close(r);
+	return 0;
+}
+
 static const char *const hc_param[HCFIT_OPS] = { "h_put_tce", "h_put_tce_indirect", "h_stuff_tce" };
 
 int replay_hcall_costs(const char *trace, const char *format_in, struct scenario *sc,
@@ -133,8 +166,7 @@ int replay_hcall_costs(const char *trace, const char *format_in, struct scenario
 {
 	char *spec = sc->sim.recorded_with;
 	struct hcfit *fit;
-	struct reader *r;
-	struct ism_event ev;
+	struct replay rp;
 	struct sim *sim;
 	int ret;
 
@@ -153,28 +185,13 @@ int replay_hcall_costs(const char *trace, const char *format_in, struct scenario
 		hc->why = "no recorded strategy to attribute the hypercalls";
 		return 0;
 	}
-	sim = sim_new(sc, &spec, 1, cause);
-	if (!sim)
-		return -ISM_EUSAGE;
 	fit = xcalloc(1, sizeof(*fit));
-	sim_fit_hcalls(sim, 0, fit);
-	ret = reader_open(trace, format_in, &r, cause);
+	ret = replay_trace_fit(trace, format_in, sc, spec, fit, &rp, cause);
 	if (ret < 0) {
-		sim_free(sim);
 		free(fit);
 		return ret;
 	}
-	while ((ret = reader_next(r, &ev)) > 0)
-		sim_event(sim, &ev, 0);
-	if (ret < 0) {
-		*cause = xstrdup(reader_error(r));
-		reader_close(r);
-		sim_free(sim);
-		free(fit);
-		return ret;
-	}
-	sim_finish(sim);
-	reader_close(r);
+	sim = rp.sim;
 	if (!sim_recorded(sim)->hcalls_traced)
 		hc->why = "the trace has no hcall_entry/exit pairs";
 	for (int k = 0; k < HCFIT_OPS; k++) {
@@ -198,11 +215,11 @@ int replay_hcall_costs(const char *trace, const char *format_in, struct scenario
 		hc->source = hc->nfitted == HCFIT_OPS ? "trace" : "trace+scenario";
 	else if (!hc->why)
 		hc->why = "fewer than 20 samples of every TCE hypercall";
-	sim_free(sim);
+	replay_free(&rp);
 	free(fit);
 	return 0;
 bad:
-	sim_free(sim);
+	replay_free(&rp);
 	free(fit);
 	return -ISM_ERANGE;
 }

@@ -64,5 +64,8 @@ struct replay_hcosts {
 };
 int replay_hcall_costs(const char *trace, const char *format_in, struct scenario *sc,
 		       struct replay_hcosts *hc, char **cause);
+/* Replay @trace as @spec alone, its hypercall samples into @fit (free @out with replay_free). */
+int replay_trace_fit(const char *trace, const char *format_in, const struct scenario *sc,
+		     const char *spec, struct hcfit *fit, struct replay *out, char **cause);
 
 #endif

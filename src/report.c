@@ -85,10 +85,7 @@ int report_self_replay(const struct report_ctx *c, double *run_pct, double *wors
 	*worst_pct = 0;
 	*worst = "";
 	for (unsigned k = 0; k < rec->nphases; k++) {
-		double re = k + 1 < rec->nphases ? rec->phases[k + 1].rec_start_ns :
-			    rec->end_ns - rec->start_ns;
-		double se = k + 1 < rec->nphases ? r->phase_sim_ns[k + 1] : r->end_ns;
-		double rd = re - rec->phases[k].rec_start_ns, sd = se - r->phase_sim_ns[k], e;
+		double rd = sim_phase_recorded_ns(rec, k), sd = sim_phase_simulated_ns(rec, r, k), e;
 
 		if (rd <= 0)
 			continue;
@@ -378,7 +375,8 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 		table_setf(&t[RT_LATENCY], row, 4, "%.2f", lat_percentile(&r->unmap_lat, 99) / 1e3);
 	}
 
-	table_init(&t[RT_PHASES], "Phase start times (s), recorded then simulated");
+	table_init(&t[RT_PHASES], "Phases: start+duration (s), recorded then simulated; a phase "
+		   "ends at its end marker, else at the next");
 	table_col(&t[RT_PHASES], "phase", "strategy", 1);
 	for (unsigned k = 0; k < rec->nphases && k < TABLE_MAXCOLS - 1; k++)
 		table_col(&t[RT_PHASES], rec->phases[k].name, NULL, 0);
@@ -386,16 +384,18 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 		row = table_row(&t[RT_PHASES]);
 		table_set(&t[RT_PHASES], row, 0, "(recorded)");
 		for (unsigned k = 0; k + 1 < t[RT_PHASES].ncols; k++)
-			table_setf(&t[RT_PHASES], row, 1 + k, "%.3f",
-				   rec->phases[k].rec_start_ns / 1e9);
+			table_setf(&t[RT_PHASES], row, 1 + k, "%.3f+%.3f",
+				   rec->phases[k].rec_start_ns / 1e9,
+				   sim_phase_recorded_ns(rec, k) / 1e9);
 		for (unsigned x = 0; x < n; x++) {
 			const struct sim_result *r = sim_result(c->sim, ord[x]);
 
 			row = table_row(&t[RT_PHASES]);
 			row_name(c, v, ord[x], &t[RT_PHASES], row);
 			for (unsigned k = 0; k + 1 < t[RT_PHASES].ncols; k++)
-				table_setf(&t[RT_PHASES], row, 1 + k, "%.3f",
-					   r->phase_sim_ns[k] / 1e9);
+				table_setf(&t[RT_PHASES], row, 1 + k, "%.3f+%.3f",
+					   r->phase_sim_ns[k] / 1e9,
+					   sim_phase_simulated_ns(rec, r, k) / 1e9);
 		}
 	}
 	free(ord);
@@ -516,9 +516,11 @@ void report_text(FILE *out, const struct report_ctx *c)
 	s = xasprintf("Re-timing: %" PRIu64 " markers after work on another CPU, %" PRIu64
 		      " DMA events after another CPU's marker, %" PRIu64 " unmaps after a later map "
 		      "of their device on the map's CPU (%" PRIu64 " after their own map; %" PRIu64
-		      " with the device time from a later marker); boot "
+		      " with the device time from a later marker), %" PRIu64 " maps after their "
+		      "device's completion on another CPU; boot "
 		      "work %s.", rec->deps_marker, rec->deps_after_marker, rec->deps_device_later,
-		      rec->deps_device_own, rec->deps_device_marker, rec->boot_in_trace ? "charged" :
+		      rec->deps_device_own, rec->deps_device_marker, rec->deps_completion,
+		      rec->boot_in_trace ? "charged" :
 		      "not charged (the trace starts after boot)");
 	text_wrap(out, "       ", s, 7, w);
 	free(s);
@@ -715,6 +717,7 @@ json_t *report_json(const struct report_ctx *c)
 		json_object_set_new(d, "unmap_after_later_map", jint(rec->deps_device_later));
 		json_object_set_new(d, "unmap_after_own_map", jint(rec->deps_device_own));
 		json_object_set_new(d, "unmap_device_time_from_marker", jint(rec->deps_device_marker));
+		json_object_set_new(d, "map_after_completion", jint(rec->deps_completion));
 		json_object_set_new(o, "dependencies", d);
 	}
 	json_object_set_new(o, "boot_ns", jns(rec->boot_ns));
@@ -751,6 +754,8 @@ json_t *report_json(const struct report_ctx *c)
 
 		json_object_set_new(p, "name", json_string(rec->phases[k].name));
 		json_object_set_new(p, "start_ns", jns(rec->phases[k].rec_start_ns));
+		json_object_set_new(p, "end_marker", json_boolean(rec->phases[k].has_end));
+		json_object_set_new(p, "duration_ns", jns(sim_phase_recorded_ns(rec, k)));
 		json_array_append_new(a, p);
 	}
 	json_object_set_new(o, "phases", a);
@@ -846,6 +851,8 @@ json_t *report_json(const struct report_ctx *c)
 
 			json_object_set_new(ph, "name", json_string(rec->phases[k].name));
 			json_object_set_new(ph, "start_ns", jns(r->phase_sim_ns[k]));
+			json_object_set_new(ph, "duration_ns",
+					    jns(sim_phase_simulated_ns(rec, r, k)));
 			json_array_append_new(x, ph);
 		}
 		json_object_set_new(s, "phases", x);

@@ -243,6 +243,14 @@ static const struct param scenario_tab[] = {
 	  .def.s = "trace", .unit = "", .source = "iommusim(1) HYPERCALL COSTS",
 	  .help = "TCE hypercall costs: trace (fitted from the replayed trace's entry/exit pairs "
 		  "where it has enough, else the scenario's) or scenario" },
+	{ .path = "sim.phase_marker", .type = PARAM_STRING, .offset = S(phase_marker),
+	  .def.s = "phase=([^[:space:]]+)", .unit = "", .source = "iommusim(1) SIMULATION",
+	  .help = "POSIX extended regular expression: a trace_marker it matches starts a phase "
+		  "named by its first group; \"\" = no phases" },
+	{ .path = "sim.phase_end_marker", .type = PARAM_STRING, .offset = S(phase_end_marker),
+	  .def.s = "phase-end=([^[:space:]]+)", .unit = "", .source = "iommusim(1) SIMULATION",
+	  .help = "POSIX extended regular expression: a trace_marker it matches ends the open "
+		  "phase its first group names; \"\" = phases end at the next one" },
 	{ .path = NULL },
 };
 
@@ -423,7 +431,8 @@ static char *name_from_path(const char *path)
 
 int scenario_load(const char *path, struct scenario *sc, char **cause)
 {
-	static const char *const extra[] = { "schema_version", "strategy", NULL };
+	/* "calibration": what `iommusim calibrate` fitted, for the reader (not loaded) */
+	static const char *const extra[] = { "schema_version", "strategy", "calibration", NULL };
 	struct param_src src = { .file = path, .extra_keys = extra };
 	json_t *root = NULL, *sv;
 	json_error_t e;

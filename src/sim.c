@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,9 @@ static double cal_reserve(struct calendar *c, double t, double dur)
 
 /* ---- engine state ---------------------------------------------------------------------- */
 
+/* Devices whose latest map per CPU is kept (the device dependency); others use their own map. */
+#define SIM_DEVS 64
+
 struct run {
 	struct strat *stack;
 	struct sim_result res;
@@ -147,6 +151,7 @@ struct run {
 	double mark_T;            /* simulated time of the latest marker */
 	double *dev_T;            /* [cpu * SIM_DEVS + dev]: simulated end of the latest map */
 	double setup_left;        /* boot work not charged yet (see start()) */
+	double done_T[SIM_DEVS];  /* simulated end of the device's latest unmap (completion) */
 	int as_recorded;          /* the strategy the trace was recorded under (sim.recorded_with) */
 	/* as_recorded: a traced-first event's modelled hypercalls, by CPU and opcode, settled
 	 * with their recorded time when they show (after the event, before the CPU's next) */
@@ -154,8 +159,6 @@ struct run {
 	uint64_t *owed_calls;
 };
 
-/* Devices whose latest map per CPU is kept (the device dependency); others use their own map. */
-#define SIM_DEVS 64
 
 struct rcpu {
 	double t_prev;            /* recorded time of this CPU's previous DMA event */
@@ -172,6 +175,7 @@ struct rcpu {
 	double t_last;            /* recorded time of this CPU's last event of any kind */
 	double *dev_t;            /* [dev]: recorded time of this CPU's latest map of the device */
 	int dma_seen;             /* this CPU had a DMA event */
+	double debt;              /* modelled recording cost not yet taken from a gap */
 };
 
 /* Hypercalls a traced-first event (unmap_sg, free) predicts: they follow its event. */
@@ -208,7 +212,51 @@ struct sim {
 	int from_boot;            /* the trace covers boot: the strategies' boot work is charged */
 	struct hcfit *fit;        /* hypercall samples of run fit_run, or NULL */
 	unsigned fit_run;
+	regex_t phase_re, end_re; /* sim.phase_marker, sim.phase_end_marker */
+	double done_t[SIM_DEVS];  /* recorded time of the device's latest unmap, 0 = none */
+	uint16_t done_cpu[SIM_DEVS];
+	int have_phase_re, have_end_re;
 };
+
+double sim_phase_recorded_ns(const struct sim_recorded *r, unsigned k)
+{
+	const struct phase_time *p = &r->phases[k];
+
+	if (p->has_end)
+		return p->rec_end_ns - p->rec_start_ns;
+	return (k + 1 < r->nphases ? r->phases[k + 1].rec_start_ns : r->end_ns - r->start_ns) -
+	       p->rec_start_ns;
+}
+
+double sim_phase_simulated_ns(const struct sim_recorded *r, const struct sim_result *res,
+			      unsigned k)
+{
+	if (r->phases[k].has_end)
+		return res->phase_sim_end_ns[k] - res->phase_sim_ns[k];
+	return (k + 1 < r->nphases ? res->phase_sim_ns[k + 1] : res->end_ns) -
+	       res->phase_sim_ns[k];
+}
+
+/* Compile a marker pattern (POSIX ERE; its first group names the phase). */
+static int sim_compile_marker(const char *what, const char *pat, regex_t *re, char **cause)
+{
+	int rc = regcomp(re, pat, REG_EXTENDED);
+	char buf[160];
+
+	if (rc) {
+		regerror(rc, re, buf, sizeof(buf));
+		*cause = xasprintf("%s: \"%s\" is not a POSIX extended regular expression: %s",
+				   what, pat, buf);
+		return -1;
+	}
+	if (re->re_nsub < 1) {
+		regfree(re);
+		*cause = xasprintf("%s: \"%s\" has no group: its first group names the phase",
+				   what, pat);
+		return -1;
+	}
+	return 0;
+}
 
 uint16_t sim_resource(struct sim *sim, const char *name)
 {
@@ -318,6 +366,22 @@ struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspe
 		sim_free(sim);
 		return NULL;
 	}
+	if (sc->sim.phase_marker && *sc->sim.phase_marker) {
+		if (sim_compile_marker("sim.phase_marker", sc->sim.phase_marker, &sim->phase_re,
+				       cause) < 0) {
+			sim_free(sim);
+			return NULL;
+		}
+		sim->have_phase_re = 1;
+	}
+	if (sc->sim.phase_end_marker && *sc->sim.phase_end_marker) {
+		if (sim_compile_marker("sim.phase_end_marker", sc->sim.phase_end_marker,
+				       &sim->end_re, cause) < 0) {
+			sim_free(sim);
+			return NULL;
+		}
+		sim->have_end_re = 1;
+	}
 	rcpu(sim, 0);
 	return sim;
 }
@@ -355,6 +419,10 @@ void sim_free(struct sim *sim)
 		free(sim->cpus[c].dev_t);
 	free(sim->cpus);
 	free(sim->segs);
+	if (sim->have_phase_re)
+		regfree(&sim->phase_re);
+	if (sim->have_end_re)
+		regfree(&sim->end_re);
 	free(sim);
 }
 
@@ -981,10 +1049,21 @@ double sim_clock(const struct sim *sim, unsigned i)
 	return run_clock(sim, &sim->runs[i]);
 }
 
+/* The phase @re names in @text (its first group) into @name; 0 when it does not match. */
+static int marker_name(const regex_t *re, const char *text, char *name, size_t len)
+{
+	regmatch_t m[2];
+
+	if (!text || regexec(re, text, 2, m, 0) || m[1].rm_so < 0)
+		return 0;
+	snprintf(name, len, "%.*s", (int)(m[1].rm_eo - m[1].rm_so), text + m[1].rm_so);
+	return 1;
+}
+
 static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec_t)
 {
 	unsigned cpu = ev->cpu;
-	const char *ph = ev->text ? strstr(ev->text, "phase=") : NULL;
+	char name[48];
 	const char *bm = sim->sc->sim.boot_end_marker;
 	struct sim_recorded *r = &sim->r;
 
@@ -1001,11 +1080,26 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 		if (sim->observed && sim->obs.marker)
 			sim->obs.marker(sim->obs.arg, bm, 1, rec_t - r->start_ns);
 	}
-	if (ph && (ph == ev->text || ph[-1] == ' ') && r->nphases < SIM_MAX_PHASES) {
-		struct phase_time *p = &r->phases[r->nphases];
-		size_t l = strcspn(ph + 6, " \t");
+	if (sim->have_end_re && marker_name(&sim->end_re, ev->text, name, sizeof(name))) {
+		/* the latest phase of that name still open */
+		for (unsigned k = r->nphases; k-- > 0;) {
+			struct phase_time *p = &r->phases[k];
 
-		snprintf(p->name, sizeof(p->name), "%.*s", (int)(l < 47 ? l : 47), ph + 6);
+			if (strcmp(p->name, name))
+				continue;
+			if (p->has_end)
+				break;
+			p->has_end = 1;
+			p->rec_end_ns = rec_t - r->start_ns;
+			for (unsigned i = 0; i < sim->nruns; i++)
+				sim->runs[i].res.phase_sim_end_ns[k] = sim->runs[i].T[cpu];
+			break;
+		}
+	} else if (sim->have_phase_re && r->nphases < SIM_MAX_PHASES &&
+		   marker_name(&sim->phase_re, ev->text, name, sizeof(name))) {
+		struct phase_time *p = &r->phases[r->nphases];
+
+		snprintf(p->name, sizeof(p->name), "%s", name);
 		p->rec_start_ns = rec_t - r->start_ns;
 		for (unsigned i = 0; i < sim->nruns; i++)
 			sim->runs[i].res.phase_sim_ns[r->nphases] = sim->runs[i].T[cpu];
@@ -1016,9 +1110,27 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 }
 
 /* One hypercall sample per opcode whose predicted calls are the calls recorded (hcfit.h). */
-static void fit_sample(struct sim *sim, struct run *run, const struct rcpu *rc)
+static void fit_sample(struct sim *sim, struct run *run, const struct rcpu *rc, int first)
 {
 	uint64_t calls[3] = { 0, 0, 0 }, units[3] = { 0, 0, 0 };
+
+	/*
+	 * Boot clears: a CPU's TCE hypercalls before its first DMA event are boot work; with
+	 * the trace covering boot, the H_STUFF_TCE among them clear as many entries per call
+	 * as the recorded strategy's setup does (whole tables, <= 512 per call).
+	 */
+	if (first && sim->from_boot && rc->seen[2]) {
+		uint64_t sc = 0, su = 0;
+
+		for (unsigned k = 0; k < run->res.nsetup_ops; k++)
+			if (ism_op_check_slot(run->res.setup_ops[k].op) == 2) {
+				sc += run->res.setup_ops[k].calls;
+				su += run->res.setup_ops[k].units;
+			}
+		if (sc)
+			hcfit_add(sim->fit, 2, rc->seen[2], rc->seen[2] * su / sc, rc->dur[2]);
+		return;
+	}
 
 	for (unsigned i = 0; i < run->ab.n; i++) {
 		int k = act_is_call(run->ab.a[i].kind) ? ism_op_check_slot(run->ab.a[i].op) : -1;
@@ -1122,10 +1234,23 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 	think = gap - rc->ovh_ns - rc->pending_rec;
 	if (!ism_kind_traced_first(ev->kind))
 		think -= rec_model;
-	if (think < 0) {
-		r->think_clamps++;
-		r->clamped_ns += -think;
-		think = 0;
+	/*
+	 * The recording's modelled cost that did not fit in an earlier gap of this CPU is
+	 * taken from this one: the model puts it in the wrong gap, the time was spent all
+	 * the same (never lost, never counted twice). What is still left is carried on.
+	 */
+	/* an unmap, free or sync starts after the device: its gap is not think time */
+	double debt = op == OP_MAP || op == OP_MAP_SG || op == OP_ALLOC ? rc->debt : 0;
+	{
+		think -= debt;
+		rc->debt -= debt;
+		if (think < 0) {
+			r->think_clamps++;
+			r->clamped_ns += -think;
+			if (op != OP_MARK)
+				rc->debt += -think;
+			think = 0;
+		}
 	}
 
 	/*
@@ -1141,13 +1266,28 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		       strstr(ev->text, bm);
 	int follow_mark = op != OP_MARK && sim->have_mark && sim->mark_cpu != ev->cpu &&
 			  (!rc->have_prev || rc->t_prev < sim->mark_t);
-	double mark_think = 0;
+	double mark_think = 0, done_think = 0;
+	/*
+	 * A map after a completion of its device recorded on another CPU since this CPU's
+	 * previous DMA event (the issuing task woken by the interrupt that unmapped the
+	 * previous request) follows that completion.
+	 */
+	int follow_done = (op == OP_MAP || op == OP_MAP_SG) && ev->dev < SIM_DEVS &&
+			  sim->done_t[ev->dev] > 0 && sim->done_cpu[ev->dev] != ev->cpu &&
+			  (!rc->have_prev || rc->t_prev < sim->done_t[ev->dev]);
 
 	if (follow_last)
 		r->deps_marker++;
+	if (follow_done) {
+		r->deps_completion++;
+		done_think = t - sim->done_t[ev->dev] - rc->ovh_ns - rc->pending_rec - rec_model -
+			     debt;
+		if (done_think < 0)
+			done_think = 0;
+	}
 	if (follow_mark) {
 		r->deps_after_marker++;
-		mark_think = t - sim->mark_t - rc->ovh_ns - rc->pending_rec;
+		mark_think = t - sim->mark_t - rc->ovh_ns - rc->pending_rec - debt;
 		if (!ism_kind_traced_first(ev->kind))
 			mark_think -= rec_model;
 		if (mark_think < 0)
@@ -1165,6 +1305,11 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			begin = b > run->T[ev->cpu] ? b : run->T[ev->cpu];
 		} else if (follow_mark) {
 			double b = run->mark_T + mark_think;
+
+			begin = b > run->T[ev->cpu] ? b : run->T[ev->cpu];
+		}
+		if (follow_done) {
+			double b = run->done_T[ev->dev] + done_think;
 
 			begin = b > run->T[ev->cpu] ? b : run->T[ev->cpu];
 		}
@@ -1197,8 +1342,11 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			 * The device's time, as recorded, then this run's extra: from the latest
 			 * map of the same device on the map's CPU (the request's later maps come
 			 * before the device starts: their costs are on that CPU's clock, not in
-			 * the device time), else from the map itself.
+			 * the device time), else from the map itself. The recorded gap on this
+			 * CPU before the unmap is that wait, not think time: it counts once, as
+			 * device time, and the CPU's own clock only orders the events.
 			 */
+			begin = run->T[ev->cpu];
 			{
 				double rec_start = ism_kind_traced_first(ev->kind) ? t :
 						   t - rc->ovh_ns - rec_model;
@@ -1281,7 +1429,7 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		run->T[ev->cpu] = end;
 		run->last_T = end;
 		if (sim->fit && i == sim->fit_run && !ism_kind_traced_first(ev->kind))
-			fit_sample(sim, run, rc);
+			fit_sample(sim, run, rc, first_dma);
 		if (sim->observed && sim->obs.op)
 			sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
 		if (sim->check && (op != OP_SYNC_CPU && op != OP_SYNC_DEV))
@@ -1309,6 +1457,8 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		case OP_UNMAP:
 		case OP_UNMAP_SG:
 		case OP_FREE:
+			if (ev->dev < SIM_DEVS)
+				run->done_T[ev->dev] = end;
 			run->res.unmaps++;
 			lat_add(&run->res.unmap_lat, end - begin);
 			if (--dep->refs == 0) {
@@ -1322,6 +1472,10 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 	}
 	if (first_dma)
 		rc->dma_seen = 1;
+	if ((op == OP_UNMAP || op == OP_UNMAP_SG || op == OP_FREE) && ev->dev < SIM_DEVS) {
+		sim->done_t[ev->dev] = t;
+		sim->done_cpu[ev->dev] = ev->cpu;
+	}
 	if (op == OP_MARK) {
 		phase_marker(sim, ev, t);
 		sim->have_mark = 1;

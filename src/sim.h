@@ -48,6 +48,8 @@ double lat_percentile(const struct lat_hist *h, double p);
 struct phase_time {
 	char name[48];
 	double rec_start_ns, sim_start_ns;
+	double rec_end_ns;            /* its end marker (sim.phase_end_marker), when has_end */
+	int has_end;
 };
 
 /* Predicted vs recorded TCE hypercalls (fidelity). */
@@ -95,6 +97,7 @@ struct sim_result {
 	struct lat_hist map_lat, unmap_lat;
 	struct strat_pressure pr;
 	double phase_sim_ns[SIM_MAX_PHASES];
+	double phase_sim_end_ns[SIM_MAX_PHASES]; /* at the phase's end marker (has_end) */
 	struct fidelity fid;
 };
 
@@ -127,9 +130,18 @@ struct sim_recorded {
 	uint64_t deps_device_later;   /* unmaps after a later map of the device on the map's CPU */
 	uint64_t deps_device_own;     /* unmaps after their own map */
 	uint64_t deps_device_marker;  /* of these: anchored at a marker recorded since the map */
+	uint64_t deps_completion;     /* maps after their device's unmap on another CPU */
 };
 
 struct sim;
+
+/*
+ * Phase @k's duration: from its start marker to its end marker, else to the next phase's
+ * start (the last: to the end of the run); recorded, and as simulated in @res.
+ */
+double sim_phase_recorded_ns(const struct sim_recorded *r, unsigned k);
+double sim_phase_simulated_ns(const struct sim_recorded *r, const struct sim_result *res,
+			      unsigned k);
 
 /* @specs: strategy specs (strategy.h). Returns NULL with *cause on a bad spec or scenario. */
 struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspecs, char **cause);

@@ -352,8 +352,8 @@ ERROR_TEST(unknown_key_no_suggestion, CORRUPT,
 	   "3:15: machine.foo: unknown key")
 ERROR_TEST(unknown_key_lists_the_few_allowed, CORRUPT,
 	   "{\"schema_version\": 1, \"bogus\": 1}",
-	   "1:23: bogus: unknown key; expected one of: schema_version, strategy, name, description, "
-	   "machine, cost, sim")
+	   "1:23: bogus: unknown key; expected one of: schema_version, strategy, calibration, name, "
+	   "description, machine, cost, sim")
 ERROR_TEST(unknown_key_in_call_cost, CORRUPT,
 	   "{\"schema_version\": 1, \"cost\": {\"h_put_tce\": {\"fixed\": 1}}}",
 	   "1:46: cost.h_put_tce.fixed: unknown key; expected one of: fixed_ns, per_entry_ns")

@@ -1,0 +1,557 @@
+/*
+ * cmd-calibrate.c: `iommusim calibrate [-s BASE.json] -o OUT.json TRACE...` - fit the cost model
+ * from traces of the machine (iommusim(1), CALIBRATE).
+ *
+ * 1. Hypercall costs: every trace is replayed once as the strategy it was recorded under
+ *    (detected, or sim.recorded_with) and each TCE opcode's samples are pooled (hcfit.h).
+ * 2. Software and device costs outside the hypercalls: only a difference between
+ *    configurations shows them. Each trace is replayed as every OTHER configuration among the
+ *    traces, at the base value of the unknown and at base + step, and each phase's predicted
+ *    duration is compared with the median recorded duration of that phase over the other
+ *    configuration's traces. Least squares over (trace, configuration, phase) on the finite-
+ *    difference slopes gives the unknown. One unknown can be told apart with these workloads:
+ *    guest software per IOMMU page (cost.guest_per_page_ns, the TCE path's work that a direct
+ *    window does not do); device translation per page is the same count as it on these
+ *    serialised requests and the per-call software is the same count in every configuration,
+ *    so they stay as in BASE, marked undetermined.
+ * OUT.json is BASE with the fitted values and a "calibration" record: each value's source
+ * (traces, samples, spread) and the residual of the phase predictions.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "detect.h"
+#include "error.h"
+#include "hcfit.h"
+#include "output.h"
+#include "reader.h"
+#include "replay.h"
+#include "scenario.h"
+#include "sim.h"
+#include "util.h"
+
+#define CAL_MAX_TRACES 64
+#define CAL_MAX_PHASES SIM_MAX_PHASES
+
+static const char *const unknown_path = "cost.guest_per_page_ns";
+
+void help_calibrate(FILE *out)
+{
+	fprintf(out,
+		"usage: iommusim calibrate [-s BASE.json] -o OUT.json [options] TRACE...\n\n"
+		"Fit the cost model from traces of one machine: TCE hypercall costs per opcode\n"
+		"(fixed + per entry) from hcall_entry/exit pairs, and, from traces of two or more\n"
+		"configurations (e.g. DDW on and off), guest software per IOMMU page from each\n"
+		"trace replayed as the other configuration against that configuration's recorded\n"
+		"phase durations. OUT.json is BASE with the fitted values and a \"calibration\"\n"
+		"record of each value's source, samples, spread and the residual; values the traces\n"
+		"cannot determine stay as in BASE and are marked so.\n\n"
+		"  -s, --scenario FILE     the base scenario (default: the built-in defaults)\n"
+		"  -o, --output FILE       the calibrated scenario (required)\n"
+		"      --set PATH=VALUE    override one base parameter (repeatable)\n"
+		"      --phase NAME        fit on this phase only (repeatable; default: every phase\n"
+		"                          with an end marker, else every phase)\n"
+		"  -f, --format-in FORMAT  read the traces as FORMAT\n"
+		"  -h, --help              this help\n\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage error or bad input.\n");
+}
+
+struct cal_trace {
+	const char *path;
+	char spec[48];
+	unsigned nph;
+	char name[CAL_MAX_PHASES][48];
+	double rec[CAL_MAX_PHASES];  /* recorded phase durations (ns) */
+	int has_end[CAL_MAX_PHASES];
+};
+
+static int phase_index(const struct cal_trace *t, const char *name)
+{
+	for (unsigned k = 0; k < t->nph; k++)
+		if (!strcmp(t->name[k], name))
+			return (int)k;
+	return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median recorded duration of @phase over the traces of @spec; NAN when none has it. */
+static double target_of(const struct cal_trace *tr, unsigned n, const char *spec,
+			const char *phase, double *lo, double *hi)
+{
+	double v[CAL_MAX_TRACES];
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		int k;
+
+		if (strcmp(tr[i].spec, spec) || (k = phase_index(&tr[i], phase)) < 0)
+			continue;
+		v[m++] = tr[i].rec[k];
+	}
+	if (!m)
+		return NAN;
+	qsort(v, m, sizeof(v[0]), cmp_double);
+	*lo = v[0];
+	*hi = v[m - 1];
+	return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+}
+
+static int wanted(const char *name, char **phases, unsigned nphases, const struct cal_trace *t,
+		  int k, int any_end)
+{
+	if (nphases) {
+		for (unsigned i = 0; i < nphases; i++)
+			if (!strcmp(phases[i], name))
+				return 1;
+		return 0;
+	}
+	return !any_end || t->has_end[k];
+}
+
+/* Replay @t as @spec under @sc; fill @pred per phase of @t (NAN when missing). */
+static int predict(const char *format, const struct scenario *sc, const struct cal_trace *t,
+		   const char *spec, double *pred)
+{
+	struct replay rp;
+	char *cause = NULL, *specs[1] = { (char *)spec };
+	int ret = replay_trace(t->path, format, sc, specs, 1, 0, NULL, NULL, &rp, &cause);
+	const struct sim_recorded *rec;
+
+	if (ret < 0) {
+		ism_err("%s", cause ? cause : ism_strerror(ret));
+		free(cause);
+		return ism_err_exit(ret);
+	}
+	rec = sim_recorded(rp.sim);
+	for (unsigned k = 0; k < t->nph; k++) {
+		pred[k] = NAN;
+		for (unsigned j = 0; j < rec->nphases; j++)
+			if (!strcmp(rec->phases[j].name, t->name[k])) {
+				pred[k] = sim_phase_simulated_ns(rec, sim_result(rp.sim, 0), j);
+				break;
+			}
+	}
+	replay_free(&rp);
+	return 0;
+}
+
+/* Set @path to @v in the JSON object @root, making the objects on the way. */
+static void json_set_path(json_t *root, const char *path, json_t *v)
+{
+	char *p = xstrdup(path), *save = NULL, *tok, *next;
+	json_t *o = root;
+
+	tok = strtok_r(p, ".", &save);
+	while (tok && (next = strtok_r(NULL, ".", &save))) {
+		json_t *c = json_object_get(o, tok);
+
+		if (!json_is_object(c)) {
+			c = json_object();
+			json_object_set_new(o, tok, c);
+		}
+		o = c;
+		tok = next;
+	}
+	if (tok)
+		json_object_set_new(o, tok, v);
+	else
+		json_decref(v);
+	free(p);
+}
+
+static int set_value(struct scenario *sc, const char *path, double v)
+{
+	char val[64], *cause = NULL;
+
+	snprintf(val, sizeof(val), "%.3f", v);
+	if (scenario_set(sc, path, val, &cause) < 0) {
+		ism_err("calibrate: %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "scenario", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "set", required_argument, NULL, 'S' },
+		{ "phase", required_argument, NULL, 'p' },
+		{ "format-in", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *base = NULL, *outpath = NULL, *format = NULL;
+	char *sets[64], *phases[64], *cause = NULL;
+	unsigned nsets = 0, nphases = 0, ntr = 0, nfit = 0;
+	struct cal_trace *tr = NULL;
+	struct scenario sc;
+	struct hcfit *fit = NULL;
+	json_t *root = NULL, *cal, *vals, *und, *arr, *preds;
+	int c, status = EXIT_FAIL, any_end = 0, nconf = 0;
+	double x0, x, step = 10000, sxy = 0, sxx = 0;
+	struct ofile *of = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:o:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			base = optarg;
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'S':
+			if (nsets == ISM_ARRAY_SIZE(sets))
+				return usage_error("calibrate", "too many --set");
+			sets[nsets++] = optarg;
+			break;
+		case 'p':
+			if (nphases == ISM_ARRAY_SIZE(phases))
+				return usage_error("calibrate", "too many --phase");
+			phases[nphases++] = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'h':
+			help_calibrate(stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("calibrate", "bad option");
+		}
+	}
+	if (!outpath)
+		return usage_error("calibrate", "no -o OUT.json given");
+	if (optind >= argc)
+		return usage_error("calibrate", "no trace given");
+	if (argc - optind > CAL_MAX_TRACES)
+		return usage_error("calibrate", "more than 64 traces");
+	if (scenario_load(base, &sc, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < nsets; i++)
+		if (scenario_set(&sc, sets[i], NULL, &cause) < 0 ||
+		    (i + 1 == nsets && scenario_check(&sc, &cause) < 0)) {
+			ism_err("--set: %s", cause);
+			free(cause);
+			scenario_free(&sc);
+			return EXIT_USAGE;
+		}
+	if (base) {
+		json_error_t je;
+
+		root = json_load_file(base, JSON_REJECT_DUPLICATES, &je);
+		if (!root) {
+			ism_err("%s:%d:%d: %s", base, je.line, je.column, je.text);
+			scenario_free(&sc);
+			return EXIT_USAGE;
+		}
+		json_object_del(root, "calibration");
+	} else {
+		root = json_object();
+		json_object_set_new(root, "schema_version", json_integer(SCENARIO_SCHEMA_VERSION));
+		json_object_set_new(root, "name", json_string("calibrated"));
+	}
+	tr = xcalloc((size_t)(argc - optind), sizeof(*tr));
+	fit = xcalloc(1, sizeof(*fit));
+	cal = json_object();
+	json_object_set_new(root, "calibration", cal);
+	json_object_set_new(cal, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
+	json_object_set_new(cal, "base", json_string(base ? base : "(defaults)"));
+	arr = json_array();
+	json_object_set_new(cal, "traces", arr);
+	vals = json_array();
+	json_object_set_new(cal, "fitted", vals);
+	und = json_array();
+	json_object_set_new(cal, "undetermined_kept_from_base", und);
+	preds = json_array();
+	json_object_set_new(cal, "predictions", preds);
+
+	/* 1. each trace as recorded: its strategy, its phases, its hypercall samples */
+	for (int a = optind; a < argc; a++, ntr++) {
+		struct cal_trace *t = &tr[ntr];
+		struct scenario one = sc;
+		struct detect_result det;
+		struct replay rp;
+		struct hcfit f1;
+		const struct sim_recorded *rec;
+		char *spec;
+		json_t *jt;
+		int ret;
+
+		t->path = argv[a];
+		if (sc.sim.recorded_with && *sc.sim.recorded_with) {
+			snprintf(t->spec, sizeof(t->spec), "%s", sc.sim.recorded_with);
+		} else {
+			ret = detect_trace(t->path, format, &det, &cause);
+			if (ret < 0) {
+				ism_err("%s", cause);
+				free(cause);
+				status = ism_err_exit(ret);
+				goto out;
+			}
+			snprintf(t->spec, sizeof(t->spec), "%s", det.spec);
+		}
+		one.sim.recorded_with = t->spec;
+		spec = t->spec;
+		memset(&f1, 0, sizeof(f1));
+		ret = replay_trace_fit(t->path, format, &one, spec, &f1, &rp, &cause);
+		if (ret < 0) {
+			ism_err("%s", cause ? cause : ism_strerror(ret));
+			free(cause);
+			status = ism_err_exit(ret);
+			goto out;
+		}
+		hcfit_merge(fit, &f1);
+		rec = sim_recorded(rp.sim);
+		for (unsigned k = 0; k < rec->nphases && t->nph < CAL_MAX_PHASES; k++) {
+			snprintf(t->name[t->nph], sizeof(t->name[0]), "%s", rec->phases[k].name);
+			t->rec[t->nph] = sim_phase_recorded_ns(rec, k);
+			t->has_end[t->nph] = rec->phases[k].has_end;
+			any_end |= t->has_end[t->nph];
+			t->nph++;
+		}
+		replay_free(&rp);
+		jt = json_object();
+		json_object_set_new(jt, "path", json_string(t->path));
+		json_object_set_new(jt, "recorded_with", json_string(t->spec));
+		json_array_append_new(arr, jt);
+	}
+
+	/* the hypercall costs, pooled */
+	{
+		static const char *const pp[HCFIT_OPS] = { "h_put_tce", "h_put_tce_indirect",
+							   "h_stuff_tce" };
+
+		for (int k = 0; k < HCFIT_OPS; k++) {
+			struct hcfit_result h;
+			char path[64];
+			json_t *v;
+
+			hcfit_solve(fit, k, &h);
+			for (int part = 0; part < 2; part++) {
+				snprintf(path, sizeof(path), "cost.%s.%s", pp[k],
+					 part ? "per_entry_ns" : "fixed_ns");
+				if (!h.fitted || (part && !h.per_entry_determined)) {
+					v = json_object();
+					json_object_set_new(v, "path", json_string(path));
+					json_object_set_new(v, "why", json_string(
+						!h.fitted ? "fewer than 20 events with this hypercall as "
+							    "predicted" :
+							    "entries per call never varied: not told "
+							    "from the fixed part"));
+					json_array_append_new(und, v);
+					if (!h.fitted || !part)
+						continue;
+					/* the mean per call holds it all */
+					if (set_value(&sc, path, 0) < 0)
+						goto out;
+					json_set_path(root, path, json_real(0));
+					continue;
+				}
+				if (set_value(&sc, path, part ? h.per_entry_ns : h.fixed_ns) < 0)
+					goto out;
+				json_set_path(root, path, json_real(round((part ? h.per_entry_ns :
+									      h.fixed_ns) * 1000) / 1000));
+				v = json_object();
+				json_object_set_new(v, "path", json_string(path));
+				json_object_set_new(v, "value", json_real(part ? h.per_entry_ns :
+									   h.fixed_ns));
+				json_object_set_new(v, "source", json_string(
+					"hcall_entry/exit pairs of the traces' DMA events, least squares "
+					"(hcfit)"));
+				json_object_set_new(v, "events", json_integer((json_int_t)h.samples));
+				json_object_set_new(v, "calls", json_integer((json_int_t)h.calls));
+				json_object_set_new(v, "single_call_p10_ns", json_real(h.p10_ns));
+				json_object_set_new(v, "single_call_median_ns", json_real(h.median_ns));
+				json_object_set_new(v, "single_call_p90_ns", json_real(h.p90_ns));
+				json_object_set_new(v, "residual_pct", json_real(h.residual_pct));
+				json_array_append_new(vals, v);
+				nfit++;
+			}
+		}
+	}
+
+	/* 2. the per-page software cost, from each trace as the other configurations */
+	for (unsigned i = 0; i < ntr; i++) {
+		int seen = 0;
+
+		for (unsigned j = 0; j < i; j++)
+			seen |= !strcmp(tr[i].spec, tr[j].spec);
+		nconf += !seen;
+	}
+	x0 = sc.cost.guest_per_page_ns;
+	x = x0;
+	if (nconf >= 2) {
+		struct scenario hi = sc;
+		double *p0 = xcalloc(CAL_MAX_PHASES, sizeof(double));
+		double *p1 = xcalloc(CAL_MAX_PHASES, sizeof(double));
+		double sq = 0, worst = 0;
+		unsigned nsamp = 0;
+
+		hi.cost.guest_per_page_ns = x0 + step;
+		for (int pass = 0; pass < 2; pass++) {
+			struct scenario at = sc;
+
+			at.cost.guest_per_page_ns = x;
+			for (unsigned i = 0; i < ntr; i++)
+				for (unsigned j = 0; j < ntr; j++) {
+					const char *other = tr[j].spec;
+					int dup = 0;
+
+					if (!strcmp(other, tr[i].spec))
+						continue;
+					for (unsigned q = 0; q < j; q++)
+						dup |= !strcmp(tr[q].spec, other);
+					if (dup)
+						continue;
+					at.sim.recorded_with = tr[i].spec;
+					hi.sim.recorded_with = tr[i].spec;
+					if (predict(format, &at, &tr[i], other, p0) ||
+					    (!pass && predict(format, &hi, &tr[i], other, p1)))
+						goto fitfail;
+					for (unsigned k = 0; k < tr[i].nph; k++) {
+						double lo, hv, tg = target_of(tr, ntr, other, tr[i].name[k],
+									      &lo, &hv), s;
+
+						if (isnan(tg) || isnan(p0[k]) ||
+						    !wanted(tr[i].name[k], phases, nphases, &tr[i],
+							    (int)k, any_end))
+							continue;
+						if (!pass) {
+							s = (p1[k] - p0[k]) / step;
+							sxy += s * (tg - p0[k]);
+							sxx += s * s;
+						} else {
+							double e = (p0[k] - tg) / tg * 100;
+							json_t *v = json_object();
+
+							sq += e * e;
+							if (fabs(e) > fabs(worst))
+								worst = e;
+							nsamp++;
+							json_object_set_new(v, "trace",
+									    json_string(tr[i].path));
+							json_object_set_new(v, "as", json_string(other));
+							json_object_set_new(v, "phase",
+									    json_string(tr[i].name[k]));
+							json_object_set_new(v, "predicted_ns", json_real(p0[k]));
+							json_object_set_new(v, "recorded_median_ns",
+									    json_real(tg));
+							json_object_set_new(v, "recorded_min_ns", json_real(lo));
+							json_object_set_new(v, "recorded_max_ns", json_real(hv));
+							json_object_set_new(v, "error_pct", json_real(e));
+							json_array_append_new(preds, v);
+						}
+					}
+				}
+			if (!pass) {
+				if (sxx <= 0)
+					break;
+				x = x0 + sxy / sxx;
+				if (x < 0)
+					x = 0;
+			}
+		}
+		free(p0);
+		free(p1);
+		if (sxx > 0) {
+			json_t *v = json_object(), *r = json_object();
+
+			if (set_value(&sc, unknown_path, x) < 0)
+				goto out;
+			json_set_path(root, unknown_path, json_real(round(x)));
+			json_object_set_new(v, "path", json_string(unknown_path));
+			json_object_set_new(v, "value", json_real(x));
+			json_object_set_new(v, "source", json_string(
+				"each trace replayed as the other configurations against their "
+				"median recorded phase durations, least squares on finite-difference "
+				"slopes"));
+			json_object_set_new(v, "phase_predictions", json_integer((json_int_t)nsamp));
+			json_array_append_new(vals, v);
+			nfit++;
+			json_object_set_new(r, "phase_predictions", json_integer((json_int_t)nsamp));
+			json_object_set_new(r, "rms_error_pct",
+					    json_real(nsamp ? sqrt(sq / nsamp) : 0));
+			json_object_set_new(r, "worst_error_pct", json_real(worst));
+			json_object_set_new(cal, "residual", r);
+		}
+		if (0) {
+fitfail:
+			free(p0);
+			free(p1);
+			goto out;
+		}
+	}
+	if (nconf < 2 || sxx <= 0) {
+		json_t *v = json_object();
+
+		json_object_set_new(v, "path", json_string(unknown_path));
+		json_object_set_new(v, "why", json_string(
+			nconf < 2 ? "one configuration only: software outside the hypercalls shows "
+				    "only as a difference between configurations" :
+				    "no phase whose prediction depends on it"));
+		json_array_append_new(und, v);
+	}
+	{
+		static const char *const never[][2] = {
+			{ "cost.device_xlate_per_page_ns",
+			  "the same count as guest software per IOMMU page in these workloads "
+			  "(serialised requests): not told apart" },
+			{ "cost.guest_map_ns",
+			  "the same count (DMA API calls) in every configuration" },
+			{ "cost.guest_alloc_per_bit_ns",
+			  "follows the IOMMU pages mapped: not told from the per-page cost" },
+		};
+
+		for (size_t k = 0; k < ISM_ARRAY_SIZE(never); k++) {
+			json_t *v = json_object();
+
+			json_object_set_new(v, "path", json_string(never[k][0]));
+			json_object_set_new(v, "why", json_string(never[k][1]));
+			json_array_append_new(und, v);
+		}
+	}
+	if (ofile_open(outpath, &of, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		goto out;
+	}
+	json_dumpf(root, ofile_stream(of), JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		   JSON_REAL_PRECISION(10));
+	fputc('\n', ofile_stream(of));
+	if (ofile_commit(of, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		goto out;
+	}
+	printf("calibrate: %u traces, %d configurations: %u values fitted, the rest kept from %s "
+	       "(%s)\n", ntr, nconf, nfit, base ? base : "the defaults", outpath);
+	if (nconf >= 2 && sxx > 0)
+		printf("calibrate: %s = %.0f ns (base %.0f)\n", unknown_path, x, x0);
+	status = finish_stdout(EXIT_OK);
+out:
+	json_decref(root);
+	free(tr);
+	free(fit);
+	scenario_free(&sc);
+	return status;
+}

@@ -1,0 +1,43 @@
+#!/bin/sh
+# calibrate: fitted values with their sources, undetermined ones kept from the base and marked;
+# the output loads as a scenario. Phase markers as patterns (sim.phase_marker,
+# sim.phase_end_marker): --set works on them, bad patterns are rejected (exit 2).
+. "${ISM_SRCDIR:-.}/tests/cli/lib.sh"
+SC="$ISM_SRCDIR/scenarios/qemu-pseries.json"
+R="$TRACES/repeats"
+
+expect_exit 2 "$ISM_BIN" calibrate "$R/pseries-ddw-q1.txt.xz"
+grep -q 'no -o' "$ERR" || fail "calibrate without -o: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" calibrate -o "$T/x.json"
+# two configurations: the per-page software is fitted from each trace as the other
+expect_exit 0 "$ISM_BIN" calibrate -s "$SC" --phase blk-read-4k-direct -o "$T/cal.json" \
+	"$R/pseries-ddw-q1.txt.xz" "$R/pseries-noddw-q1.txt.xz"
+grep -q 'cost.guest_per_page_ns = ' "$OUT" || fail "no per-page value said"
+for k in '"calibration"' '"fitted"' '"undetermined_kept_from_base"' '"predictions"' \
+	'"residual"' '"path": "cost.guest_per_page_ns"' '"path": "cost.h_put_tce.fixed_ns"' \
+	'"path": "cost.device_xlate_per_page_ns"' '"recorded_with": "ddw"' \
+	'"recorded_with": "window32"' '"single_call_median_ns"'; do
+	grep -q "$k" "$T/cal.json" || fail "calibrate output lacks $k"
+done
+# it is a scenario
+expect_exit 0 "$ISM_BIN" run -s "$T/cal.json" -S ddw "$R/pseries-noddw-q2.txt.xz"
+# one configuration: nothing outside the hypercalls can be fitted
+expect_exit 0 "$ISM_BIN" calibrate -s "$SC" -o "$T/one.json" "$R/pseries-noddw-q1.txt.xz"
+awk '/"undetermined_kept_from_base"/ { u = 1 } u && /"cost.guest_per_page_ns"/ { f = 1 }
+	END { exit !f }' "$T/one.json" || fail "one configuration: guest_per_page_ns not undetermined"
+
+# phases: start and end markers; durations in JSON; patterns settable
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw --format json "$R/pseries-ddw-q1.txt.xz"
+grep -q '"end_marker": true' "$OUT" || fail "phase end markers not recognised"
+grep -q '"duration_ns"' "$OUT" || fail "no phase durations"
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw --format json \
+	--set 'sim.phase_marker=iommusim phase=(blk-[a-z0-9-]+)' "$R/pseries-ddw-q1.txt.xz"
+grep -q '"name": "blk-read-4k-direct"' "$OUT" || fail "sim.phase_marker ignored"
+grep -q '"name": "net-ping"' "$OUT" && fail "sim.phase_marker matched what it should not"
+expect_exit 2 "$ISM_BIN" run -s "$SC" -S ddw --set 'sim.phase_marker=phase=(' \
+	"$R/pseries-ddw-q1.txt.xz"
+grep -q 'sim.phase_marker' "$ERR" || fail "bad pattern: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" run -s "$SC" -S ddw --set 'sim.phase_marker=phase=x' \
+	"$R/pseries-ddw-q1.txt.xz"
+grep -q 'no group' "$ERR" || fail "pattern without a group: $(cat "$ERR")"
+pass
