@@ -211,7 +211,15 @@ enum {
 	X(MEM_SHARE, 0x30001, "MEM_SHARE", HOSTCALL, "page", "template", NOCOST, NULL, 0, NULL,   \
 	  "MEM_SHARE (share pages with the host)")                                                 \
 	X(MEM_UNSHARE, 0x30002, "MEM_UNSHARE", HOSTCALL, "page", "template", NOCOST, NULL, 0, NULL, \
-	  "MEM_UNSHARE")
+	  "MEM_UNSHARE")                                                                           \
+	X(PKVM_MAP_PAGES, 0x30003, "pkvm map_pages", HOSTCALL, "page", "pkvm",                    \
+	  COST(pkvm_map_pages), NULL, 0, NULL, "pKVM IOMMU map_pages hypercall (one range)")       \
+	X(PKVM_UNMAP_PAGES, 0x30004, "pkvm unmap_pages", HOSTCALL, "page", "pkvm",                \
+	  COST(pkvm_unmap_pages), NULL, 0, NULL, "pKVM IOMMU unmap_pages hypercall (one range)")   \
+	X(PKVM_PAGE_SHARE, 0x30005, "pkvm host_share_dma", HOSTCALL, "page", "pkvm",              \
+	  COST(pkvm_page_share), NULL, 0, NULL, "__pkvm_host_share_dma page-state change")         \
+	X(PKVM_PAGE_UNSHARE, 0x30006, "pkvm host_unshare_dma", HOSTCALL, "page", "pkvm",          \
+	  COST(pkvm_page_unshare), NULL, 0, NULL, "__pkvm_host_unshare_dma page-state change")
 
 enum ism_op {
 #define ISM_OP_ENUM(id, num, name, cls, unit, fam, cost, shrt, flags, key, desc) id = num,

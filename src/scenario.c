@@ -33,6 +33,7 @@
 /* Assumed figures: a generic KVM-on-POWER9 guest; scenario files override them. */
 #define SRC_NULL_HCALL "DOMAIN.md 4.1: POWER9 null hcall 6319 cycles = ~2.1 us at an assumed 3 GHz"
 #define SRC_ASSUMED "assumption"
+#define SRC_PKVM "DOMAIN.md 4.3: dma_map_benchmark on Morello, pKVM minus kernel driver"
 #define SRC_UV "assumption (NOT FOUND in DOMAIN.md 4.1)"
 #define SRC_MULTITCE "DOMAIN.md 1.1/1.2: QEMU offers hcall-multi-tce; multitce=off clears it"
 
@@ -201,6 +202,12 @@ static const struct param scenario_tab[] = {
 	CALL(rtas_create, "RTAS ibm,create-pe-dma-window", "entry", 1000000, 0, SRC_ASSUMED,
 	     SRC_ASSUMED),
 	CALL(rtas_remove, "RTAS ibm,remove-pe-dma-window", "entry", 100000, 0, SRC_ASSUMED,
+	     SRC_ASSUMED),
+	CALL(pkvm_map_pages, "pKVM map_pages hypercall", "page", 200, 6, SRC_PKVM, SRC_PKVM),
+	CALL(pkvm_unmap_pages, "pKVM unmap_pages hypercall", "page", 600, 20, SRC_PKVM, SRC_PKVM),
+	CALL(pkvm_page_share, "pKVM v1 page share (state change)", "page", 0, 100, SRC_ASSUMED,
+	     SRC_ASSUMED),
+	CALL(pkvm_page_unshare, "pKVM v1 page unshare (state change)", "page", 0, 100, SRC_ASSUMED,
 	     SRC_ASSUMED),
 	{ .path = "cost.copy_bytes_per_s", .type = PARAM_DOUBLE, .offset = C(copy_bytes_per_s),
 	  .min = 1e6, .max = 1e12, .def.d = 7.36 * (double)GiB, .unit = "bytes/s",

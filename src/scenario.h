@@ -63,6 +63,10 @@ struct scenario_cost {
 	struct call_cost rtas_query;
 	struct call_cost rtas_create;
 	struct call_cost rtas_remove;
+	struct call_cost pkvm_map_pages;    /* per call + per page walked */
+	struct call_cost pkvm_unmap_pages;
+	struct call_cost pkvm_page_share;   /* v1 page-state change, per page */
+	struct call_cost pkvm_page_unshare;
 	double copy_bytes_per_s;        /* bounce copy bandwidth (memcpy) */
 	double copy_fixed_ns;           /* per copy call */
 	double guest_map_ns;            /* DMA API + IOMMU driver software per map/unmap call */

@@ -206,6 +206,7 @@ extern const struct strategy_ops strategy_window32_ops;
 extern const struct strategy_ops strategy_ddw_ops;
 extern const struct strategy_ops strategy_swiotlb_ops;
 extern const struct strategy_ops strategy_template_ops;
+extern const struct strategy_ops strategy_pkvm_ops;
 
 /* ---- strategies' parameters (strategy-params.c) ---------------------------------------- */
 
