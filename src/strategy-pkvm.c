@@ -267,8 +267,8 @@ static int pkvm_map_sg(struct strat *s, struct dma_req *rq, struct actbuf *a)
 		uint64_t first = rq->segs[i].phys >> p->page_shift;
 		uint64_t n = page_count(rq->segs[i].phys, rq->segs[i].len, p->page_shift);
 
-		if (nruns && runs[2 * nruns - 2] + runs[2 * nruns - 1] == first &&
-		    (rq->segs[i].phys & ((1ull << p->page_shift) - 1)) == 0) {
+		/* iommu_dma_map_sg() aligned the segments: contiguity is of whole pages */
+		if (nruns && runs[2 * nruns - 2] + runs[2 * nruns - 1] == first) {
 			runs[2 * nruns - 1] += n;
 			continue;
 		}

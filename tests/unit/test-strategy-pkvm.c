@@ -208,6 +208,21 @@ Test(pkvm, map_sg_runs)
 	fix_free(&f);
 }
 
+/* segments are page aligned before they are compared: an offset in the next page still merges */
+Test(pkvm, map_sg_aligned_runs)
+{
+	struct fix f;
+	struct dma_seg segs[] = { { 0x300200, 0xe00 }, { 0x301100, 0x100 } };
+	struct dma_req rq = { .dev = 1, .dir = ISM_DIR_FROM_DEVICE, .key = 0x300200,
+			      .segs = segs, .nsegs = 2 };
+
+	fix_new(&f, "pkvm");
+	cr_assert_eq(f.s->ops->map_sg(f.s, &rq, &f.ab), 0);
+	cr_expect_eq(sum(&f.ab, ACT_HCALL, PKVM_MAP_PAGES, 0), 1);
+	cr_expect_eq(sum(&f.ab, ACT_HCALL, PKVM_MAP_PAGES, 1), 2);
+	fix_free(&f);
+}
+
 /* all or nothing: a map that would pass the refcount limit fails and leaves nothing changed */
 Test(pkvm, failure_undoes_everything)
 {
