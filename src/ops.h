@@ -219,7 +219,9 @@ enum {
 	X(PKVM_PAGE_SHARE, 0x30005, "pkvm host_share_dma", HOSTCALL, "page", "pkvm",              \
 	  COST(pkvm_page_share), NULL, 0, NULL, "__pkvm_host_share_dma page-state change")         \
 	X(PKVM_PAGE_UNSHARE, 0x30006, "pkvm host_unshare_dma", HOSTCALL, "page", "pkvm",          \
-	  COST(pkvm_page_unshare), NULL, 0, NULL, "__pkvm_host_unshare_dma page-state change")
+	  COST(pkvm_page_unshare), NULL, 0, NULL, "__pkvm_host_unshare_dma page-state change") \
+	X(XEN_IOMMU_OP, 0x30101, "xen iommu_op", HOSTCALL, "op", "xen-pv-iommu",                  \
+	  COST(xen_iommu_op), NULL, 0, NULL, "Xen PV-IOMMU iommu_op hypercall (an array of ops)")
 
 enum ism_op {
 #define ISM_OP_ENUM(id, num, name, cls, unit, fam, cost, shrt, flags, key, desc) id = num,

@@ -209,6 +209,8 @@ static const struct param scenario_tab[] = {
 	     SRC_ASSUMED),
 	CALL(pkvm_page_unshare, "pKVM v1 page unshare (state change)", "page", 0, 100, SRC_ASSUMED,
 	     SRC_ASSUMED),
+	CALL(xen_iommu_op, "Xen PV-IOMMU iommu_op hypercall (entry, incl. its IOTLB flush)", "op",
+	     1500, 100, SRC_ASSUMED, SRC_ASSUMED),
 	{ .path = "cost.copy_bytes_per_s", .type = PARAM_DOUBLE, .offset = C(copy_bytes_per_s),
 	  .min = 1e6, .max = 1e12, .def.d = 7.36 * (double)GiB, .unit = "bytes/s",
 	  .source = "TRACES.md 4: memcpy 7.36 GiB/s on the x86 host (assumption for POWER)",

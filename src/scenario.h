@@ -67,6 +67,7 @@ struct scenario_cost {
 	struct call_cost pkvm_unmap_pages;
 	struct call_cost pkvm_page_share;   /* v1 page-state change, per page */
 	struct call_cost pkvm_page_unshare;
+	struct call_cost xen_iommu_op;      /* per hypercall entry + per op */
 	double copy_bytes_per_s;        /* bounce copy bandwidth (memcpy) */
 	double copy_fixed_ns;           /* per copy call */
 	double guest_map_ns;            /* DMA API + IOMMU driver software per map/unmap call */

@@ -21,6 +21,7 @@ const struct strategy_ops *const strategy_table[] = {
 	&strategy_swiotlb_ops,
 	&strategy_iommu_dma_ops,
 	&strategy_pkvm_ops,
+	&strategy_xen_pv_iommu_ops,
 	&strategy_template_ops,
 	NULL,
 };

@@ -207,6 +207,7 @@ extern const struct strategy_ops strategy_ddw_ops;
 extern const struct strategy_ops strategy_swiotlb_ops;
 extern const struct strategy_ops strategy_template_ops;
 extern const struct strategy_ops strategy_pkvm_ops;
+extern const struct strategy_ops strategy_xen_pv_iommu_ops;
 
 /* ---- strategies' parameters (strategy-params.c) ---------------------------------------- */
 
