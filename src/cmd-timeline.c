@@ -289,6 +289,12 @@ static void on_marker(void *arg, const char *name, int boot, double rec_t)
 	free(n);
 }
 
+/* Device names for the strategies (sim_set_dev_names()): the reader's. */
+static const char *timeline_dev_name(const void *r, unsigned id)
+{
+	return reader_dev_name(r, id);
+}
+
 static void on_attach(void *arg, const struct sim *sim)
 {
 	((struct tl *)arg)->sim = sim;
@@ -475,6 +481,7 @@ static int timeline(const struct tl_opts *o, const char *trace)
 	obs.op = on_op;
 	obs.marker = on_marker;
 	sim_observe(sim, &obs);
+	sim_set_dev_names(sim, timeline_dev_name, r);
 
 	fputs("{\"traceEvents\": [", t->out);
 	if (t->recorded)

@@ -221,7 +221,17 @@ enum {
 	X(PKVM_PAGE_UNSHARE, 0x30006, "pkvm host_unshare_dma", HOSTCALL, "page", "pkvm",          \
 	  COST(pkvm_page_unshare), NULL, 0, NULL, "__pkvm_host_unshare_dma page-state change") \
 	X(XEN_IOMMU_OP, 0x30101, "xen iommu_op", HOSTCALL, "op", "xen-pv-iommu",                  \
-	  COST(xen_iommu_op), NULL, 0, NULL, "Xen PV-IOMMU iommu_op hypercall (an array of ops)")
+	  COST(xen_iommu_op), NULL, 0, NULL, "Xen PV-IOMMU iommu_op hypercall (an array of ops)") \
+	X(TDX_MAP_GPA, 0x30201, "TDX MapGPA", HOSTCALL, "page", "cc-shared", COST(tdx_map_gpa),   \
+	  NULL, 0, NULL, "TDG.VP.VMCALL<MapGPA>: a range converted private<->shared")             \
+	X(TDX_PAGE_ACCEPT, 0x30202, "TDG.MEM.PAGE.ACCEPT", HOSTCALL, "page", "cc-shared",        \
+	  COST(tdx_page_accept), NULL, 0, NULL, "TDG.MEM.PAGE.ACCEPT: a page made private again")  \
+	X(SNP_PSC, 0x30203, "SNP page-state change", HOSTCALL, "page", "cc-shared",              \
+	  COST(snp_psc), NULL, 0, NULL, "SEV-SNP GHCB page-state change (up to 253 entries)")    \
+	X(SNP_PVALIDATE, 0x30204, "SNP PVALIDATE", HOSTCALL, "page", "cc-shared",                \
+	  COST(snp_pvalidate), NULL, 0, NULL, "PVALIDATE of a page (validate or rescind)")       \
+	X(CCA_IPA_STATE_SET, 0x30205, "RSI_IPA_STATE_SET", HOSTCALL, "page", "cc-shared",        \
+	  COST(cca_ipa_state_set), NULL, 0, NULL, "Arm CCA RSI_IPA_STATE_SET: a range's RIPAS")
 
 enum ism_op {
 #define ISM_OP_ENUM(id, num, name, cls, unit, fam, cost, shrt, flags, key, desc) id = num,

@@ -14,6 +14,12 @@
 #include "replay.h"
 #include "util.h"
 
+/* Device names for the strategies (sim_set_dev_names()): the reader's. */
+static const char *replay_dev_name(const void *r, unsigned id)
+{
+	return reader_dev_name(r, id);
+}
+
 int replay_trace(const char *trace, const char *format_in, const struct scenario *sc,
 		 char *const *specs, unsigned nspecs, int check_hcalls, replay_tick_fn tick,
 		 void *tick_arg, struct replay *out, char **cause)
@@ -46,6 +52,7 @@ int replay_trace_observed(const char *trace, const char *format_in, const struct
 		out->sim = NULL;
 		return ret;
 	}
+	sim_set_dev_names(out->sim, replay_dev_name, r);
 	while ((ret = reader_next(r, &ev)) > 0) {
 		/* the position: the hypercall check's examples, the first bad timestamps */
 		sim_event(out->sim, &ev, reader_position(r, &unit));
@@ -68,6 +75,7 @@ int replay_trace_observed(const char *trace, const char *format_in, const struct
 	snprintf(out->format, sizeof(out->format), "%s", r->ops->name);
 	reader_position(r, &unit);
 	snprintf(out->pos_unit, sizeof(out->pos_unit), "%s", unit);
+	sim_set_dev_names(out->sim, NULL, NULL);
 	reader_close(r);
 	return 0;
 }
@@ -144,6 +152,7 @@ int replay_trace_fit(const char *trace, const char *format_in, const struct scen
 		replay_free(out);
 		return ret;
 	}
+	sim_set_dev_names(out->sim, replay_dev_name, r);
 	while ((ret = reader_next(r, &ev)) > 0)
 		sim_event(out->sim, &ev, 0);
 	if (ret < 0) {
@@ -155,6 +164,7 @@ int replay_trace_fit(const char *trace, const char *format_in, const struct scen
 	sim_finish(out->sim);
 	out->events = r->nevents;
 	snprintf(out->format, sizeof(out->format), "%s", r->ops->name);
+	sim_set_dev_names(out->sim, NULL, NULL);
 	reader_close(r);
 	return 0;
 }

@@ -68,6 +68,11 @@ struct scenario_cost {
 	struct call_cost pkvm_page_share;   /* v1 page-state change, per page */
 	struct call_cost pkvm_page_unshare;
 	struct call_cost xen_iommu_op;      /* per hypercall entry + per op */
+	struct call_cost tdx_map_gpa;       /* per range + per page (cc-shared, platform tdx) */
+	struct call_cost tdx_page_accept;   /* per accept call + per 4 KiB page */
+	struct call_cost snp_psc;           /* per GHCB page-state change + per entry */
+	struct call_cost snp_pvalidate;     /* per page */
+	struct call_cost cca_ipa_state_set; /* per range + per page */
 	double copy_bytes_per_s;        /* bounce copy bandwidth (memcpy) */
 	double copy_fixed_ns;           /* per copy call */
 	double guest_map_ns;            /* DMA API + IOMMU driver software per map/unmap call */

@@ -200,6 +200,8 @@ struct sim {
 	unsigned nres;
 	int started, boot_done, finished, check;
 	unsigned boot_cpu;
+	sim_dev_name_fn dev_name;  /* the trace's device names (sim_set_dev_names), or NULL */
+	const void *dev_name_arg;
 	struct dma_seg *segs;
 	unsigned segcap;
 	double kbytes_page;
@@ -424,6 +426,17 @@ void sim_free(struct sim *sim)
 	if (sim->have_end_re)
 		regfree(&sim->end_re);
 	free(sim);
+}
+
+void sim_set_dev_names(struct sim *sim, sim_dev_name_fn fn, const void *arg)
+{
+	sim->dev_name = fn;
+	sim->dev_name_arg = arg;
+}
+
+const char *sim_dev_name(const struct sim *sim, unsigned id)
+{
+	return sim && sim->dev_name && id ? sim->dev_name(sim->dev_name_arg, id) : NULL;
 }
 
 unsigned sim_count(const struct sim *sim)

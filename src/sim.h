@@ -149,6 +149,14 @@ struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspe
 void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos);
 void sim_finish(struct sim *sim);
 void sim_free(struct sim *sim);
+/*
+ * The device names of the trace being replayed (reader_dev_name()), for strategies that pick
+ * devices by name: @fn(@arg, id) gives the name of device @id or NULL. sim_dev_name(): NULL
+ * when no names were given or @id is 0 (no device).
+ */
+typedef const char *(*sim_dev_name_fn)(const void *arg, unsigned id);
+void sim_set_dev_names(struct sim *sim, sim_dev_name_fn fn, const void *arg);
+const char *sim_dev_name(const struct sim *sim, unsigned id);
 unsigned sim_count(const struct sim *sim);
 const struct sim_result *sim_result(const struct sim *sim, unsigned i);
 const struct sim_recorded *sim_recorded(const struct sim *sim);
