@@ -7,6 +7,8 @@
 # (tests/cli/t0305-browser.sh) uses it, to open report.html in a real browser; set
 # ISM_SETUP_NO_BROWSER=1 to leave it out (that test then skips and says why).
 # man-db and groff-base make `man -l man/iommusim.1` and the man-page test work.
+# slurm-wlm, munge and parallel run the emitted sweeps (tests/cli/t0306-sweep-emit.sh starts a
+# single-node Slurm of its own in a temporary folder; the system's slurm services are not used).
 set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config
@@ -16,7 +18,8 @@ libcriterion-dev
 libbpf-dev libelf-dev zlib1g-dev clang libclang-rt-14-dev llvm bpftool bpftrace
 trace-cmd gnuplot-nox
 python3-jsonschema python3-pandas
-man-db groff-base git"
+man-db groff-base git
+slurm-wlm munge parallel"
 if [ "${ISM_SETUP_NO_BROWSER:-0}" != 1 ]; then
 	PKGS="$PKGS chromium"
 fi

@@ -33,9 +33,11 @@ enum param_type {
 enum {
 	PARAM_BIT_ZERO, /* 0 is allowed besides min..max and has a meaning (said in help) */
 	PARAM_BIT_POW2, /* integer types: a power of two (0 too with PARAM_ZERO) */
+	PARAM_BIT_POOL, /* sizes a strategy's pool: a sweep along it gives sizing advice */
 };
 #define PARAM_ZERO (1u << PARAM_BIT_ZERO)
 #define PARAM_POW2 (1u << PARAM_BIT_POW2)
+#define PARAM_POOL (1u << PARAM_BIT_POOL)
 
 /* Integers up to 2^64-1: use as max for "no upper limit". */
 #define PARAM_U64_MAX 18446744073709551616.0
@@ -43,7 +45,7 @@ enum {
 struct param {
 	const char *path;        /* dotted JSON path, "cost.h_put_tce.fixed_ns"; NULL ends a table */
 	enum param_type type;
-	unsigned flags;          /* PARAM_ZERO, PARAM_POW2 */
+	unsigned flags;          /* PARAM_ZERO, PARAM_POW2, PARAM_POOL */
 	size_t offset;           /* of the field in the structure the table describes */
 	double min, max;         /* allowed range, inclusive (integers: exact below 2^53) */
 	union {

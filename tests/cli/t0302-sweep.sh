@@ -73,6 +73,18 @@ expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S "$A,$B" -p cost.h_put_tce.fixed_ns=10
 	-m run_ns -j 1 --format csv "$TR"
 cmp -s "$OUT" "$T/s/sweep.csv" || fail "-j 1 and -j 2 give different CSV"
 
+# points that differ only in costs (or in anything else) share one decode of the trace: 16
+# points are one pass over its events, 65 points two (64 a pass at most)
+ev=$("$ISM_BIN" stats --json "$TR" | grep -o '"events": [0-9]*' | head -1 | awk '{print $2}')
+expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S "$A,$B" -p cost.h_put_tce.fixed_ns=100:100000:log:16 \
+	-m run_ns -j 2 "$TR"
+grep -q "^16 points x 2 strategies, 2 workers, 1 decode pass of $ev events, " "$OUT" ||
+	fail "16 cost points are not one decode of the $ev events: $(sed -n 3p "$OUT")"
+expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S "$A" -p cost.h_put_tce.fixed_ns=100:100000:lin:65 \
+	-m run_ns -j 2 "$TR"
+grep -q "^65 points x 1 strategies, 2 workers, 2 decode passes of $((2 * ev)) events, " "$OUT" ||
+	fail "65 points are not two decodes: $(sed -n 3p "$OUT")"
+
 # the figure, and redrawing it from the folder
 if [ $have_gnuplot = 1 ]; then
 	[ -s "$T/s/sweep.png" ] && [ -s "$T/s/sweep.svg" ] || fail "no sweep figure"
