@@ -208,10 +208,10 @@ enum {
 	  "iommu_iotlb_sync (range, waited for)")                                              \
 	X(IOTLB_FLUSH_ALL, 0x20002, "IOTLB flush-all", INVAL, "-", "iommu-dma", NOCOST, NULL, 0, \
 	  NULL, "flush_iotlb_all (flush queue)")                                                   \
-	X(MEM_SHARE, 0x30001, "MEM_SHARE", HOSTCALL, "page", "template", NOCOST, NULL, 0, NULL,   \
-	  "MEM_SHARE (share pages with the host)")                                                 \
-	X(MEM_UNSHARE, 0x30002, "MEM_UNSHARE", HOSTCALL, "page", "template", NOCOST, NULL, 0, NULL, \
-	  "MEM_UNSHARE")                                                                           \
+	X(MEM_SHARE, 0x30001, "MEM_SHARE", HOSTCALL, "page", "pkvm-guest, template",             \
+	  COST(pkvm_mem_share), NULL, 0, NULL, "MEM_SHARE (share a granule with the host)")        \
+	X(MEM_UNSHARE, 0x30002, "MEM_UNSHARE", HOSTCALL, "page", "pkvm-guest, template",         \
+	  COST(pkvm_mem_unshare), NULL, 0, NULL, "MEM_UNSHARE")                                    \
 	X(PKVM_MAP_PAGES, 0x30003, "pkvm map_pages", HOSTCALL, "page", "pkvm",                    \
 	  COST(pkvm_map_pages), NULL, 0, NULL, "pKVM IOMMU map_pages hypercall (one range)")       \
 	X(PKVM_UNMAP_PAGES, 0x30004, "pkvm unmap_pages", HOSTCALL, "page", "pkvm",                \
@@ -231,7 +231,9 @@ enum {
 	X(SNP_PVALIDATE, 0x30204, "SNP PVALIDATE", HOSTCALL, "page", "cc-shared",                \
 	  COST(snp_pvalidate), NULL, 0, NULL, "PVALIDATE of a page (validate or rescind)")       \
 	X(CCA_IPA_STATE_SET, 0x30205, "RSI_IPA_STATE_SET", HOSTCALL, "page", "cc-shared",        \
-	  COST(cca_ipa_state_set), NULL, 0, NULL, "Arm CCA RSI_IPA_STATE_SET: a range's RIPAS")
+	  COST(cca_ipa_state_set), NULL, 0, NULL, "Arm CCA RSI_IPA_STATE_SET: a range's RIPAS") \
+	X(PKVM_IDMAP, 0x30206, "pkvm identity stage-2", HOSTCALL, "entry", "pkvm",               \
+	  COST(pkvm_idmap), NULL, 0, NULL, "pKVM v3: all host RAM mapped in the SMMU stage 2 at boot")
 
 enum ism_op {
 #define ISM_OP_ENUM(id, num, name, cls, unit, fam, cost, shrt, flags, key, desc) id = num,

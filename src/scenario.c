@@ -34,6 +34,7 @@
 #define SRC_NULL_HCALL "DOMAIN.md 4.1: POWER9 null hcall 6319 cycles = ~2.1 us at an assumed 3 GHz"
 #define SRC_ASSUMED "assumption"
 #define SRC_PKVM "DOMAIN.md 4.3: dma_map_benchmark on Morello, pKVM minus kernel driver"
+#define SRC_PKVM_HVC "DOMAIN.md 4.3: a pKVM hypercall round trip on Morello (0.3 - 0.1 us)"
 #define SRC_UV "assumption (NOT FOUND in DOMAIN.md 4.1)"
 #define SRC_MULTITCE "DOMAIN.md 1.1/1.2: QEMU offers hcall-multi-tce; multitce=off clears it"
 
@@ -222,6 +223,12 @@ static const struct param scenario_tab[] = {
 	     SRC_ASSUMED),
 	CALL(cca_ipa_state_set, "Arm CCA RSI_IPA_STATE_SET (RSI call, a range)", "page", 5000, 100,
 	     SRC_ASSUMED, SRC_ASSUMED),
+	CALL(pkvm_idmap, "pKVM v3 identity stage 2 at boot", "entry", 0, 6, SRC_ASSUMED,
+	     "DOMAIN.md 4.3: the per-page cost of map_pages on Morello (6 ns), taken per entry"),
+	CALL(pkvm_mem_share, "pKVM guest MEM_SHARE hypercall", "page", 200, 100, SRC_PKVM_HVC,
+	     SRC_ASSUMED),
+	CALL(pkvm_mem_unshare, "pKVM guest MEM_UNSHARE hypercall", "page", 200, 100, SRC_PKVM_HVC,
+	     SRC_ASSUMED),
 	{ .path = "cost.copy_bytes_per_s", .type = PARAM_DOUBLE, .offset = C(copy_bytes_per_s),
 	  .min = 1e6, .max = 1e12, .def.d = 7.36 * (double)GiB, .unit = "bytes/s",
 	  .source = "TRACES.md 4: memcpy 7.36 GiB/s on the x86 host (assumption for POWER)",

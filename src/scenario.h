@@ -73,6 +73,9 @@ struct scenario_cost {
 	struct call_cost snp_psc;           /* per GHCB page-state change + per entry */
 	struct call_cost snp_pvalidate;     /* per page */
 	struct call_cost cca_ipa_state_set; /* per range + per page */
+	struct call_cost pkvm_idmap;        /* pkvm identity-s2 boot map: per leaf entry */
+	struct call_cost pkvm_mem_share;    /* pKVM guest MEM_SHARE HVC (one granule) */
+	struct call_cost pkvm_mem_unshare;
 	double copy_bytes_per_s;        /* bounce copy bandwidth (memcpy) */
 	double copy_fixed_ns;           /* per copy call */
 	double guest_map_ns;            /* DMA API + IOMMU driver software per map/unmap call */

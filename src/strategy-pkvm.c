@@ -30,9 +30,18 @@
  * cost.pkvm_unmap_pages (fixed + per page walked under the lock), the v1 state changes by
  * cost.pkvm_page_share / cost.pkvm_page_unshare per page; the lock is a shared resource ("pkvm
  * host+hyp lock") held by all of them, so CPUs queue for it (lock_wait).
+ *
+ *   identity-s2 (v3, 2025-07-28, DOMAIN.md 6.2): DMA isolated by an identity-mapped stage 2 of
+ *       the SMMU: no hypercall per map or unmap and no IOTLB invalidation (the map never
+ *       changes for a mapping); the cost moves to boot, where the hypervisor maps all of the
+ *       host's RAM (machine.ram_bytes) in the identity stage 2: one boot operation of
+ *       ram_bytes / strategy.pkvm.idmap_block_bytes leaf entries ("pkvm identity stage-2",
+ *       cost.pkvm_idmap per entry). Every host page stays reachable by the devices
+ *       (statistic device_reachable_bytes_peak = RAM); pages donated to guests later leave the
+ *       map, which the trace does not show.
  * Not modelled: __iommu_map()'s split of a range into several map_pages calls by page size
- * (a range crossing a 2 MiB-aligned block), the hypervisor's page-table pool top-ups, and
- * v3's identity-mapped stage 2.
+ * (a range crossing a 2 MiB-aligned block), the hypervisor's page-table pool top-ups, v3's
+ * unmapping of pages donated to guests, and v4-v8's trapped and emulated nested SMMUv3.
  */
 #include "config.h"
 
@@ -51,7 +60,10 @@ enum { TAG_MAP = 1, TAG_SG = 2, TAG_COHERENT = 3, TAG_PAGE = 4 };
 struct pkvm_opts {
 	uint64_t inval_batch;
 	uint64_t max_refcount;
+	uint64_t idmap_block_bytes;
 };
+
+static const uint64_t idmap_blocks[] = { 4096, 2u << 20, 1u << 30, 0 };
 
 static const struct param pkvm_params[] = {
 	{ .path = "inval_batch", .type = PARAM_U64,
@@ -64,10 +76,16 @@ static const struct param pkvm_params[] = {
 	  .def.u = 65535, .unit = "refs",
 	  .source = "DOMAIN.md 5.1: the v1 hyp vmemmap refcount is 16 bits",
 	  .help = "largest page refcount; a map that would exceed it fails and is undone" },
+	{ .path = "idmap_block_bytes", .type = PARAM_SIZE,
+	  .offset = offsetof(struct pkvm_opts, idmap_block_bytes), .min = 4096, .max = 1u << 30,
+	  .allowed = idmap_blocks, .def.u = 4096, .unit = "bytes",
+	  .source = "assumption: 4 KiB leaves, so that a page donated later leaves the map alone",
+	  .help = "identity-s2: bytes one leaf entry of the boot-time identity stage 2 maps "
+		  "(4 KiB, 2 MiB or 1 GiB)" },
 	{ .path = NULL },
 };
 
-static const char *const pkvm_variants[] = { "share-per-map", "use-dma", NULL };
+static const char *const pkvm_variants[] = { "share-per-map", "use-dma", "identity-s2", NULL };
 
 struct pkvm_priv {
 	struct livemap maps;	/* TAG_MAP/TAG_COHERENT: d[0] first page, d[1] pages;
@@ -76,6 +94,8 @@ struct pkvm_priv {
 	uint16_t lock;		/* the hypervisor's host+hyp component locks */
 	unsigned page_shift;
 	int v1;			/* share-per-map: state changes on the refcount edges */
+	int idmap;		/* identity-s2: no per-map work, all RAM mapped at boot */
+	uint64_t idmap_entries, ram_bytes;
 	uint64_t inval_batch, max_refcount, unmaps_pending;
 	uint64_t dma_maps, map_calls, unmap_calls, map_failures;
 	uint64_t held_pages, held_pages_peak;	/* pages with refcount > 0 */
@@ -102,6 +122,10 @@ static const struct strat_stat pkvm_stats[] = {
 	{ "lock_hold_pages_max", "pages", STAT_LOWER_BETTER,
 	  "most pages walked in one hold of the host+hyp lock" },
 	{ "map_failures", "maps", STAT_LOWER_BETTER, "maps refused and undone (refcount limit)" },
+	{ "boot_idmap_entries", "entries", STAT_LOWER_BETTER,
+	  "identity-s2: leaf entries of the identity stage 2 written at boot" },
+	{ "device_reachable_bytes_peak", "bytes", STAT_LOWER_BETTER,
+	  "most host bytes the devices could reach at once (pages held; all RAM under identity-s2)" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -113,12 +137,24 @@ static int pkvm_init(struct strat *s, char **cause)
 	(void)cause;
 	p->page_shift = 63u - (unsigned)__builtin_clzll(s->sc->machine.page_bytes);
 	p->v1 = strcmp(s->variant, "share-per-map") == 0;
+	p->idmap = strcmp(s->variant, "identity-s2") == 0;
+	p->ram_bytes = s->sc->machine.ram_bytes;
+	p->idmap_entries = (p->ram_bytes + o->idmap_block_bytes - 1) / o->idmap_block_bytes;
 	p->inval_batch = o->inval_batch;
 	p->max_refcount = o->max_refcount;
 	p->lock = sim_resource(s->sim, "pkvm host+hyp lock");
 	livemap_init(&p->maps);
 	livemap_init(&p->pages);
 	return 0;
+}
+
+/* identity-s2: the hypervisor maps all host RAM in the SMMU's identity stage 2 at boot. */
+static void pkvm_setup(struct strat *s, struct actbuf *a)
+{
+	struct pkvm_priv *p = s->priv;
+
+	if (p->idmap)
+		act_hcall(a, PKVM_IDMAP, 1, p->idmap_entries, 0);
 }
 
 static void hold(struct pkvm_priv *p, uint64_t pages)
@@ -227,7 +263,9 @@ static int map_one(struct strat *s, struct dma_req *rq, struct actbuf *a, uint8_
 		livemap_get(&p->maps, tag, rq->dev, rq->key, &created)->refs++;
 		return 0;
 	}
-	if (map_range(p, first, n, a) < 0)
+	if (p->idmap)
+		n = 0; /* mapped already: the identity stage 2 */
+	else if (map_range(p, first, n, a) < 0)
 		return -1;
 	p->dma_maps++;
 	e = livemap_get(&p->maps, tag, rq->dev, rq->key, &created);
@@ -255,7 +293,7 @@ static int pkvm_map_sg(struct strat *s, struct dma_req *rq, struct actbuf *a)
 	struct live_entry *e;
 	int created;
 
-	if (!rq->nsegs)
+	if (!rq->nsegs || p->idmap)
 		return map_one(s, rq, a, TAG_SG, rq->phys);
 	act_add(a, ACT_GUEST, 0, 1, 0, 0);
 	if (livemap_find(&p->maps, TAG_SG, rq->dev, rq->key)) {
@@ -314,6 +352,11 @@ static void unmap_common(struct strat *s, struct dma_req *rq, struct actbuf *a, 
 	if (--e->refs > 0)
 		return;
 	e->refs = 1;
+	if (p->idmap) {
+		/* the identity stage 2 stays: no hypercall, nothing to invalidate */
+		livemap_remove(&p->maps, e);
+		return;
+	}
 	if (tag == TAG_SG) {
 		uint64_t *runs = (uint64_t *)(uintptr_t)e->d[0];
 
@@ -368,6 +411,9 @@ static void pkvm_stat_values(struct strat *s, double *v)
 	v[7] = (double)p->transitions;
 	v[8] = (double)p->hold_pages_max;
 	v[9] = (double)p->map_failures;
+	v[10] = p->idmap ? (double)p->idmap_entries : 0;
+	v[11] = p->idmap ? (double)p->ram_bytes :
+			   (double)(p->held_pages_peak << p->page_shift);
 }
 
 static void pkvm_fini(struct strat *s)
@@ -385,7 +431,8 @@ const struct strategy_ops strategy_pkvm_ops = {
 	.name = "pkvm",
 	.summary = "host DMA through pKVM's SMMUv3 driver: one hypercall per map/unmap range "
 		   "under the host+hyp lock, per-page refcount; share-per-map (v1: page shared "
-		   "with the IOMMU on 0->1, unshared on 1->0) or use-dma (v2: refcount only)",
+		   "with the IOMMU on 0->1, unshared on 1->0), use-dma (v2: refcount only) or "
+		   "identity-s2 (v3: all RAM mapped at boot, no per-map hypercall)",
 	.variants = pkvm_variants,
 	.priv_size = sizeof(struct pkvm_priv),
 	.params = pkvm_params,
@@ -393,6 +440,7 @@ const struct strategy_ops strategy_pkvm_ops = {
 	.stats = pkvm_stats,
 	.stat_values = pkvm_stat_values,
 	.init = pkvm_init,
+	.setup = pkvm_setup,
 	.map = pkvm_map,
 	.map_sg = pkvm_map_sg,
 	.alloc = pkvm_alloc,

@@ -209,6 +209,7 @@ extern const struct strategy_ops strategy_template_ops;
 extern const struct strategy_ops strategy_pkvm_ops;
 extern const struct strategy_ops strategy_xen_pv_iommu_ops;
 extern const struct strategy_ops strategy_cc_shared_ops;
+extern const struct strategy_ops strategy_pkvm_guest_ops;
 
 /* ---- strategies' parameters (strategy-params.c) ---------------------------------------- */
 

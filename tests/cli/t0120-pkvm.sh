@@ -72,4 +72,25 @@ for tr in "$TRACES"/arm64/arm64-*.txt.xz; do
 	done
 done
 [ "$n" -ge 12 ] || fail "only $n runs"
+# identity-s2 (v3): no hypercall per map or unmap (no invalidation: the unit test); the boot maps all of the
+# guest's RAM, read here from the recording's QEMU command line (-m), in 4 KiB leaves
+for tr in "$TRACES"/arm64/arm64-strict.txt.xz "$TRACES"/arm64/arm64-lazy.txt.xz; do
+	mem=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-m") { print $(i + 1); exit } }' "${tr%.txt.xz}.meta")
+	case $mem in
+	*G) bytes=$((${mem%G} * 1073741824)) ;;
+	*M) bytes=$((${mem%M} * 1048576)) ;;
+	*) fail "${tr##*/}: no -m in the meta ($mem)" ;;
+	esac
+	expect_exit 0 "$ISM_BIN" run -S pkvm:identity-s2 --set "machine.ram_bytes=$bytes" \
+		--set sim.boot_in_trace=yes --format json "$tr"
+	[ "$(stat map_hypercalls)" = 0 ] && [ "$(stat unmap_hypercalls)" = 0 ] ||
+		fail "${tr##*/} identity-s2: $(stat map_hypercalls) map, $(stat unmap_hypercalls) unmap hypercalls"
+	! grep -q '"name": "pkvm \(un\)*map_pages"' "$OUT" || fail "${tr##*/}: identity-s2 calls map_pages"
+	[ "$(stat boot_idmap_entries)" = $((bytes / 4096)) ] ||
+		fail "${tr##*/}: $(stat boot_idmap_entries) boot entries for $mem of RAM"
+	e=$(awk '/"setup_calls"/ { s = 1 } s && /"entries"/ { gsub(/[^0-9]/, ""); print; exit }' "$OUT")
+	[ "$e" = $((bytes / 4096)) ] || fail "${tr##*/}: the boot operation has $e entries"
+	sns=$(awk '/"setup_ns"/ { gsub(/[^0-9]/, ""); print; exit }' "$OUT")
+	[ "$sns" -ge $((bytes / 4096 * 6)) ] || fail "${tr##*/}: boot cost $sns ns"
+done
 pass

@@ -78,6 +78,33 @@ for tr in "$TRACES"/*.txt.xz "$TRACES"/x86/*.txt.xz "$TRACES"/arm64/*.txt.xz \
 	n=$((n + 1))
 done
 [ "$n" -ge 20 ] || fail "only $n traces"
+# pkvm-guest: one MEM_SHARE per 4 KiB granule; the 64 MiB pool at boot (16384), each dma_alloc
+# at run time (its pages, counted by awk), every streaming map bounced; pooled shares only when
+# its heap grows and never unshares
+for tr in "$TRACES"/pseries-ddw.txt.xz "$TRACES"/x86/x86-strict.txt.xz \
+	"$TRACES"/arm64/arm64-strict.txt.xz "$TRACES"/repeats/pseries-noddw-r1.txt.xz; do
+	name=${tr##*/}
+	set -- $(xz -dc "$tr" | awk '
+{ for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) { ev = $(i + 1); break } }
+ev == "dma_map_page:" || ev == "dma_map_sg:" { maps++ }
+ev == "dma_alloc:" { for (i = 1; i <= NF; i++) if ($i ~ /^size=/) { s = substr($i, 6); g += int((s + 4095) / 4096) } }
+END { print maps, g }')
+	maps=$1 granules=$2
+	expect_exit 0 "$ISM_BIN" run -S pkvm-guest --set sim.boot_in_trace=yes --format json "$tr"
+	[ "$(stat boot_share_hvcs)" = 16384 ] || fail "$name: $(stat boot_share_hvcs) boot MEM_SHARE"
+	[ "$(stat run_share_hvcs)" = "$granules" ] ||
+		fail "$name: $(stat run_share_hvcs) MEM_SHARE at run time, the allocations have $granules granules"
+	[ "$(stat bounced_maps)" = "$maps" ] || fail "$name: $(stat bounced_maps) bounced of $maps maps"
+	grep -q '"name": "MEM_SHARE"' "$OUT" || fail "$name: no MEM_SHARE in calls"
+	pg=$(($(stat run_share_hvcs) + 16384))
+	expect_exit 0 "$ISM_BIN" run -S pkvm-guest:pooled --format json "$tr"
+	[ "$(stat boot_share_hvcs)" = 0 ] && [ "$(stat unshare_hvcs)" = 0 ] ||
+		fail "$name pooled: $(stat boot_share_hvcs) boot, $(stat unshare_hvcs) unshare HVCs"
+	r=$(stat run_share_hvcs) h=$(stat heap_used_bytes_peak)
+	[ "$r" -gt 0 ] && [ "$r" -lt "$pg" ] && [ $((r * 4096)) -ge "${h%.*}" ] ||
+		fail "$name pooled: $r MEM_SHARE for a heap peak of $h bytes (per-granule: $pg)"
+	[ "$(stat bounced_maps)" = "$maps" ] || fail "$name pooled: $(stat bounced_maps) bounced"
+done
 # bad parameters: exit 2 with the parameter named
 expect_exit 2 "$ISM_BIN" run -S cc-shared --set strategy.cc-shared.platform=sev "$TRACES/x86/x86-strict.txt.xz"
 grep -q 'strategy.cc-shared.platform' "$ERR" || fail "no message naming the platform"

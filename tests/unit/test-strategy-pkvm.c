@@ -257,3 +257,47 @@ Test(pkvm, inval_batch)
 	cr_expect_eq(inv, 2);
 	fix_free(&f);
 }
+
+/* identity-s2 (v3): no hypercall per map or unmap, no invalidation; all RAM mapped at boot */
+Test(pkvm, identity_s2_boot_cost)
+{
+	struct fix f;
+	struct dma_seg segs[] = { { 0x300000, 4 * KIB }, { 0x500000, 8 * KIB } };
+	struct dma_req rq = { .dev = 1, .dir = ISM_DIR_FROM_DEVICE, .key = 0x300000,
+			      .segs = segs, .nsegs = 2 };
+
+	fix_new(&f, "pkvm:identity-s2");
+	f.s->ops->setup(f.s, &f.ab);
+	cr_expect_eq(sum(&f.ab, ACT_HCALL, PKVM_IDMAP, 0), 1);
+	cr_expect_eq(sum(&f.ab, ACT_HCALL, PKVM_IDMAP, 1), 2048ull * 1024 * KIB / (4 * KIB),
+		     "2 GiB of 4 KiB leaves");
+	cr_assert_eq(map(&f, 0x100000, 64 * 4 * KIB), 0);
+	cr_expect_eq(sum(&f.ab, ACT_HCALL, 0, 0), 0, "no hypercall per map");
+	cr_expect_eq(sum(&f.ab, ACT_SHARE, 0, 0), 0);
+	cr_expect_eq(sum(&f.ab, ACT_GUEST, 0, 0), 1, "dma-direct's software only");
+	unmap(&f, 0x100000);
+	cr_expect_eq(sum(&f.ab, ACT_HCALL, 0, 0), 0);
+	cr_expect_eq(sum(&f.ab, ACT_INVAL, 0, 0), 0, "the map never changes: no invalidation");
+	actbuf_reset(&f.ab);
+	cr_assert_eq(f.s->ops->map_sg(f.s, &rq, &f.ab), 0);
+	cr_expect_eq(sum(&f.ab, ACT_HCALL, 0, 0), 0);
+	actbuf_reset(&f.ab);
+	f.s->ops->unmap_sg(f.s, &rq, &f.ab);
+	cr_expect_eq(sum(&f.ab, ACT_GUEST, 0, 0), 1);
+	cr_expect_eq(stat(&f, "map_hypercalls"), 0);
+	cr_expect_eq(stat(&f, "unmap_hypercalls"), 0);
+	cr_expect_eq(stat(&f, "boot_idmap_entries"), 524288);
+	cr_expect_eq(stat(&f, "device_reachable_bytes_peak"), 2048.0 * 1024 * 1024);
+	fix_free(&f);
+	/* 2 MiB leaves: 1024 entries; 8 GiB of RAM with 1 GiB leaves: 8 */
+	fix_new_set(&f, "pkvm:identity-s2", "strategy.pkvm.idmap_block_bytes", "2MiB");
+	f.s->ops->setup(f.s, &f.ab);
+	cr_expect_eq(sum(&f.ab, ACT_HCALL, PKVM_IDMAP, 1), 1024);
+	fix_free(&f);
+	/* the other variants have no boot work */
+	fix_new(&f, "pkvm");
+	f.s->ops->setup(f.s, &f.ab);
+	cr_expect_eq(f.ab.n, 0);
+	cr_expect_eq(stat(&f, "boot_idmap_entries"), 0);
+	fix_free(&f);
+}
