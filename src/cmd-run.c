@@ -48,6 +48,9 @@ static void help_common(FILE *out, const char *cmd)
 		"                          at all: a temporary file renamed when done)\n"
 		"      --check-hcalls      compare each DMA event's predicted TCE hypercalls with the\n"
 		"                          hcall_entry events recorded before it\n"
+		"      --check-iommu       compare each DMA event's predicted IOMMU maps, unmaps and\n"
+		"                          IOTLB invalidations with the iommu:map / iommu:unmap and\n"
+		"                          flush events recorded with it (iommu-dma)\n"
 		"  -f, --format-in FORMAT  read the trace as FORMAT (native, tracedat, ftrace, perf,\n"
 		"                          perfjson, bpftrace)\n"
 		"      --baseline NAME     the verdict's baseline (default: the strategy the trace\n"
@@ -101,7 +104,7 @@ struct run_opts {
 	const char *format_in;
 	const char *output;
 	unsigned formats;   /* 1 text, 2 json, 4 csv */
-	int check;
+	int check;          /* SIM_CHECK_* */
 	char **specs;
 	unsigned nspecs;
 	char **sets;
@@ -202,7 +205,7 @@ static int replay_one(const char *trace, struct run_opts *o, const struct scenar
 	char *cause = NULL;
 	int ret;
 
-	if (o->check && getenv("ISM_HCALL_CHECK_ALL")) {
+	if ((o->check & SIM_CHECK_HCALLS) && getenv("ISM_HCALL_CHECK_ALL")) {
 		if (obs)
 			all = *obs;
 		else
@@ -405,7 +408,7 @@ static int parse_pct(const char *cmd, const char *s, double *out)
 
 static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 {
-	enum { OPT_SET = 256, OPT_FORMAT, OPT_CHECK, OPT_BASELINE, OPT_MODEL_ERROR };
+	enum { OPT_SET = 256, OPT_FORMAT, OPT_CHECK, OPT_BASELINE, OPT_MODEL_ERROR, OPT_CHECK_IOMMU };
 	static const struct option opts[] = {
 		{ "scenario", required_argument, NULL, 's' },
 		{ "set", required_argument, NULL, OPT_SET },
@@ -414,6 +417,7 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "check-hcalls", no_argument, NULL, OPT_CHECK },
+		{ "check-iommu", no_argument, NULL, OPT_CHECK_IOMMU },
 		{ "format-in", required_argument, NULL, 'f' },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "model-error", required_argument, NULL, OPT_MODEL_ERROR },
@@ -460,7 +464,10 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 			o.output = optarg;
 			break;
 		case OPT_CHECK:
-			o.check = 1;
+			o.check |= SIM_CHECK_HCALLS;
+			break;
+		case OPT_CHECK_IOMMU:
+			o.check |= SIM_CHECK_IOMMU;
 			break;
 		case 'f':
 			o.format_in = optarg;

@@ -58,6 +58,12 @@ void detect_event(struct detect *d, const struct ism_event *ev)
 	case ISM_EV_IOMMU_UNMAP:
 		d->iommu_unmaps++;
 		return;
+	case ISM_EV_IOTLB_INV:
+		if (ev->arg == ISM_INV_RANGE)
+			d->inval_per_unmap++;
+		else if (ev->arg == ISM_INV_ALL)
+			d->inval_all++;
+		return;
 	case ISM_EV_MAP:
 	case ISM_EV_MAP_SG: {
 		uint64_t dma = ev->addr, phys = ev->paddr;
@@ -125,7 +131,10 @@ static uint64_t page_from_mask(uint64_t mask)
 	return p;
 }
 
-/* Events the readers skip but count by name: the IOMMU drivers' invalidations. */
+/*
+ * Events a reader skips but counts by name: the IOMMU drivers' invalidations, from readers that
+ * do not yield them as IOTLB_INV events (trace.dat).
+ */
 static void skipped_counts(struct detect *d, const struct reader *r)
 {
 	static const char *const per_unmap[] = { "iotlb_sync", "cache_tag_flush_range", NULL };

@@ -33,7 +33,8 @@
 	X(IOMMU_UNMAP, 17, "iommu_unmap")                              \
 	X(MARKER, 18, "marker")        /* trace_marker text */         \
 	X(LOST, 19, "lost")            /* events lost by the ring buffer */ \
-	X(UNKNOWN, 20, "unknown")      /* an event this reader does not model */
+	X(UNKNOWN, 20, "unknown")      /* an event this reader does not model */ \
+	X(IOTLB_INV, 21, "iotlb_inv")  /* an IOMMU driver's IOTLB invalidation */
 
 enum ism_kind {
 #define ISM_KIND_ENUM(n, v, l) ISM_EV_##n = v,
@@ -49,6 +50,13 @@ enum ism_dir {
 	ISM_DIR_FROM_DEVICE = 2,
 	ISM_DIR_NONE = 3,
 	ISM_DIR_UNKNOWN = 4, /* the trace does not say (dma_alloc before 6.13, hcalls, ...) */
+};
+
+/* IOTLB_INV scope (in @arg; part of the native format). */
+enum ism_inv_scope {
+	ISM_INV_RANGE = 0,  /* a range after an unmap: VT-d cache_tag_flush_range, SMMUv3 iotlb_sync */
+	ISM_INV_ALL = 1,    /* the whole domain: cache_tag_flush_all, flush_iotlb_all */
+	ISM_INV_MAP = 2,    /* a range after a map (VT-d caching mode): cache_tag_flush_range_np */
 };
 
 /* Event flags (bit values are part of the native format). */
@@ -108,7 +116,8 @@ struct ism_sge {
  * @paddr:  physical address (map, iommu map); alloc/free: the kernel virtual address.
  * @size:   bytes (map, unmap, sync, alloc, bounce, iommu).
  * @arg:    kind-specific: HCALL_EXIT retval; BOUNCE dma_mask; LOST count; ALLOC gfp flags;
- *          MAP_SG_ERR/ALLOC_ERR error; IOMMU_UNMAP unmapped size.
+ *          MAP_SG_ERR/ALLOC_ERR error; IOMMU_UNMAP unmapped size; IOTLB_INV scope
+ *          (enum ism_inv_scope; addr and size give the range when the event does).
  * @attrs:  DMA_ATTR_* bits.
  * @nents:  sg: number of input entries (full count, even when the arrays were truncated).
  * @ents:   sg: number of output (mapped) entries, full count.

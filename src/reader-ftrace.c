@@ -35,7 +35,7 @@ enum ft_ev {
 	FT_FREE, FT_FREE_PAGES, FT_FREE_SGT,
 	FT_SYNC_CPU, FT_SYNC_DEV, FT_SYNC_SG_CPU, FT_SYNC_SG_DEV,
 	FT_BOUNCE, FT_HCALL_ENTRY, FT_HCALL_EXIT, FT_IOMMU_MAP, FT_IOMMU_UNMAP,
-	FT_MARK, FT_PRINT,
+	FT_MARK, FT_PRINT, FT_INV_RANGE, FT_INV_ALL, FT_INV_MAP,
 };
 
 #define FTN(s, e) { s, sizeof(s) - 1, e }
@@ -72,6 +72,12 @@ static const struct {
 	FTN("unmap", FT_IOMMU_UNMAP),
 	FTN("tracing_mark_write", FT_MARK),
 	FTN("print", FT_PRINT),
+	/* IOTLB invalidations: VT-d's tracepoints (intel_iommu:*), SMMUv3 kprobes by function */
+	FTN("cache_tag_flush_range", FT_INV_RANGE),
+	FTN("cache_tag_flush_all", FT_INV_ALL),
+	FTN("cache_tag_flush_range_np", FT_INV_MAP),
+	FTN("iotlb_sync", FT_INV_RANGE),
+	FTN("flush_iotlb_all", FT_INV_ALL),
 };
 
 struct ft_priv {
@@ -1081,6 +1087,35 @@ static int parse_event(struct reader *r, int fe, const char *payload, const stru
 				BAD("paddr");
 		} else if (key_u64(t, "unmapped_size", 10, &ev->arg)) {
 			BAD("unmapped_size");
+		}
+		return 1;
+	}
+	case FT_INV_RANGE: case FT_INV_ALL: case FT_INV_MAP: {
+		/*
+		 * The range when the event gives one: VT-d "[0xSTART-0xLAST]", the SMMUv3 kprobe
+		 * "start=0x.. end=0x.." (the gather, end inclusive); else 0 (not given).
+		 */
+		const char *b = strstr(payload, "[0x"), *st = TK(t, "start"), *en = TK(t, "end");
+		uint64_t lo = 0, hi = 0;
+		int have = 0;
+
+		ev->kind = ISM_EV_IOTLB_INV;
+		ev->dir = ISM_DIR_UNKNOWN;
+		ev->arg = fe == FT_INV_ALL ? ISM_INV_ALL : fe == FT_INV_MAP ? ISM_INV_MAP : ISM_INV_RANGE;
+		if (b) {
+			int o1, o2;
+			const char *e1 = scan_hex(b + 1, &lo, &o1), *e2;
+
+			if (!o1 && *e1 == '-' && is_xdig(e1[1])) {
+				e2 = scan_hex(e1 + 1, &hi, &o2);
+				have = !o2 && *e2 == ']';
+			}
+		} else if (st && en && !strncmp(st, "0x", 2) && !strncmp(en, "0x", 2)) {
+			have = !parse_u64(st + 2, 16, &lo) && !parse_u64(en + 2, 16, &hi);
+		}
+		if (have && hi >= lo && hi - lo < UINT64_MAX) {
+			ev->addr = lo;
+			ev->size = hi - lo + 1;
 		}
 		return 1;
 	}

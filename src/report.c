@@ -435,6 +435,69 @@ static void text_check(FILE *out, const struct report_ctx *c, unsigned w)
 	}
 }
 
+static const char *const ifid_names[IFID_SLOTS] = {
+	"iommu_map", "iommu_map_bytes", "iommu_unmap", "iommu_unmap_bytes", "inval_at_unmap",
+	"inval_full_queue", "inval_at_map",
+};
+
+static void text_iommu_check(FILE *out, const struct report_ctx *c, unsigned w)
+{
+	static const char *const lbl[IFID_SLOTS] = {
+		"iommu:map", "mapped bytes", "iommu:unmap", "unmapped bytes",
+		"invalidations at unmap", "full-queue flushes", "invalidations at map",
+	};
+	const struct sim_recorded *rec = sim_recorded(c->sim);
+	unsigned shown = 0;
+
+	fprintf(out, "\nIOMMU check against the recording (iommu:map / iommu:unmap events and "
+		"IOTLB invalidations: recorded / predicted, matched)\n");
+	for (unsigned i = 0; i < sim_count(c->sim); i++) {
+		const struct sim_result *r = sim_result(c->sim, i);
+		const struct iommu_fidelity *f = &r->ifid;
+		char *s, *t;
+
+		if (!f->active)
+			continue;
+		shown++;
+		fprintf(out, "%s:\n", r->spec);
+		s = xasprintf("%" PRIu64 " of %" PRIu64 " DMA events as recorded", f->events_checked -
+			      f->events_mismatched, f->events_checked);
+		for (int k = 0; k < IFID_SLOTS; k++) {
+			if (k >= IFID_INV_RANGE && !rec->inv_traced)
+				break;
+			t = xasprintf("%s; %s %" PRIu64 " / %" PRIu64 ", %" PRIu64 "%s", s, lbl[k],
+				      f->matched[k] + f->extra[k], f->pred[k], f->matched[k],
+				      f->missing[k] || f->extra[k] ? "" : " (equal)");
+			free(s);
+			s = t;
+			if (f->extra[k]) {
+				t = xasprintf("%s (%" PRIu64 " recorded outside DMA events)", s,
+					      f->extra[k]);
+				free(s);
+				s = t;
+			}
+		}
+		if (rec->inv_traced)
+			t = xasprintf("%s; flush-queue timer flushes %" PRIu64 " / %" PRIu64 "; other "
+				      "whole-domain flushes %" PRIu64 " (domain setup); %" PRIu64
+				      " predicted invalidations before the trace records them", s,
+				      rec->inv_timer, f->pred_timer, rec->inv_other, f->inv_untraced);
+		else
+			t = xasprintf("%s; the trace records no IOTLB invalidation", s);
+		free(s);
+		text_wrap(out, "    ", t, 4, w);
+		free(t);
+		for (unsigned k = 0; k < f->nex; k++) {
+			char *pfx = xasprintf("    at %" PRIu64 ": ", f->ex_pos[k]);
+
+			text_wrap(out, pfx, f->ex_what[k], 8, w);
+			free(pfx);
+		}
+	}
+	if (!shown)
+		fprintf(out, "    no strategy here models an IOMMU (iommu-dma does)\n");
+}
+
 static void text_head(FILE *out, const struct report_ctx *c, const struct verdict *v,
 		      struct table *t)
 {
@@ -504,8 +567,10 @@ void report_text(FILE *out, const struct report_ctx *c)
 		fputc('\n', out);
 		table_text(out, &t[i], w);
 	}
-	if (c->check)
+	if (c->check & SIM_CHECK_HCALLS)
 		text_check(out, c, w);
+	if (c->check & SIM_CHECK_IOMMU)
+		text_iommu_check(out, c, w);
 
 	s = xasprintf("%" PRIu64 " think-time clamps (%.3f ms), %" PRIu64 " orphans skipped, %"
 		      PRIu64 " maps live at the end, %" PRIu64 " lost events.", rec->think_clamps,
@@ -651,6 +716,38 @@ static json_t *ops_json(const struct op_stat *ops, unsigned n)
 		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+static json_t *iommu_check_json(const struct sim_recorded *rec, const struct iommu_fidelity *f)
+{
+	json_t *fx = json_object(), *ex = json_array(), *q;
+
+	json_object_set_new(fx, "events_checked", jint(f->events_checked));
+	json_object_set_new(fx, "events_mismatched", jint(f->events_mismatched));
+	json_object_set_new(fx, "invalidations_traced", json_boolean(rec->inv_traced));
+	for (int k = 0; k < IFID_SLOTS; k++) {
+		q = json_object();
+		json_object_set_new(q, "recorded", jint(f->matched[k] + f->extra[k]));
+		json_object_set_new(q, "predicted", jint(f->pred[k]));
+		json_object_set_new(q, "matched", jint(f->matched[k]));
+		json_object_set_new(q, "predicted_not_recorded", jint(f->missing[k]));
+		json_object_set_new(q, "recorded_outside_events", jint(f->extra[k]));
+		json_object_set_new(fx, ifid_names[k], q);
+	}
+	q = json_object();
+	json_object_set_new(q, "recorded", jint(rec->inv_timer));
+	json_object_set_new(q, "predicted", jint(f->pred_timer));
+	json_object_set_new(fx, "timer_flushes", q);
+	json_object_set_new(fx, "other_flushes_recorded", jint(rec->inv_other));
+	json_object_set_new(fx, "invalidations_before_traced", jint(f->inv_untraced));
+	for (unsigned k = 0; k < f->nex; k++) {
+		q = json_object();
+		json_object_set_new(q, "position", jint(f->ex_pos[k]));
+		json_object_set_new(q, "what", json_string(f->ex_what[k]));
+		json_array_append_new(ex, q);
+	}
+	json_object_set_new(fx, "examples", ex);
+	return fx;
 }
 
 json_t *report_json(const struct report_ctx *c)
@@ -856,7 +953,9 @@ json_t *report_json(const struct report_ctx *c)
 			json_array_append_new(x, ph);
 		}
 		json_object_set_new(s, "phases", x);
-		if (c->check) {
+		if ((c->check & SIM_CHECK_IOMMU) && r->ifid.active)
+			json_object_set_new(s, "iommu_check", iommu_check_json(rec, &r->ifid));
+		if (c->check & SIM_CHECK_HCALLS) {
 			const struct fidelity *f = &r->fid;
 			json_t *fx = json_object(), *ex = json_array();
 			static const char *const nm[3] = { "h_put_tce", "h_put_tce_indirect",

@@ -157,6 +157,22 @@ struct run {
 	 * with their recorded time when they show (after the event, before the CPU's next) */
 	double *owed_ns;
 	uint64_t *owed_calls;
+	/* the IOMMU check (--check-iommu): the layer that counts, its counts before the event */
+	struct strat *ilayer;
+	struct strat_iommu_counts ibefore;
+	uint64_t ipred[IFID_SLOTS];   /* the current event's prediction */
+	uint64_t ipred_timer;
+	struct ick *ick;              /* per CPU */
+	unsigned nick;
+};
+
+/* The IOMMU check's state of one run on one CPU. */
+struct ick {
+	uint64_t carry[IFID_SLOTS];   /* recorded before the previous DMA event, not explained */
+	uint64_t owe[IFID_SLOTS];     /* a traced-first event's prediction, due after it */
+	int owing;
+	uint64_t owe_pos;
+	char owe_what[48];
 };
 
 
@@ -176,6 +192,10 @@ struct rcpu {
 	double *dev_t;            /* [dev]: recorded time of this CPU's latest map of the device */
 	int dma_seen;             /* this CPU had a DMA event */
 	double debt;              /* modelled recording cost not yet taken from a gap */
+	uint64_t iseen[IFID_SLOTS]; /* IOMMU events since this CPU's previous DMA event */
+	int after_unmap;          /* its latest IOMMU event was an iommu:unmap */
+	unsigned unmap_ctx;       /* ... in this context (ISM_EF_CTX, _HARDIRQ, _SOFTIRQ) */
+	uint32_t unmap_pid;       /* ... of this task */
 };
 
 /* Hypercalls a traced-first event (unmap_sg, free) predicts: they follow its event. */
@@ -325,6 +345,10 @@ static int init_run(struct sim *sim, struct run *run, const char *spec, unsigned
 		run->res.flags &= ~(unsigned)STRAT_PROTECTED;
 	livemap_init(&run->deps);
 	run->as_recorded = sim->sc->sim.recorded_with && !strcmp(sim->sc->sim.recorded_with, spec);
+	for (struct strat *s = run->stack; s && !run->ilayer; s = s->next)
+		if (s->ops->iommu_counts)
+			run->ilayer = s;
+	run->res.ifid.active = run->ilayer != NULL;
 	return 0;
 }
 
@@ -396,6 +420,7 @@ static void run_free(struct run *run)
 	free(run->owed_ns);
 	free(run->owed_calls);
 	free(run->owe);
+	free(run->ick);
 	livemap_free(&run->deps);
 	for (unsigned i = 0; i < run->ncal; i++)
 		free(run->cal[i]);
@@ -1158,6 +1183,203 @@ static void fit_sample(struct sim *sim, struct run *run, const struct rcpu *rc, 
 			hcfit_add(sim->fit, k, calls[k], units[k], rc->dur[k]);
 }
 
+/* ---- the IOMMU check (--check-iommu) ---------------------------------------------------- */
+
+static struct ick *ick_of(struct run *run, unsigned cpu)
+{
+	if (cpu >= run->nick) {
+		unsigned n = run->nick ? run->nick : 4;
+
+		while (n <= cpu)
+			n *= 2;
+		run->ick = xreallocarray(run->ick, n, sizeof(*run->ick));
+		memset(run->ick + run->nick, 0, (n - run->nick) * sizeof(*run->ick));
+		run->nick = n;
+	}
+	return &run->ick[cpu];
+}
+
+/* A recorded IOMMU event: counted, and kept on its CPU for the next DMA event. */
+static void iommu_recorded(struct sim *sim, struct rcpu *rc, const struct ism_event *ev)
+{
+	struct sim_recorded *r = &sim->r;
+	int k = -1;
+
+	switch (ev->kind) {
+	case ISM_EV_IOMMU_MAP:
+		r->iommu[IFID_MAP]++;
+		r->iommu[IFID_MAP_BYTES] += ev->size;
+		rc->iseen[IFID_MAP]++;
+		rc->iseen[IFID_MAP_BYTES] += ev->size;
+		rc->after_unmap = 0;
+		return;
+	case ISM_EV_IOMMU_UNMAP:
+		r->iommu[IFID_UNMAP]++;
+		r->iommu[IFID_UNMAP_BYTES] += ev->size;
+		rc->iseen[IFID_UNMAP]++;
+		rc->iseen[IFID_UNMAP_BYTES] += ev->size;
+		rc->after_unmap = 1;
+		rc->unmap_ctx = ev->flags & (ISM_EF_CTX | ISM_EF_HARDIRQ | ISM_EF_SOFTIRQ);
+		rc->unmap_pid = ev->pid;
+		return;
+	default:
+		break;
+	}
+	if (!r->inv_traced) {
+		r->inv_traced = 1;
+		r->inv_from_ns = (double)ev->ts_ns;
+	}
+	if (ev->arg == ISM_INV_RANGE)
+		k = IFID_INV_RANGE;
+	else if (ev->arg == ISM_INV_MAP)
+		k = IFID_INV_MAP;
+	else if (rc->after_unmap && rc->unmap_pid == ev->pid &&
+		 rc->unmap_ctx == (ev->flags & (ISM_EF_CTX | ISM_EF_HARDIRQ | ISM_EF_SOFTIRQ)))
+		k = IFID_INV_FULL;  /* queue_iova() of that unmap, in its context, found its ring full */
+	else if ((ev->flags & ISM_EF_CTX) && (ev->flags & ISM_EF_SOFTIRQ))
+		r->inv_timer++;     /* fq_flush_timeout() */
+	else
+		r->inv_other++;     /* outside an unmap and the timer: a domain being set up */
+	rc->after_unmap = 0;
+	if (k >= 0) {
+		r->iommu[k]++;
+		rc->iseen[k]++;
+	}
+}
+
+/* A marker "... note=late-events-on A,B" naming IOTLB events: they are recorded from here. */
+static void iommu_note(struct sim *sim, const struct ism_event *ev)
+{
+	const char *n = ev->text ? strstr(ev->text, "note=late-events-on") : NULL;
+
+	if (n && !sim->r.inv_traced && (strstr(n, "iotlb") || strstr(n, "flush"))) {
+		sim->r.inv_traced = 1;
+		sim->r.inv_from_ns = (double)ev->ts_ns;
+	}
+}
+
+static void ick_counts(struct run *run, struct strat_iommu_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (run->ilayer)
+		run->ilayer->ops->iommu_counts(run->ilayer, c);
+}
+
+/* The stack's counts now against run->ibefore: this event's prediction. */
+static void ick_predict(struct sim *sim, struct run *run)
+{
+	struct strat_iommu_counts c;
+	struct iommu_fidelity *f = &run->res.ifid;
+	uint64_t *p = run->ipred;
+
+	ick_counts(run, &c);
+	p[IFID_MAP] = c.maps - run->ibefore.maps;
+	p[IFID_MAP_BYTES] = c.map_bytes - run->ibefore.map_bytes;
+	p[IFID_UNMAP] = c.unmaps - run->ibefore.unmaps;
+	p[IFID_UNMAP_BYTES] = c.unmap_bytes - run->ibefore.unmap_bytes;
+	p[IFID_INV_RANGE] = c.inv_range - run->ibefore.inv_range;
+	p[IFID_INV_FULL] = c.inv_full - run->ibefore.inv_full;
+	p[IFID_INV_MAP] = c.inv_map - run->ibefore.inv_map;
+	run->ipred_timer = c.inv_timer - run->ibefore.inv_timer;
+	if (!sim->r.inv_traced) {
+		/* not comparable: the trace does not record invalidations yet */
+		f->inv_untraced += p[IFID_INV_RANGE] + p[IFID_INV_FULL] + p[IFID_INV_MAP] +
+				   run->ipred_timer;
+		p[IFID_INV_RANGE] = p[IFID_INV_FULL] = p[IFID_INV_MAP] = 0;
+	} else {
+		f->pred_timer += run->ipred_timer;
+	}
+	run->ibefore = c;
+}
+
+static int ick_match(struct iommu_fidelity *f, const uint64_t *pred, uint64_t *old, uint64_t *now)
+{
+	int bad = 0;
+
+	for (int k = 0; k < IFID_SLOTS; k++) {
+		uint64_t want = pred[k], m;
+
+		f->pred[k] += want;
+		m = want < old[k] ? want : old[k];
+		old[k] -= m;
+		want -= m;
+		f->matched[k] += m;
+		m = want < now[k] ? want : now[k];
+		now[k] -= m;
+		want -= m;
+		f->matched[k] += m;
+		f->missing[k] += want;
+		bad |= want != 0;
+	}
+	return bad;
+}
+
+static void ick_example(struct iommu_fidelity *f, uint64_t pos, const char *what,
+			const uint64_t *pred, const uint64_t *seen)
+{
+	f->events_mismatched++;
+	if (f->nex >= 5)
+		return;
+	snprintf(f->ex_what[f->nex], sizeof(f->ex_what[0]),
+		 "%s: predicted %llu/%llu/%llu/%llu/%llu, recorded %llu/%llu/%llu/%llu/%llu "
+		 "(map/unmap/inv at unmap/full-queue flush/inv at map)", what,
+		 (unsigned long long)pred[IFID_MAP], (unsigned long long)pred[IFID_UNMAP],
+		 (unsigned long long)pred[IFID_INV_RANGE], (unsigned long long)pred[IFID_INV_FULL],
+		 (unsigned long long)pred[IFID_INV_MAP], (unsigned long long)seen[IFID_MAP],
+		 (unsigned long long)seen[IFID_UNMAP], (unsigned long long)seen[IFID_INV_RANGE],
+		 (unsigned long long)seen[IFID_INV_FULL], (unsigned long long)seen[IFID_INV_MAP]);
+	f->ex_pos[f->nex++] = pos;
+}
+
+/*
+ * Settle one DMA event of @run on @cpu against what its CPU recorded since its previous one
+ * (@seen): first a traced-first previous event's prediction, then this event's (due after it
+ * when it is traced first). Recorded events left over are carried to the CPU's next DMA event
+ * once (an interrupt's DMA call can come between a call's IOMMU events and its own DMA event),
+ * then counted as recorded outside any DMA event (extra).
+ */
+static void ick_event(struct run *run, unsigned cpu, const struct ism_event *ev, uint64_t pos,
+		      const uint64_t *seen)
+{
+	struct iommu_fidelity *f = &run->res.ifid;
+	struct ick *c = ick_of(run, cpu);
+	uint64_t now[IFID_SLOTS], seen0[IFID_SLOTS];
+
+	memcpy(now, seen, sizeof(now));
+	for (int k = 0; k < IFID_SLOTS; k++)
+		seen0[k] = seen[k] + c->carry[k];
+	if (c->owing) {
+		f->events_checked++;
+		if (ick_match(f, c->owe, c->carry, now))
+			ick_example(f, c->owe_pos, c->owe_what, c->owe, seen0);
+		c->owing = 0;
+	}
+	if (ev && ism_kind_traced_first(ev->kind)) {
+		memcpy(c->owe, run->ipred, sizeof(c->owe));
+		c->owing = 1;
+		c->owe_pos = pos;
+		snprintf(c->owe_what, sizeof(c->owe_what), "%s size %llu", ism_kind_name(ev->kind),
+			 (unsigned long long)ev->size);
+	} else if (ev) {
+		char what[48];
+
+		f->events_checked++;
+		snprintf(what, sizeof(what), "%s size %llu", ism_kind_name(ev->kind),
+			 (unsigned long long)ev->size);
+		if (ick_match(f, run->ipred, c->carry, now))
+			ick_example(f, pos, what, run->ipred, seen0);
+	}
+	for (int k = 0; k < IFID_SLOTS; k++) {
+		f->extra[k] += c->carry[k];
+		c->carry[k] = now[k];
+	}
+	if (!ev)
+		for (int k = 0; k < IFID_SLOTS; k++) {
+			f->extra[k] += c->carry[k];
+			c->carry[k] = 0;
+		}
+}
+
 void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 {
 	struct sim_recorded *r = &sim->r;
@@ -1203,6 +1425,14 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 	case ISM_EV_BOUNCE:
 		r->bounces++;
 		return;
+	case ISM_EV_IOMMU_MAP:
+	case ISM_EV_IOMMU_UNMAP:
+	case ISM_EV_IOTLB_INV:
+		iommu_recorded(sim, rc, ev);
+		return;
+	case ISM_EV_MARKER:
+		iommu_note(sim, ev);
+		break;
 	default:
 		break;
 	}
@@ -1312,6 +1542,8 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		double begin = run->T[ev->cpu] + think, end, dev = 0;
 		int failed = 0, created;
 
+		memset(run->ipred, 0, sizeof(run->ipred));
+
 		if (follow_last) {
 			double b = run->last_T + (t - sim->last_t);
 
@@ -1402,7 +1634,11 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			}
 		}
 		rq.ts_ns = (uint64_t)begin;
+		if (run->ilayer)
+			ick_counts(run, &run->ibefore);
 		failed = call_stack(run, op, &rq) < 0;
+		if (run->ilayer)
+			ick_predict(sim, run);
 		if (run->as_recorded) {
 			uint64_t seen[3];
 			double dur[3], *on = &run->owed_ns[(size_t)ev->cpu * 3];
@@ -1445,7 +1681,7 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			fit_sample(sim, run, rc, first_dma);
 		if (sim->observed && sim->obs.op)
 			sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
-		if (sim->check && (op != OP_SYNC_CPU && op != OP_SYNC_DEV))
+		if ((sim->check & SIM_CHECK_HCALLS) && (op != OP_SYNC_CPU && op != OP_SYNC_DEV))
 			fidelity(sim, run, rc, ev, pos, inferred || (dep && (dep->pad & 2)));
 		switch (op) {
 		case OP_MAP:
@@ -1482,6 +1718,15 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 		default:
 			break;
 		}
+	}
+	if (op != OP_MARK && op != OP_SYNC_CPU && op != OP_SYNC_DEV) {
+		/* the IOMMU events since this CPU's previous DMA event belong to this one */
+		if (sim->check & SIM_CHECK_IOMMU)
+			for (unsigned i = 0; i < sim->nruns; i++)
+				if (sim->runs[i].ilayer)
+					ick_event(&sim->runs[i], ev->cpu, ev, pos, rc->iseen);
+		memset(rc->iseen, 0, sizeof(rc->iseen));
+		rc->after_unmap = 0;
 	}
 	if (first_dma)
 		rc->dma_seen = 1;
@@ -1530,12 +1775,15 @@ void sim_finish(struct sim *sim)
 
 		run->T[sim->boot_cpu] += run->setup_left;
 		run->setup_left = 0;
+		if ((sim->check & SIM_CHECK_IOMMU) && run->ilayer)
+			for (unsigned c = 0; c < sim->ncpus; c++)
+				ick_event(run, c, NULL, 0, sim->cpus[c].iseen);
 		/* TCE hcalls seen after each CPU's last DMA event */
 		for (unsigned c = 0; c < sim->ncpus; c++) {
 			uint64_t seen[3];
 					if (run->T[c] > m)
 				m = run->T[c];
-			if (!sim->check)
+			if (!(sim->check & SIM_CHECK_HCALLS))
 				continue;
 			memcpy(seen, sim->cpus[c].seen, sizeof(seen));
 			fid_settle(sim, run, c, seen);

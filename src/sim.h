@@ -64,6 +64,26 @@ struct fidelity {
 	unsigned nex;
 };
 
+/*
+ * Predicted vs recorded IOMMU work (run --check-iommu): per DMA event, the iommu:map /
+ * iommu:unmap events (count and bytes) and the IOTLB invalidations recorded on its CPU since
+ * the CPU's previous DMA event (after it for unmap_sg and free, traced before their work),
+ * against what the stack's IOMMU layer did for it. Flush-queue timer flushes run outside DMA
+ * events: compared in total. Invalidations are compared from the point the trace records them.
+ */
+enum { IFID_MAP, IFID_MAP_BYTES, IFID_UNMAP, IFID_UNMAP_BYTES, IFID_INV_RANGE, IFID_INV_FULL,
+       IFID_INV_MAP, IFID_SLOTS };
+struct iommu_fidelity {
+	int active;                   /* a layer of the stack reports IOMMU counts */
+	uint64_t events_checked, events_mismatched;
+	uint64_t pred[IFID_SLOTS], matched[IFID_SLOTS], missing[IFID_SLOTS], extra[IFID_SLOTS];
+	uint64_t pred_timer;          /* the model's timer flushes, once invalidations are traced */
+	uint64_t inv_untraced;        /* predicted invalidations before the trace records them */
+	uint64_t ex_pos[5];
+	char ex_what[5][160];
+	unsigned nex;
+};
+
 /* One statistic of a layer of the stack, from the strategy's registry (strategy.h). */
 struct sim_stat {
 	const struct strat_stat *def;
@@ -99,6 +119,7 @@ struct sim_result {
 	double phase_sim_ns[SIM_MAX_PHASES];
 	double phase_sim_end_ns[SIM_MAX_PHASES]; /* at the phase's end marker (has_end) */
 	struct fidelity fid;
+	struct iommu_fidelity ifid;
 };
 
 /* Trace-side (recorded) figures, the same for every strategy. */
@@ -120,6 +141,12 @@ struct sim_recorded {
 	uint64_t sg_lists, sg_inferred_lists, sg_inferred_segments;
 	uint64_t sg_put_tce_min, sg_put_tce_max; /* H_PUT_TCE count range over inferred lists */
 	uint64_t bounces;             /* swiotlb_bounced events */
+	/* IOMMU events (iommu_map, iommu_unmap, iotlb_inv), by IFID_* slot */
+	uint64_t iommu[IFID_SLOTS];
+	uint64_t inv_timer;           /* whole-domain flushes not right after an unmap, in softirq */
+	uint64_t inv_other;           /* ... outside softirq and not after an unmap (domain setup) */
+	int inv_traced;               /* invalidations recorded: from the first or a late-events note */
+	double inv_from_ns;           /* since when */
 	int hcalls_traced;
 	struct phase_time phases[SIM_MAX_PHASES];
 	unsigned nphases;
@@ -160,7 +187,8 @@ const char *sim_dev_name(const struct sim *sim, unsigned id);
 unsigned sim_count(const struct sim *sim);
 const struct sim_result *sim_result(const struct sim *sim, unsigned i);
 const struct sim_recorded *sim_recorded(const struct sim *sim);
-/* Ask for the per-event hypercall check against the recording (fidelity). */
+/* Ask for the per-event checks against the recording: SIM_CHECK_* bits. */
+enum { SIM_CHECK_HCALLS = 1, SIM_CHECK_IOMMU = 2 };
 void sim_check_hcalls(struct sim *sim, int on);
 /* Collect run @run's hypercall samples into @fit (hcfit.h) while replaying; NULL stops. */
 struct hcfit;

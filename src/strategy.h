@@ -106,6 +106,19 @@ struct strat_stat {
 };
 #define STRAT_MAX_STATS 16
 
+/*
+ * What an IOMMU layer has done so far (cumulative), for the check against the trace's
+ * iommu:map / iommu:unmap and IOTLB invalidation events (run --check-iommu).
+ */
+struct strat_iommu_counts {
+	uint64_t maps, map_bytes;      /* iommu_map() calls: one iommu:map event each */
+	uint64_t unmaps, unmap_bytes;  /* iommu_unmap() calls: one iommu:unmap event each */
+	uint64_t inv_range;            /* range invalidations at unmap (strict: iotlb_sync) */
+	uint64_t inv_full;             /* whole-domain flushes of a full flush queue */
+	uint64_t inv_map;              /* range invalidations at map (VT-d caching mode) */
+	uint64_t inv_timer;            /* whole-domain flushes of the flush-queue timer */
+};
+
 struct param;
 
 /*
@@ -126,6 +139,9 @@ struct param;
  * @unmap, @unmap_sg, @free, @sync_cpu, @sync_dev: release / copy.
  * @report: fill pressure figures.
  * @fini: free private state.
+ * @iommu_counts: an IOMMU layer's cumulative counts (the --check-iommu comparison); NULL if none.
+ * @arches: the machine.arch values the strategy belongs to, space-separated ("x86 arm64"):
+ *          `compare` replays it by default on such a machine; NULL = every architecture.
  * Hooks may be NULL where the strategy does nothing (passthrough).
  */
 struct strategy_ops {
@@ -150,6 +166,8 @@ struct strategy_ops {
 	void (*sync_dev)(struct strat *s, struct dma_req *rq, struct actbuf *a);
 	void (*report)(struct strat *s, struct strat_pressure *p);
 	void (*fini)(struct strat *s);
+	void (*iommu_counts)(struct strat *s, struct strat_iommu_counts *c);
+	const char *arches;
 };
 
 /* One instance in a run: ops + variant + private state + the layer below. */

@@ -43,21 +43,54 @@ static void put_event(FILE *f, const struct reader *r, const struct ism_event *e
 	fputc('\n', f);
 }
 
+/*
+ * The IOTLB invalidation events the current reader yields (iotlb_inv) and the reference one
+ * skipped and counted by name: digested as one count on both sides.
+ */
+static int inv_name(const char *n)
+{
+	static const char *const names[] = { "cache_tag_flush_range", "cache_tag_flush_all",
+					     "cache_tag_flush_range_np", "iotlb_sync",
+					     "flush_iotlb_all", NULL };
+
+	for (unsigned i = 0; names[i]; i++) {
+		size_t l = strlen(names[i]);
+
+		if (!strncmp(n, names[i], l) && (!n[l] || !strcmp(n + l, " (FAILED TO PARSE)")))
+			return 1;
+	}
+	return 0;
+}
+
 static char *drain(struct reader *r)
 {
 	struct ism_event ev;
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
+	unsigned long long inv = 0;
 	int ret;
 
 	cr_assert(f);
-	while ((ret = reader_next(r, &ev)) > 0)
+	while ((ret = reader_next(r, &ev)) > 0) {
+		if (ev.kind == ISM_EV_IOTLB_INV) {
+			inv++;
+			continue;
+		}
 		put_event(f, r, &ev);
+	}
+	for (unsigned i = 1; i <= r->unknown.n; i++)
+		if (inv_name(devtab_name(&r->unknown, i)))
+			inv += r->unknown_count[i];
+	/* nothing modelled but invalidations: yielded by one reader, counted by the other */
+	if (ret < 0 && inv && strstr(reader_error(r), "no event iommusim models"))
+		ret = 0;
 	fprintf(f, "end %d %s\n", ret, ret < 0 ? reader_error(r) : "");
-	for (unsigned i = 0; i < r->unknown.n; i++)
-		fprintf(f, "unknown %s %llu\n", devtab_name(&r->unknown, i),
-			(unsigned long long)r->unknown_count[i]);
+	fprintf(f, "iotlb_inv %llu\n", inv);
+	for (unsigned i = 1; i <= r->unknown.n; i++)
+		if (!inv_name(devtab_name(&r->unknown, i)))
+			fprintf(f, "unknown %s %llu\n", devtab_name(&r->unknown, i),
+				(unsigned long long)r->unknown_count[i]);
 	fclose(f);
 	return out;
 }
@@ -399,6 +432,11 @@ static void compare_payload(const char *line)
 		return;
 	nm += 2;
 	name = xasprintf("%.*s", (int)(e - nm), nm);
+	if (inv_name(name)) {
+		/* the reference parser does not know the invalidation events */
+		free(name);
+		return;
+	}
 	a = payload_digest(name, e + 2, 0);
 	b = payload_digest(name, e + 2, 1);
 	cr_assert_str_eq(a, b, "payload parsers differ on %s: %s", name, e + 2);
