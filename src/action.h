@@ -27,6 +27,10 @@ enum act_kind {
 	ACT_SLOT_SEARCH,  /* units = swiotlb slots examined */
 	ACT_LOCK,         /* calls = lock acquisitions (uncontended cost; waits come from res) */
 	ACT_DEV_XLATE,    /* units = IOMMU pages the device translates (device time, not CPU) */
+	ACT_DEV_JOB,      /* units > 0: this map's buffers reach the device through entries the
+			   * map itself wrote; priced once per action, as device time: the maps
+			   * a device gets before its next completion share one device job, and
+			   * the engine adds each map's device time to that job, not to a sum */
 	ACT__COUNT
 };
 

@@ -21,6 +21,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +41,119 @@
 #define CAL_MAX_TRACES 64
 #define CAL_MAX_PHASES SIM_MAX_PHASES
 
-static const char *const unknown_path = "cost.guest_per_page_ns";
+/*
+ * The unknowns outside the hypercalls, fitted together: guest software per IOMMU page (CPU
+ * time at the map and unmap that writes the entries) and device time once per device job on
+ * entries its maps wrote (the maps a device gets before it completes). They differ by
+ * workload: 1 page per job (nvme 4 KiB), 4 (virtio-blk 4 KiB: header, data, table, status),
+ * 16-19 (64 KiB requests), so phases of different shapes tell them apart.
+ */
+static const struct {
+	const char *path;
+	size_t off;
+	double step;
+	const char *source;
+} unknowns[] = {
+	{ "cost.guest_per_page_ns", offsetof(struct scenario, cost.guest_per_page_ns), 10000,
+	  "each trace replayed as the other configurations against their median recorded "
+	  "phase durations, least squares on finite-difference slopes" },
+	{ "cost.device_job_tce_ns", offsetof(struct scenario, cost.device_job_tce_ns), 50000,
+	  "each trace replayed as the other configurations against their median recorded "
+	  "phase durations, least squares on finite-difference slopes" },
+};
+#define NUNK ((unsigned)ISM_ARRAY_SIZE(unknowns))
+#define UVAL(sc, k) (*(double *)((char *)(sc) + unknowns[k].off))
+
+/*
+ * Solve the normal equations @a (NUNK x NUNK, right-hand side in column NUNK) for the step
+ * from @x0 into @x, over the unknowns in @mask. An unknown whose value comes out negative is
+ * held at 0 and the others solved again (the costs are not negative); one whose column is all
+ * zero is left at its base value. Returns the number of unknowns fitted, each marked in @det,
+ * or -1 when two of them cannot be told apart (collinear columns: the same count in every
+ * phase), all left at their base values.
+ */
+static int solve_unknowns(double a[NUNK][NUNK + 1], const double *x0, double *x, int *det,
+			  unsigned mask)
+{
+	int free_[NUNK], nf = 0;
+
+	for (unsigned u = 0; u < NUNK; u++) {
+		free_[u] = a[u][u] > 0 && (mask >> u & 1);
+		x[u] = x0[u];
+		det[u] = 0;
+	}
+	for (unsigned round_ = 0; round_ < NUNK; round_++) {
+		double m[NUNK][NUNK + 1];
+		unsigned idx[NUNK], n = 0;
+		int neg = 0, sing = 0;
+
+		for (unsigned u = 0; u < NUNK; u++)
+			if (free_[u])
+				idx[n++] = u;
+		if (!n)
+			return 0;
+		for (unsigned r = 0; r < n; r++) {
+			for (unsigned c = 0; c < n; c++)
+				m[r][c] = a[idx[r]][idx[c]];
+			m[r][n] = a[idx[r]][NUNK];
+			/* the held unknowns moved from x0 to 0: their share leaves the residual */
+			for (unsigned u = 0; u < NUNK; u++)
+				if (!free_[u] && a[u][u] > 0)
+					m[r][n] -= a[idx[r]][u] * (0 - x0[u]);
+		}
+		for (unsigned c = 0; c < n && !sing; c++) {
+			unsigned piv = c;
+
+			for (unsigned r = c + 1; r < n; r++)
+				if (fabs(m[r][c]) > fabs(m[piv][c]))
+					piv = r;
+			/* 1 - r^2 below 1e-3: the columns are the same count (collinear) */
+			if (fabs(m[piv][c]) <= 1e-3 * fabs(a[idx[piv]][idx[piv]])) {
+				sing = 1;
+				break;
+			}
+			if (piv != c)
+				for (unsigned k = 0; k <= n; k++) {
+					double t = m[c][k];
+
+					m[c][k] = m[piv][k];
+					m[piv][k] = t;
+				}
+			for (unsigned r = 0; r < n; r++) {
+				double f;
+
+				if (r == c)
+					continue;
+				f = m[r][c] / m[c][c];
+				for (unsigned k = c; k <= n; k++)
+					m[r][k] -= f * m[c][k];
+			}
+		}
+		if (sing) {
+			for (unsigned u = 0; u < NUNK; u++)
+				x[u] = x0[u];
+			return -1;
+		}
+		for (unsigned r = 0; r < n; r++) {
+			double v = x0[idx[r]] + m[r][n] / m[r][r];
+
+			if (v < 0) {
+				free_[idx[r]] = 0;
+				x[idx[r]] = 0;
+				neg = 1;
+			} else {
+				x[idx[r]] = v;
+			}
+		}
+		if (!neg) {
+			for (unsigned r = 0; r < n; r++)
+				det[idx[r]] = 1;
+			nf = (int)n;
+			break;
+		}
+	}
+	return nf;
+}
 
 void help_calibrate(FILE *out)
 {
@@ -204,7 +317,8 @@ int cmd_calibrate(int argc, char **argv)
 	struct hcfit *fit = NULL;
 	json_t *root = NULL, *cal, *vals, *und, *arr, *preds;
 	int c, status = EXIT_FAIL, any_end = 0, nconf = 0;
-	double x0, x, step = 10000, sxy = 0, sxx = 0;
+	double x0[NUNK], x[NUNK], ata[NUNK][NUNK + 1] = { { 0 } };
+	int determined[NUNK] = { 0 }, nfree = 0, collinear = 0;
 	struct ofile *of = NULL;
 
 	optind = 1;
@@ -390,7 +504,7 @@ int cmd_calibrate(int argc, char **argv)
 		}
 	}
 
-	/* 2. the per-page software cost, from each trace as the other configurations */
+	/* 2. the costs outside the hypercalls, from each trace as the other configurations */
 	for (unsigned i = 0; i < ntr; i++) {
 		int seen = 0;
 
@@ -398,20 +512,19 @@ int cmd_calibrate(int argc, char **argv)
 			seen |= !strcmp(tr[i].spec, tr[j].spec);
 		nconf += !seen;
 	}
-	x0 = sc.cost.guest_per_page_ns;
-	x = x0;
+	for (unsigned k = 0; k < NUNK; k++)
+		x0[k] = x[k] = UVAL(&sc, k);
 	if (nconf >= 2) {
-		struct scenario hi = sc;
 		double *p0 = xcalloc(CAL_MAX_PHASES, sizeof(double));
-		double *p1 = xcalloc(CAL_MAX_PHASES, sizeof(double));
+		double *p1 = xcalloc((size_t)NUNK * CAL_MAX_PHASES, sizeof(double));
 		double sq = 0, worst = 0;
 		unsigned nsamp = 0;
 
-		hi.cost.guest_per_page_ns = x0 + step;
 		for (int pass = 0; pass < 2; pass++) {
 			struct scenario at = sc;
 
-			at.cost.guest_per_page_ns = x;
+			for (unsigned k = 0; k < NUNK; k++)
+				UVAL(&at, k) = x[k];
 			for (unsigned i = 0; i < ntr; i++)
 				for (unsigned j = 0; j < ntr; j++) {
 					const char *other = tr[j].spec;
@@ -424,22 +537,33 @@ int cmd_calibrate(int argc, char **argv)
 					if (dup)
 						continue;
 					at.sim.recorded_with = tr[i].spec;
-					hi.sim.recorded_with = tr[i].spec;
-					if (predict(format, &at, &tr[i], other, p0) ||
-					    (!pass && predict(format, &hi, &tr[i], other, p1)))
+					if (predict(format, &at, &tr[i], other, p0))
 						goto fitfail;
+					for (unsigned u = 0; !pass && u < NUNK; u++) {
+						struct scenario hi = at;
+
+						UVAL(&hi, u) = x[u] + unknowns[u].step;
+						if (predict(format, &hi, &tr[i], other,
+							    p1 + (size_t)u * CAL_MAX_PHASES))
+							goto fitfail;
+					}
 					for (unsigned k = 0; k < tr[i].nph; k++) {
 						double lo, hv, tg = target_of(tr, ntr, other, tr[i].name[k],
-									      &lo, &hv), s;
+									      &lo, &hv), g[NUNK];
 
 						if (isnan(tg) || isnan(p0[k]) ||
 						    !wanted(tr[i].name[k], phases, nphases, &tr[i],
 							    (int)k, any_end))
 							continue;
 						if (!pass) {
-							s = (p1[k] - p0[k]) / step;
-							sxy += s * (tg - p0[k]);
-							sxx += s * s;
+							for (unsigned u = 0; u < NUNK; u++)
+								g[u] = (p1[(size_t)u * CAL_MAX_PHASES + k] -
+									p0[k]) / unknowns[u].step;
+							for (unsigned u = 0; u < NUNK; u++) {
+								ata[u][NUNK] += g[u] * (tg - p0[k]);
+								for (unsigned v = 0; v < NUNK; v++)
+									ata[u][v] += g[u] * g[v];
+							}
 						} else {
 							double e = (p0[k] - tg) / tg * 100;
 							json_t *v = json_object();
@@ -464,30 +588,43 @@ int cmd_calibrate(int argc, char **argv)
 					}
 				}
 			if (!pass) {
-				if (sxx <= 0)
-					break;
-				x = x0 + sxy / sxx;
-				if (x < 0)
-					x = 0;
+				nfree = solve_unknowns(ata, x0, x, determined, ~0u);
+				if (nfree < 0) {
+					/* the first unknown alone holds what they share */
+					collinear = 1;
+					nfree = solve_unknowns(ata, x0, x, determined, 1u);
+				}
 			}
 		}
 		free(p0);
 		free(p1);
-		if (sxx > 0) {
-			json_t *v = json_object(), *r = json_object();
+		for (unsigned u = 0; u < NUNK; u++) {
+			json_t *v;
 
-			if (set_value(&sc, unknown_path, x) < 0)
+			if (!determined[u])
+				continue;
+			v = json_object();
+			if (set_value(&sc, unknowns[u].path, x[u]) < 0)
 				goto out;
-			json_set_path(root, unknown_path, json_real(round(x)));
-			json_object_set_new(v, "path", json_string(unknown_path));
-			json_object_set_new(v, "value", json_real(x));
-			json_object_set_new(v, "source", json_string(
-				"each trace replayed as the other configurations against their "
-				"median recorded phase durations, least squares on finite-difference "
-				"slopes"));
+			json_set_path(root, unknowns[u].path, json_real(round(x[u])));
+			json_object_set_new(v, "path", json_string(unknowns[u].path));
+			json_object_set_new(v, "value", json_real(x[u]));
+			json_object_set_new(v, "source", json_string(unknowns[u].source));
 			json_object_set_new(v, "phase_predictions", json_integer((json_int_t)nsamp));
+			if (nfree > 1) {
+				json_t *w = json_array();
+
+				for (unsigned o = 0; o < NUNK; o++)
+					if (o != u && determined[o])
+						json_array_append_new(w, json_string(unknowns[o].path));
+				json_object_set_new(v, "fitted_with", w);
+			}
 			json_array_append_new(vals, v);
 			nfit++;
+		}
+		if (nfree) {
+			json_t *r = json_object();
+
 			json_object_set_new(r, "phase_predictions", json_integer((json_int_t)nsamp));
 			json_object_set_new(r, "rms_error_pct",
 					    json_real(nsamp ? sqrt(sq / nsamp) : 0));
@@ -501,21 +638,36 @@ fitfail:
 			goto out;
 		}
 	}
-	if (nconf < 2 || sxx <= 0) {
-		json_t *v = json_object();
+	for (unsigned u = 0; u < NUNK; u++) {
+		json_t *v;
 
-		json_object_set_new(v, "path", json_string(unknown_path));
+		if (nconf >= 2 && determined[u])
+			continue;
+		if (nconf >= 2 && x[u] != x0[u]) {
+			/* held at 0: the scenario says so */
+			if (set_value(&sc, unknowns[u].path, x[u]) < 0)
+				goto out;
+			json_set_path(root, unknowns[u].path, json_real(x[u]));
+		}
+		v = json_object();
+		json_object_set_new(v, "path", json_string(unknowns[u].path));
 		json_object_set_new(v, "why", json_string(
-			nconf < 2 ? "one configuration only: software outside the hypercalls shows "
+			nconf < 2 ? "one configuration only: costs outside the hypercalls show "
 				    "only as a difference between configurations" :
-				    "no phase whose prediction depends on it"));
+			collinear && u > 0 ? "not told apart from cost.guest_per_page_ns: the same "
+					     "count in every phase fitted (as many pages in each device "
+					     "job); give phases of other shapes" :
+			x[u] == 0 && ata[u][u] > 0 ? "the least-squares value was negative: kept at 0 "
+						     "(no cost of this kind in these traces)" :
+				    "no phase whose prediction depends on it, or not told apart from "
+				    "the other unknowns in these workloads"));
 		json_array_append_new(und, v);
 	}
 	{
 		static const char *const never[][2] = {
 			{ "cost.device_xlate_per_page_ns",
-			  "the same count as guest software per IOMMU page in these workloads "
-			  "(serialised requests): not told apart" },
+			  "paid per page by every configuration alike (a direct window's device "
+			  "translates too): no difference between configurations shows it" },
 			{ "cost.guest_map_ns",
 			  "the same count (DMA API calls) in every configuration" },
 			{ "cost.guest_alloc_per_bit_ns",
@@ -545,8 +697,10 @@ fitfail:
 	}
 	printf("calibrate: %u traces, %d configurations: %u values fitted, the rest kept from %s "
 	       "(%s)\n", ntr, nconf, nfit, base ? base : "the defaults", outpath);
-	if (nconf >= 2 && sxx > 0)
-		printf("calibrate: %s = %.0f ns (base %.0f)\n", unknown_path, x, x0);
+	for (unsigned u = 0; nconf >= 2 && u < NUNK; u++)
+		if (determined[u])
+			printf("calibrate: %s = %.0f ns (base %.0f)\n", unknowns[u].path, x[u],
+			       x0[u]);
 	status = finish_stdout(EXIT_OK);
 out:
 	json_decref(root);

@@ -84,6 +84,10 @@ struct act_cost cost_action(const struct scenario *sc, const struct action *a)
 		r.dev_ns = c->device_xlate_per_page_ns * (double)a->units;
 		r.category = CAT_DEVICE;
 		break;
+	case ACT_DEV_JOB:
+		r.dev_ns = a->units ? c->device_job_tce_ns : 0;
+		r.category = CAT_DEVICE;
+		break;
 	case ACT__COUNT:
 		break;
 	}

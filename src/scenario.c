@@ -242,6 +242,8 @@ static const struct param scenario_tab[] = {
 	NS(lock_ns, 20, SRC_ASSUMED, "uncontended spinlock acquire and release"),
 	NS(device_xlate_per_page_ns, 0, SRC_ASSUMED,
 	   "device side: TCE fetch or IOTLB miss per IOMMU page touched"),
+	NS(device_job_tce_ns, 0, SRC_ASSUMED,
+	   "device side, once per device job whose buffers use TCEs written by its own maps"),
 	{ .path = "cost.device_bytes_per_s", .type = PARAM_DOUBLE, .flags = PARAM_ZERO,
 	  .offset = C(device_bytes_per_s), .min = 1e6, .max = 1e13, .def.d = 0,
 	  .unit = "bytes/s", .source = SRC_ASSUMED,

@@ -84,6 +84,7 @@ struct scenario_cost {
 	double swiotlb_per_slot_ns;     /* slot search: per slot examined */
 	double lock_ns;                 /* uncontended spinlock acquire+release */
 	double device_xlate_per_page_ns;/* device side: TCE fetch/IOTLB miss per IOMMU page touched */
+	double device_job_tce_ns;       /* device side, once per device job on entries its maps wrote */
 	double device_bytes_per_s;      /* device DMA bandwidth; 0 = not a bottleneck */
 	double hv_tce_lock_hold_ns;     /* hypervisor TCE table lock hold per call (contention) */
 };

@@ -167,6 +167,7 @@ static void emit_alloc_work(struct tcewin *w, unsigned pool, uint64_t bits, uint
 	act_add(a, ACT_ALLOC_SEARCH, 0, 0, bits, w->res_pool[pool]);
 	act_add(a, ACT_GUEST_PAGES, 0, 0, npages, 0);
 	act_add(a, ACT_DEV_XLATE, 0, 0, npages, 0);
+	act_add(a, ACT_DEV_JOB, 0, 0, 1, 0);
 }
 
 static unsigned alloc_pool(const struct tce_table *t, unsigned cpu, uint64_t npages)

@@ -5,8 +5,9 @@
 # of one configuration is replayed as the other, and the predicted duration of the phase
 # blk-read-4k-direct (start to end marker) must land in the other configuration's recorded
 # range over its held-out repeats, +-10%. Misses as measured when the scenario was calibrated
-# (2 of 6: noddw-q4 and noddw-q5, the two slowest DDW-off runs, predicted as DDW on 2.6% and
-# 12.1% above the DDW-on range's +10%; see README.md, Timing) are allowed, no more.
+# (2 of 6: noddw-q4 and noddw-q5, the two slowest DDW-off runs, predicted as DDW on 1.9% and
+# 10.5% above the DDW-on range's +10%; README.md, Timing, says why the run-to-run noise of these
+# repeats puts noddw-q5 out of reach of any model fitted on q1-q3) are allowed, no more.
 . "${ISM_SRCDIR:-.}/tests/cli/lib.sh"
 SC="$ISM_SRCDIR/scenarios/qemu-pseries-calibrated.json"
 R="$TRACES/repeats"

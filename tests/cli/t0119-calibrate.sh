@@ -15,10 +15,20 @@ expect_exit 0 "$ISM_BIN" calibrate -s "$SC" --phase blk-read-4k-direct -o "$T/ca
 grep -q 'cost.guest_per_page_ns = ' "$OUT" || fail "no per-page value said"
 for k in '"calibration"' '"fitted"' '"undetermined_kept_from_base"' '"predictions"' \
 	'"residual"' '"path": "cost.guest_per_page_ns"' '"path": "cost.h_put_tce.fixed_ns"' \
-	'"path": "cost.device_xlate_per_page_ns"' '"recorded_with": "ddw"' \
+	'"path": "cost.device_xlate_per_page_ns"' '"path": "cost.device_job_tce_ns"' \
+	'"recorded_with": "ddw"' \
 	'"recorded_with": "window32"' '"single_call_median_ns"'; do
 	grep -q "$k" "$T/cal.json" || fail "calibrate output lacks $k"
 done
+# one phase shape (4 pages in every device job): the job cost is not told from the per-page one
+awk '/"undetermined_kept_from_base"/ { u = 1 } u && /"cost.device_job_tce_ns"/ { f = 1 }
+	f && /not told apart/ { ok = 1 } END { exit !ok }' "$T/cal.json" ||
+	fail "one phase shape: device_job_tce_ns not marked as not told apart"
+# every phase (1, 4, 16-19 pages per job): both fitted, together
+expect_exit 0 "$ISM_BIN" calibrate -s "$SC" -o "$T/all.json" \
+	"$R/pseries-ddw-q1.txt.xz" "$R/pseries-noddw-q1.txt.xz"
+grep -q 'cost.device_job_tce_ns = ' "$OUT" || fail "every phase: no job cost fitted: $(cat "$OUT")"
+grep -q '"fitted_with"' "$T/all.json" || fail "every phase: the joint fit is not said"
 # it is a scenario
 expect_exit 0 "$ISM_BIN" run -s "$T/cal.json" -S ddw "$R/pseries-noddw-q2.txt.xz"
 # one configuration: nothing outside the hypercalls can be fitted

@@ -145,6 +145,16 @@ Test(cost, device_translation_is_device_time)
 	expect(price(ACT_DEV_XLATE, 0, 0, 16), 0, 16 * 29, CAT_DEVICE);
 }
 
+/* a device job on entries its maps wrote: device time, once per action whatever its units
+ * (merged maps of one job are one job), nothing when no entry was written */
+Test(cost, device_job_once)
+{
+	set("cost.device_job_tce_ns", "31000");
+	expect(price(ACT_DEV_JOB, 0, 0, 1), 0, 31000, CAT_DEVICE);
+	expect(price(ACT_DEV_JOB, 0, 0, 3), 0, 31000, CAT_DEVICE);
+	expect(price(ACT_DEV_JOB, 0, 0, 0), 0, 0, CAT_DEVICE);
+}
+
 /* cost is linear in calls and units: merged actions cost what their parts cost */
 Test(cost, merging_keeps_the_cost)
 {

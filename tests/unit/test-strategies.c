@@ -328,6 +328,7 @@ Test(tce, direct_one_put_per_page)
 	cr_expect_eq(calls_of(&f.ab, ACT_GUEST, ANY), 1);
 	cr_expect_eq(units_of(&f.ab, ACT_GUEST_PAGES, ANY), 4);
 	cr_expect_eq(units_of(&f.ab, ACT_DEV_XLATE, ANY), 4);
+	cr_expect_eq(units_of(&f.ab, ACT_DEV_JOB, ANY), 1, "entries written by the map: a device job");
 	cr_expect_eq(calls_of(&f.ab, ACT_LOCK, ANY), 1);
 	unmap(&f, 0, 0x10000800, 3 * 4 * KIB, ISM_DIR_TO_DEVICE, 0);
 	cr_expect_eq(calls_of(&f.ab, ACT_HCALL, H_STUFF_TCE), 1);
@@ -482,6 +483,7 @@ Test(ddw, direct_window)
 	cr_expect_eq(calls_of(&f.ab, ACT_HCALL, ANY), 0);
 	cr_expect_eq(calls_of(&f.ab, ACT_GUEST, ANY), 1);
 	cr_expect_eq(units_of(&f.ab, ACT_DEV_XLATE, ANY), 1);
+	cr_expect_eq(units_of(&f.ab, ACT_DEV_JOB, ANY), 0, "pre-mapped at boot: no entry written");
 	unmap(&f, 0, 0x10000000, 64 * KIB, ISM_DIR_TO_DEVICE, 0);
 	cr_expect_eq(calls_of(&f.ab, ACT_HCALL, ANY), 0);
 	p = report(&f);
