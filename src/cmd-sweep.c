@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -72,6 +73,17 @@ void help_sweep(FILE *out)
 		"  -f, --format-in FORMAT  read the trace as FORMAT\n"
 		"      --allow-truncated   a trace cut short is replayed up to the cut, with a warning\n"
 		"  -h, --help              this help\n\n"
+		"On a cluster (the same options):\n"
+		"      --emit slurm|parallel  with -o DIR: write the sweep as tasks instead\n"
+		"                          (DIR/tasks.txt, run-task.sh, sweep.sbatch or\n"
+		"                          parallel.sh, sweep-job.json); run nothing\n"
+		"      --block N           points per task (default: at most 1000 tasks)\n"
+		"      --points A-B        with -o DIR: run points A..B of DIR's job into\n"
+		"                          DIR/points (what each task does)\n"
+		"  iommusim sweep --merge DIR [--format FORMAT]\n"
+		"                          check every point of DIR (present, same trace,\n"
+		"                          scenario, strategies and version) and write the\n"
+		"                          local sweep's outputs into DIR\n\n"
 		"Exit status: 0 success, 1 a point failed at run time, 2 usage error or bad\n"
 		"input.\n");
 }
@@ -92,6 +104,14 @@ struct sw {
 	const char *final;        /* -o as given */
 	char *pdir;               /* where point files go (NULL: nowhere) */
 	const char *merged;       /* --merge DIR: the folder the points came from */
+	/* --emit, --points: a sweep run as tasks of a cluster's job */
+	const char *emit;         /* "slurm" or "parallel" */
+	unsigned long long block; /* points per task */
+	int task;                 /* --points given: run those points into DIR/points only */
+	unsigned long long pt_first, pt_last;
+	char **praw;              /* -p as given, for the tasks' command lines */
+	unsigned npraw;
+	int truncated;            /* --allow-truncated */
 };
 
 static void add_str(char ***v, unsigned *n, const char *s)
@@ -878,10 +898,509 @@ static int sweep_main(struct sw *w)
 	return status;
 }
 
-int cmd_sweep(int argc, char **argv)
+static int parse_sweep(struct sw *wp, int argc, char **argv);
+
+/* ------------------------------------------------------------------------------------------
+ * A sweep as a cluster's job: --emit writes a folder of tasks (each a plain iommusim command
+ * running a block of points into DIR/points), --merge gathers them into the local outputs.
+ */
+
+#define JOB_FILE "sweep-job.json"
+#define JOB_VERSION 1
+#define TASKS_MAX 1000     /* Slurm's default MaxArraySize is 1001 */
+
+static char *abs_path(const char *p)
 {
-	enum { OPT_SET = 256, OPT_FORMAT };
+	char cwd[4096];
+
+	if (p[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return xstrdup(p);
+	return xasprintf("%s/%s", cwd, p);
+}
+
+static char *quote1(const char *s)
+{
+	char *const v[1] = { (char *)s };
+
+	return manifest_command_line(1, v);
+}
+
+static int write_text(const char *dir, const char *name, const char *text, int exec)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	int ret = 0;
+
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		ism_err("%s: %s", p, strerror(errno));
+		ret = -1;
+	} else if (exec && chmod(p, 0755) < 0) {
+		ret = -1;
+	}
+	free(p);
+	return ret;
+}
+
+/* "3, 5-9, 12" of the points marked in @bad (malloc'd). */
+static char *ranges(const unsigned char *bad, uint64_t n, uint64_t div)
+{
+	char *s = xstrdup("");
+
+	for (uint64_t k = 0; k < n;) {
+		uint64_t e = k;
+		char *t;
+
+		if (!bad[k]) {
+			k++;
+			continue;
+		}
+		while (e + 1 < n && bad[e + 1])
+			e++;
+		if (div > 1) {   /* as task numbers */
+			uint64_t a = k / div, b = e / div;
+
+			t = a == b ? xasprintf("%s%s%llu", s, *s ? ", " : "", (unsigned long long)a) :
+				     xasprintf("%s%s%llu-%llu", s, *s ? ", " : "",
+					       (unsigned long long)a, (unsigned long long)b);
+		} else {
+			t = k == e ? xasprintf("%s%s%llu", s, *s ? ", " : "", (unsigned long long)k) :
+				     xasprintf("%s%s%llu-%llu", s, *s ? ", " : "",
+					       (unsigned long long)k, (unsigned long long)e);
+		}
+		free(s);
+		s = t;
+		k = e + 1;
+	}
+	return s;
+}
+
+/* The task command of points @a..@b: run from the sweep's folder @cwd. */
+static char *task_line(const struct sw *w, const char *bin, const char *cwd, const char *dir,
+		       uint64_t a, uint64_t b)
+{
+	char **v = NULL, *line, *q1, *q2, *q3, *full;
+	unsigned n = 0;
+	char pts[64];
+
+	add_str(&v, &n, bin);
+	add_str(&v, &n, "sweep");
+	snprintf(pts, sizeof(pts), "%llu-%llu", (unsigned long long)a, (unsigned long long)b);
+	add_str(&v, &n, "--points");
+	add_str(&v, &n, pts);
+	add_str(&v, &n, "-o");
+	add_str(&v, &n, dir);
+	if (w->s.scenario) {
+		add_str(&v, &n, "-s");
+		add_str(&v, &n, w->s.scenario);
+	}
+	if (w->s.format_in) {
+		add_str(&v, &n, "-f");
+		add_str(&v, &n, w->s.format_in);
+	}
+	if (w->truncated)
+		add_str(&v, &n, "--allow-truncated");
+	for (unsigned i = 0; i < w->s.nspecs; i++) {
+		add_str(&v, &n, "-S");
+		add_str(&v, &n, w->s.specs[i]);
+	}
+	for (unsigned i = 0; i < w->s.nsets; i++) {
+		add_str(&v, &n, "--set");
+		add_str(&v, &n, w->s.sets[i]);
+	}
+	for (unsigned i = 0; i < w->npraw; i++) {
+		add_str(&v, &n, "-p");
+		add_str(&v, &n, w->praw[i]);
+	}
+	line = manifest_command_line((int)n, v);
+	q1 = quote1(cwd);
+	q2 = quote1(w->s.trace);
+	q3 = NULL;
+	/* the worker threads: what the cluster gave the task (ISM_SWEEP_JOBS), 1 otherwise */
+	full = xasprintf("cd %s && %s -j \"${ISM_SWEEP_JOBS:-1}\" -- %s\n", q1, line, q2);
+	free(q3);
+	free(q1);
+	free(q2);
+	free(line);
+	sweep_free_strs(v, n);
+	return full;
+}
+
+/* -S is repeated in the tasks: one spec per -S joins them back (the parser splits commas). */
+
+static int sweep_emit(struct sw *w)
+{
+	static const char *const subdirs[] = { "points", "logs", NULL };
+	uint64_t ntasks;
+	char bin[4096], cwd[4096], *dir, *cause = NULL, *tasks, *t, *qd, *cmd;
+	struct odir *od;
+	const char *tmp;
+	json_t *job, *a;
+	ssize_t nb;
+	int status;
+
+	w->s.npoints = sweep_points(w->s.ps, w->s.np);
+	status = validate(w);
+	if (status != EXIT_OK)
+		return status;
+	if (!w->block)
+		w->block = (w->s.npoints + TASKS_MAX - 1) / TASKS_MAX;
+	ntasks = (w->s.npoints + w->block - 1) / w->block;
+	nb = readlink("/proc/self/exe", bin, sizeof(bin) - 1);
+	if (nb <= 0 || !getcwd(cwd, sizeof(cwd))) {
+		ism_err("cannot find the iommusim program or the current folder: %s",
+			strerror(errno));
+		return EXIT_FAIL;
+	}
+	bin[nb] = 0;
+	if (odir_open(w->outdir, JOB_FILE, subdirs, &od, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	tmp = odir_path(od);
+	for (unsigned i = 0; subdirs[i]; i++) {
+		char *sd = xasprintf("%s/%s", tmp, subdirs[i]);
+
+		if (plot_mkdirs(sd) < 0) {
+			ism_err("%s: %s", sd, strerror(errno));
+			free(sd);
+			odir_abort(od);
+			return EXIT_FAIL;
+		}
+		free(sd);
+	}
+	dir = abs_path(w->outdir);
+	qd = quote1(dir);
+	tasks = xstrdup("");
+	for (uint64_t i = 0; i < ntasks; i++) {
+		uint64_t lo = i * w->block, hi = lo + w->block - 1;
+		char *l;
+
+		if (hi >= w->s.npoints)
+			hi = w->s.npoints - 1;
+		l = task_line(w, bin, cwd, dir, lo, hi);
+		t = xasprintf("%s%s", tasks, l);
+		free(l);
+		free(tasks);
+		tasks = t;
+	}
+	job = json_object();
+	json_object_set_new(job, "schema_version", json_integer(JOB_VERSION));
+	json_object_set_new(job, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
+	json_object_set_new(job, "emit", json_string(w->emit));
+	json_object_set_new(job, "cwd", json_string(cwd));
+	json_object_set_new(job, "program", json_string(bin));
+	a = json_array();
+	for (int i = 0; i < w->argc; i++)
+		json_array_append_new(a, json_string(w->argv[i]));
+	json_object_set_new(job, "command", a);
+	a = json_object();
+	json_object_set_new(a, "path", json_string(w->s.trace));
+	json_object_set_new(a, "bytes", json_integer((json_int_t)w->s.trace_bytes));
+	json_object_set_new(a, "sha256", json_string(w->s.trace_hash));
+	json_object_set_new(job, "trace", a);
+	json_object_set_new(job, "points", json_integer((json_int_t)w->s.npoints));
+	json_object_set_new(job, "block", json_integer((json_int_t)w->block));
+	json_object_set_new(job, "tasks", json_integer((json_int_t)ntasks));
+	t = xasprintf("%s/%s", tmp, JOB_FILE);
+	status = json_dump_file(job, t, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? EXIT_FAIL :
+										 EXIT_OK;
+	free(t);
+	json_decref(job);
+	if (status == EXIT_OK && write_text(tmp, "tasks.txt", tasks, 0) < 0)
+		status = EXIT_FAIL;
+	t = xasprintf("#!/bin/sh\n"
+		      "# run-task.sh N: task N (0..%llu) of this sweep, line N+1 of tasks.txt; its\n"
+		      "# points are written with their manifests to points/NNNN.json\n"
+		      "[ $# -eq 1 ] || { echo \"usage: $0 TASK\" >&2; exit 2; }\n"
+		      "line=$(sed -n \"$(($1 + 1))p\" %s/tasks.txt)\n"
+		      "[ -n \"$line\" ] || { echo \"$0: no task $1 (0..%llu)\" >&2; exit 2; }\n"
+		      "exec sh -c \"$line\"\n",
+		      (unsigned long long)ntasks - 1, qd, (unsigned long long)ntasks - 1);
+	if (status == EXIT_OK && write_text(tmp, "run-task.sh", t, 1) < 0)
+		status = EXIT_FAIL;
+	free(t);
+	if (strcmp(w->emit, "slurm") == 0) {
+		t = xasprintf("#!/bin/sh\n"
+			      "# sweep.sbatch: this sweep as a Slurm job array, a task per line of\n"
+			      "# tasks.txt (%llu points in %llu tasks). Submit: sbatch %s/sweep.sbatch\n"
+			      "# then, when every task is done: iommusim sweep --merge %s\n"
+			      "#SBATCH --job-name=iommusim-sweep\n"
+			      "#SBATCH --array=0-%llu\n"
+			      "#SBATCH --cpus-per-task=1\n"
+			      "#SBATCH --output=%s/logs/task-%%a.log\n"
+			      "ISM_SWEEP_JOBS=${SLURM_CPUS_PER_TASK:-1} exec sh %s/run-task.sh "
+			      "\"$SLURM_ARRAY_TASK_ID\"\n",
+			      (unsigned long long)w->s.npoints, (unsigned long long)ntasks, qd, qd,
+			      (unsigned long long)ntasks - 1, dir, qd);
+		if (status == EXIT_OK && write_text(tmp, "sweep.sbatch", t, 1) < 0)
+			status = EXIT_FAIL;
+		cmd = xasprintf("sbatch %s/sweep.sbatch", qd);
+	} else {
+		t = xasprintf("#!/bin/sh\n"
+			      "# parallel.sh [PARALLEL OPTIONS]: this sweep's tasks (tasks.txt, %llu\n"
+			      "# points in %llu tasks) run by GNU parallel, e.g. -j 8 or\n"
+			      "# --sshloginfile nodes.txt; then: iommusim sweep --merge %s\n"
+			      "exec parallel --halt now,fail=1 --joblog %s/logs/parallel.log \"$@\" "
+			      "< %s/tasks.txt\n",
+			      (unsigned long long)w->s.npoints, (unsigned long long)ntasks, qd, qd, qd);
+		if (status == EXIT_OK && write_text(tmp, "parallel.sh", t, 1) < 0)
+			status = EXIT_FAIL;
+		cmd = xasprintf("sh %s/parallel.sh", qd);
+	}
+	free(t);
+	free(tasks);
+	if (status != EXIT_OK) {
+		odir_abort(od);
+	} else if (odir_commit(od, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		status = EXIT_FAIL;
+	} else {
+		printf("sweep: %llu points in %llu tasks of %llu written to %s\n"
+		       "run them: %s\nthen merge: iommusim sweep --merge %s\n",
+		       (unsigned long long)w->s.npoints, (unsigned long long)ntasks, w->block,
+		       w->outdir, cmd, qd);
+		status = finish_stdout(EXIT_OK);
+	}
+	free(cmd);
+	free(qd);
+	free(dir);
+	return status;
+}
+
+/* --points A-B -o DIR: a task of an emitted sweep, its points into DIR/points. */
+static int sweep_task(struct sw *w)
+{
+	struct sweep_run_opts ro;
+	char *cause = NULL, *job = xasprintf("%s/%s", w->outdir, JOB_FILE), *pdir;
+	int status, ret;
+
+	w->s.npoints = sweep_points(w->s.ps, w->s.np);
+	if (access(job, F_OK) < 0) {
+		ism_err("%s: %s: --points writes into a folder made by sweep --emit",
+			job, strerror(errno));
+		free(job);
+		return EXIT_USAGE;
+	}
+	free(job);
+	if (w->pt_last >= w->s.npoints)
+		return usage_error("sweep", "--points %llu-%llu: the sweep has points 0-%llu",
+				   w->pt_first, w->pt_last, (unsigned long long)w->s.npoints - 1);
+	status = validate(w);
+	if (status != EXIT_OK)
+		return status;
+	pdir = xasprintf("%s/points", w->outdir);
+	memset(&ro, 0, sizeof(ro));
+	ro.jobs = w->jobs;
+	ro.point_dir = pdir;
+	ro.first = w->pt_first;
+	ro.count = w->pt_last - w->pt_first + 1;
+	ret = sweep_run(&w->s, &ro, &cause);
+	free(pdir);
+	if (ret < 0) {
+		ism_err("%s", cause ? cause : ism_strerror(ret));
+		free(cause);
+		return ism_err_exit(ret) == EXIT_USAGE ? EXIT_USAGE : EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* Why point @k's file @j is not this sweep's (malloc'd), or NULL. */
+static char *point_mismatch(const struct sw *w, uint64_t k, json_t *j)
+{
+	json_t *man = json_object_get(j, "manifest"), *params = json_object_get(j, "params");
+	json_t *strats = json_object_get(man, "strategies");
+	const char *tool = json_string_value(json_object_get(man, "tool"));
+	const char *th = json_string_value(json_object_get(json_object_get(man, "trace"), "sha256"));
+	const char *sh = json_string_value(json_object_get(json_object_get(man, "scenario"),
+							   "effective_sha256"));
+	unsigned idx[SWEEP_MAX_PARAMS];
+	char hex[SHA256_HEX_LEN], **sets = NULL, *cause = NULL;
+	unsigned nsets = 0;
+	struct scenario sc;
+	int ret;
+
+	if (!json_is_object(j) || json_integer_value(json_object_get(j, "sweep_point")) !=
+	    (json_int_t)k || !json_is_object(json_object_get(j, "result")))
+		return xasprintf("not the result of sweep point %llu", (unsigned long long)k);
+	if (!tool || strcmp(tool, PACKAGE_NAME " " PACKAGE_VERSION) != 0)
+		return xasprintf("made by %s, not %s", tool ? tool : "an unknown version",
+				 PACKAGE_NAME " " PACKAGE_VERSION);
+	if (!th || strcmp(th, w->s.trace_hash) != 0)
+		return xasprintf("trace sha256 %.12s..., the sweep's trace %s is %.12s...",
+				 th ? th : "(none)", w->s.trace, w->s.trace_hash);
+	sweep_point_index(w->s.ps, w->s.np, k, idx);
+	for (unsigned i = 0; i < w->s.np; i++) {
+		const char *v = json_string_value(json_object_get(params, w->s.ps[i].path));
+
+		if (!v || strcmp(v, w->s.ps[i].text[idx[i]]) != 0)
+			return xasprintf("%s=%s, the sweep's point %llu has %s", w->s.ps[i].path,
+					 v ? v : "(none)", (unsigned long long)k,
+					 w->s.ps[i].text[idx[i]]);
+	}
+	if (json_array_size(strats) != w->s.nspecs)
+		return xasprintf("%zu strategies, the sweep has %u", json_array_size(strats),
+				 w->s.nspecs);
+	for (unsigned i = 0; i < w->s.nspecs; i++) {
+		const char *s = json_string_value(json_array_get(strats, i));
+
+		if (!s || strcmp(s, w->s.specs[i]) != 0)
+			return xasprintf("strategy %s, the sweep's is %s", s ? s : "(none)",
+					 w->s.specs[i]);
+	}
+	ret = sweep_point_scenario(&w->s, k, &sc, &sets, &nsets, &cause);
+	if (ret == 0)
+		manifest_scenario_hash(&sc, hex);
+	scenario_free(&sc);
+	sweep_free_strs(sets, nsets);
+	free(cause);
+	if (ret < 0 || !sh || strcmp(sh, hex) != 0)
+		return xasprintf("scenario sha256 %.12s..., the sweep's scenario at this point is "
+				 "%.12s... (the scenario file or --set changed)", sh ? sh : "(none)",
+				 ret < 0 ? "(bad)" : hex);
+	return NULL;
+}
+
+/* --merge DIR: every point of an emitted sweep, checked, into the local sweep's outputs. */
+static int sweep_merge(const char *given, int format)
+{
+	struct sw w;
+	char *dir = realpath(given, NULL), *p, **av = NULL, *cause;
+	unsigned nav = 0, nbad = 0;
+	json_t *job = NULL, *cmd;
+	json_error_t e;
+	const char *cwd, *th;
+	unsigned char *missing = NULL, *bad = NULL;
+	uint64_t nmissing = 0, block;
+	double t0 = now_s();
+	int status = EXIT_USAGE;
+
+	memset(&w, 0, sizeof(w));
+	if (!dir) {
+		ism_err("sweep --merge %s: %s", given, strerror(errno));
+		return EXIT_USAGE;
+	}
+	p = xasprintf("%s/%s", dir, JOB_FILE);
+	job = json_load_file(p, 0, &e);
+	if (!job) {
+		ism_err("sweep --merge %s: %s: %s (not a folder made by sweep --emit?)", given, p,
+			e.text);
+		free(p);
+		goto out;
+	}
+	free(p);
+	cwd = json_string_value(json_object_get(job, "cwd"));
+	cmd = json_object_get(job, "command");
+	th = json_string_value(json_object_get(json_object_get(job, "trace"), "sha256"));
+	block = (uint64_t)json_integer_value(json_object_get(job, "block"));
+	if (json_integer_value(json_object_get(job, "schema_version")) != JOB_VERSION || !cwd ||
+	    !th || !json_is_array(cmd) || json_array_size(cmd) < 2) {
+		ism_err("sweep --merge %s: %s is not a sweep job this version reads", given,
+			JOB_FILE);
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(cmd); i++) {
+		const char *a = json_string_value(json_array_get(cmd, i));
+
+		add_str(&av, &nav, a ? a : "");
+	}
+	/* the job's paths are relative to where it was emitted */
+	if (chdir(cwd) < 0) {
+		ism_err("sweep --merge %s: the sweep's folder %s: %s", given, cwd, strerror(errno));
+		goto out;
+	}
+	status = parse_sweep(&w, (int)nav, av);
+	if (status != -1) {
+		ism_err("sweep --merge %s: the job's command does not parse", given);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	w.format = format;
+	w.outdir = dir;
+	w.merged = given;
+	w.s.npoints = sweep_points(w.s.ps, w.s.np);
+	if (w.jobs > w.s.npoints)
+		w.jobs = (unsigned)w.s.npoints;
+	status = validate(&w);
+	if (status != EXIT_OK)
+		goto out;
+	if (strcmp(th, w.s.trace_hash) != 0) {
+		ism_err("sweep --merge %s: the trace %s has changed since the sweep was emitted "
+			"(sha256 %.12s..., then %.12s...)", given, w.s.trace, w.s.trace_hash, th);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	sweep_table_init(&w.s);
+	missing = xcalloc(w.s.npoints, 1);
+	bad = xcalloc(w.s.npoints, 1);
+	for (uint64_t k = 0; k < w.s.npoints; k++) {
+		char *why = NULL;
+		json_t *j;
+
+		p = xasprintf("%s/points/%04llu.json", dir, (unsigned long long)k);
+		if (access(p, F_OK) < 0) {
+			missing[k] = 1;
+			nmissing++;
+			free(p);
+			continue;
+		}
+		j = json_load_file(p, 0, &e);
+		why = j ? point_mismatch(&w, k, j) : xasprintf("not JSON: %s", e.text);
+		cause = NULL;
+		if (!why && sweep_add_point(&w.s, k, j, &cause) < 0)
+			why = cause;
+		if (why) {
+			if (nbad < 10)
+				ism_err("sweep --merge %s: point %llu (%s): %s", given,
+					(unsigned long long)k, p, why);
+			bad[k] = 1;
+			nbad++;
+			free(why);
+		}
+		json_decref(j);
+		free(p);
+	}
+	if (nmissing) {
+		char *r = ranges(missing, w.s.npoints, 1), *tr = ranges(missing, w.s.npoints, block);
+
+		ism_err("sweep --merge %s: %llu of %llu points missing: %s (task%s %s: rerun with "
+			"sh %s/run-task.sh TASK)", given, (unsigned long long)nmissing,
+			(unsigned long long)w.s.npoints, r, strpbrk(tr, ",-") ? "s" : "", tr, given);
+		free(r);
+		free(tr);
+	}
+	if (nbad) {
+		char *r = ranges(bad, w.s.npoints, 1);
+
+		ism_err("sweep --merge %s: %u point%s not of this sweep: %s", given, nbad,
+			nbad == 1 ? "" : "s", r);
+		free(r);
+	}
+	if (nmissing || nbad) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	status = finish_sweep(&w, now_s() - t0);
+out:
+	json_decref(job);
+	free(missing);
+	free(bad);
+	free(dir);
+	w.outdir = NULL;
+	sweep_free(&w.s);
+	sweep_free_strs(w.levels, w.nlevels);
+	sweep_free_strs(w.praw, w.npraw);
+	sweep_free_strs(av, nav);
+	return status;
+}
+
+/* Parse the options into @wp: -1 to go on, or an exit status. */
+static int parse_sweep(struct sw *wp, int argc, char **argv)
+{
+	enum { OPT_SET = 256, OPT_FORMAT, OPT_POINTS };
 	static const struct option opts[] = {
+		{ "points", required_argument, NULL, OPT_POINTS },
 		{ "scenario", required_argument, NULL, 's' },
 		{ "param", required_argument, NULL, 'p' },
 		{ "set", required_argument, NULL, OPT_SET },
@@ -898,40 +1417,53 @@ int cmd_sweep(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *metric = "boot_ns,run_ns";
-	struct sw w;
 	char *cause = NULL, *end;
 	long n;
 	int c, status = EXIT_USAGE;
 
-	memset(&w, 0, sizeof(w));
-	w.argc = argc;
-	w.argv = argv;       /* "sweep" ... for the manifest */
+	wp->argc = argc;
+	wp->argv = argv;       /* "sweep" ... for the manifest */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:p:S:m:x:l:j:o:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			w.s.scenario = optarg;
+			wp->s.scenario = optarg;
 			break;
 		case 'p':
-			if (w.s.np == ISM_ARRAY_SIZE(w.s.ps)) {
-				usage_error("sweep", "at most %zu --param", ISM_ARRAY_SIZE(w.s.ps));
+			if (wp->s.np == ISM_ARRAY_SIZE(wp->s.ps)) {
+				usage_error("sweep", "at most %zu --param", ISM_ARRAY_SIZE(wp->s.ps));
 				goto out;
 			}
-			if (sweep_param_parse(optarg, &w.s.ps[w.s.np], &cause) < 0) {
+			if (sweep_param_parse(optarg, &wp->s.ps[wp->s.np], &cause) < 0) {
 				usage_error("sweep", "--param %s", cause);
 				free(cause);
 				goto out;
 			}
-			w.s.np++;
+			wp->s.np++;
+			add_str(&wp->praw, &wp->npraw, optarg);
 			break;
+		case OPT_POINTS: {
+			unsigned long long a, b;
+			int used = 0;
+
+			if (sscanf(optarg, "%llu-%llu%n", &a, &b, &used) != 2 || optarg[used] ||
+			    a > b) {
+				usage_error("sweep", "--points %s: expected FIRST-LAST, e.g. 0-15", optarg);
+				goto out;
+			}
+			wp->pt_first = a;
+			wp->pt_last = b;
+			wp->task = 1;
+			break;
+		}
 		case OPT_SET:
-			add_str(&w.s.sets, &w.s.nsets, optarg);
+			add_str(&wp->s.sets, &wp->s.nsets, optarg);
 			break;
 		case 'S': {
 			char *dup = xstrdup(optarg), *save = NULL;
 
 			for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
-				add_str(&w.s.specs, &w.s.nspecs, t);
+				add_str(&wp->s.specs, &wp->s.nspecs, t);
 			free(dup);
 			break;
 		}
@@ -943,10 +1475,10 @@ int cmd_sweep(int argc, char **argv)
 				usage_error("sweep", "--crossover %s: expected A,B", optarg);
 				goto out;
 			}
-			add_str(&w.s.cross, &w.s.ncross, optarg);
+			add_str(&wp->s.cross, &wp->s.ncross, optarg);
 			break;
 		case 'l':
-			add_str(&w.levels, &w.nlevels, optarg);
+			add_str(&wp->levels, &wp->nlevels, optarg);
 			break;
 		case 'j':
 			n = strtol(optarg, &end, 10);
@@ -955,28 +1487,29 @@ int cmd_sweep(int argc, char **argv)
 					    optarg);
 				goto out;
 			}
-			w.jobs = (unsigned)n;
+			wp->jobs = (unsigned)n;
 			break;
 		case 'o':
-			w.outdir = optarg;
+			wp->outdir = optarg;
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") == 0) {
-				w.format = 0;
+				wp->format = 0;
 			} else if (strcmp(optarg, "json") == 0) {
-				w.format = 1;
+				wp->format = 1;
 			} else if (strcmp(optarg, "csv") == 0) {
-				w.format = 2;
+				wp->format = 2;
 			} else {
 				usage_error("sweep", "--format %s: text, json or csv", optarg);
 				goto out;
 			}
 			break;
 		case 'f':
-			w.s.format_in = optarg;
+			wp->s.format_in = optarg;
 			break;
 		case OPT_ALLOW_TRUNCATED:
 			reader_allow_truncated(1);
+			wp->truncated = 1;
 			break;
 		case 'h':
 			help_sweep(stdout);
@@ -991,48 +1524,153 @@ int cmd_sweep(int argc, char **argv)
 		usage_error("sweep", "expected exactly one trace");
 		goto out;
 	}
-	if (!w.s.np) {
+	if (!wp->s.np) {
 		usage_error("sweep", "no --param PATH=VALUES");
 		goto out;
 	}
-	w.s.trace = argv[optind];
-	if (!w.s.nspecs)
+	wp->s.trace = argv[optind];
+	if (!wp->s.nspecs)
 		for (unsigned i = 0; compare_default_specs[i]; i++)
-			add_str(&w.s.specs, &w.s.nspecs, compare_default_specs[i]);
-	for (unsigned i = 0; i < w.s.ncross; i++) {
-		char *dup = xstrdup(w.s.cross[i]), *b = strchr(dup, ',');
+			add_str(&wp->s.specs, &wp->s.nspecs, compare_default_specs[i]);
+	for (unsigned i = 0; i < wp->s.ncross; i++) {
+		char *dup = xstrdup(wp->s.cross[i]), *b = strchr(dup, ',');
 		int fa = 0, fb = 0;
 
 		*b++ = 0;
-		for (unsigned s = 0; s < w.s.nspecs; s++) {
-			fa |= strcmp(w.s.specs[s], dup) == 0;
-			fb |= strcmp(w.s.specs[s], b) == 0;
+		for (unsigned s = 0; s < wp->s.nspecs; s++) {
+			fa |= strcmp(wp->s.specs[s], dup) == 0;
+			fb |= strcmp(wp->s.specs[s], b) == 0;
 		}
 		if (!fa || !fb) {
 			usage_error("sweep", "--crossover %s: %s is not among the strategies (-S)",
-				    w.s.cross[i], fa ? b : dup);
+				    wp->s.cross[i], fa ? b : dup);
 			free(dup);
 			goto out;
 		}
 		free(dup);
 	}
-	w.s.levels = xcalloc(w.nlevels, sizeof(*w.s.levels));
-	for (unsigned i = 0; i < w.nlevels; i++) {
-		if (parse_level(&w, w.levels[i], &w.s.levels[i]) < 0)
+	wp->s.levels = xcalloc(wp->nlevels, sizeof(*wp->s.levels));
+	for (unsigned i = 0; i < wp->nlevels; i++) {
+		if (parse_level(wp, wp->levels[i], &wp->s.levels[i]) < 0)
 			goto out;
-		w.s.nlevels++;
+		wp->s.nlevels++;
 	}
-	if (plot_metrics_parse(metric, &w.s.metrics, &w.s.nm) < 0)
+	if (plot_metrics_parse(metric, &wp->s.metrics, &wp->s.nm) < 0)
 		goto out;
-	if (!w.jobs) {
+	if (!wp->jobs) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-		w.jobs = cpus > 0 ? (unsigned)cpus : 1;
+		wp->jobs = cpus > 0 ? (unsigned)cpus : 1;
 	}
-	status = sweep_main(&w);
+	status = -1;
 out:
+	return status;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+	struct sw w;
+	char **kept = xcalloc((size_t)argc + 1, sizeof(*kept));
+	const char *merge = NULL;
+	int nk = 0, status, format = 0;
+
+	memset(&w, 0, sizeof(w));
+	/*
+	 * --emit, --block and --merge are taken out first: the job keeps the command line of the
+	 * local sweep it stands for (its manifest's command), as getopt orders it.
+	 */
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		int which = 0;
+
+		if (i > 0 && strcmp(a, "--") == 0) {
+			while (i < argc)
+				kept[nk++] = argv[i++];
+			break;
+		}
+		if (i > 0 && strncmp(a, "--emit", 6) == 0 && (!a[6] || a[6] == '='))
+			which = 1;
+		else if (i > 0 && strncmp(a, "--block", 7) == 0 && (!a[7] || a[7] == '='))
+			which = 2;
+		else if (i > 0 && strncmp(a, "--merge", 7) == 0 && (!a[7] || a[7] == '='))
+			which = 3;
+		if (!which) {
+			kept[nk++] = argv[i];
+			continue;
+		}
+		v = strchr(a, '=') ? strchr(a, '=') + 1 : i + 1 < argc ? argv[++i] : NULL;
+		if (!v) {
+			free(kept);
+			return usage_error("sweep", "%s needs a value", a);
+		}
+		if (which == 1) {
+			if (strcmp(v, "slurm") != 0 && strcmp(v, "parallel") != 0) {
+				free(kept);
+				return usage_error("sweep", "--emit %s: slurm or parallel", v);
+			}
+			w.emit = v;
+		} else if (which == 2) {
+			char *end;
+			unsigned long long b = strtoull(v, &end, 10);
+
+			if (*end || !b || b > 100000) {
+				free(kept);
+				return usage_error("sweep", "--block %s: points per task (1..100000)",
+						   v);
+			}
+			w.block = b;
+		} else {
+			merge = v;
+		}
+	}
+	if (merge) {
+		/* --merge DIR [--format FORMAT]: the rest is the job's */
+		for (int i = 1; i < nk; i++) {
+			if (strcmp(kept[i], "--format") == 0 && i + 1 < nk) {
+				const char *f = kept[++i];
+
+				format = !strcmp(f, "json") ? 1 : !strcmp(f, "csv") ? 2 :
+					 !strcmp(f, "text") ? 0 : -1;
+				if (format < 0) {
+					status = usage_error("sweep", "--format %s: text, json or csv",
+							     f);
+					free(kept);
+					return status;
+				}
+				continue;
+			}
+			status = usage_error("sweep", "--merge DIR takes no other option than "
+					     "--format (the sweep's options are the emitted job's): %s",
+					     kept[i]);
+			free(kept);
+			return status;
+		}
+		free(kept);
+		if (w.emit || w.block)
+			return usage_error("sweep", "--merge and --emit/--block do not go together");
+		return sweep_merge(merge, format);
+	}
+	status = parse_sweep(&w, nk, kept);
+	if (status == -1) {
+		if (w.emit && (!w.outdir || w.task))
+			status = usage_error("sweep", "--emit %s needs -o DIR (the job's folder) and "
+					     "no --points", w.emit);
+		else if (w.block && !w.emit)
+			status = usage_error("sweep", "--block needs --emit");
+		else if (w.task && !w.outdir)
+			status = usage_error("sweep", "--points needs -o DIR (a folder made by "
+					     "sweep --emit)");
+		else if (w.emit)
+			status = sweep_emit(&w);
+		else if (w.task)
+			status = sweep_task(&w);
+		else
+			status = sweep_main(&w);
+	}
 	sweep_free(&w.s);
 	sweep_free_strs(w.levels, w.nlevels);
+	sweep_free_strs(w.praw, w.npraw);
 	free(w.pdir);
+	free(kept);
 	return status;
 }
