@@ -227,7 +227,7 @@ enum {
 	X(TDX_PAGE_ACCEPT, 0x30202, "TDG.MEM.PAGE.ACCEPT", HOSTCALL, "page", "cc-shared",        \
 	  COST(tdx_page_accept), NULL, 0, NULL, "TDG.MEM.PAGE.ACCEPT: a page made private again")  \
 	X(SNP_PSC, 0x30203, "SNP page-state change", HOSTCALL, "page", "cc-shared",              \
-	  COST(snp_psc), NULL, 0, NULL, "SEV-SNP GHCB page-state change (up to 253 entries)")    \
+	  COST(snp_psc), NULL, 0, NULL, "SEV-SNP GHCB page-state change (up to 64 entries)")     \
 	X(SNP_PVALIDATE, 0x30204, "SNP PVALIDATE", HOSTCALL, "page", "cc-shared",                \
 	  COST(snp_pvalidate), NULL, 0, NULL, "PVALIDATE of a page (validate or rescind)")       \
 	X(CCA_IPA_STATE_SET, 0x30205, "RSI_IPA_STATE_SET", HOSTCALL, "page", "cc-shared",        \

@@ -33,7 +33,7 @@
  *   tdx  to shared: one MapGPA (TDG.VP.VMCALL) for the range; to private: MapGPA, then
  *        TDG.MEM.PAGE.ACCEPT per page, 2 MiB or 1 GiB at a time where the range is aligned
  *        (tdx_enc_status_changed -> tdx_map_gpa, tdx_accept_memory / try_accept_one);
- *   snp  to shared: PVALIDATE (rescind) per page, then GHCB page-state changes of up to 253
+ *   snp  to shared: PVALIDATE (rescind) per page, then GHCB page-state changes of up to 64
  *        entries (VMGEXIT_PSC_MAX_ENTRY); to private: the page-state changes, then PVALIDATE
  *        (set_pages_state / __set_pages_state; 4 KiB entries here);
  *   cca  one RSI_IPA_STATE_SET for the range, either way (rsi_set_memory_range_shared/_protected).
@@ -65,7 +65,11 @@ enum { HOW_BOUNCED = 1, HOW_POOL = 2, HOW_CONVERTED = 3 };
 /* kinds pre_shared can name */
 enum { K_COHERENT = 1, K_TX = 2, K_RX = 4, K_BIDI = 8 };
 
-#define SNP_PSC_MAX_ENTRIES 253 /* VMGEXIT_PSC_MAX_ENTRY */
+/*
+ * VMGEXIT_PSC_MAX_ENTRY: the entries set_pages_state() puts in one page-state change (64 since
+ * it sized its on-stack descriptor down; the GHCB allows 253, VMGEXIT_PSC_MAX_COUNT).
+ */
+#define SNP_PSC_MAX_ENTRIES 64
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
 

@@ -5,7 +5,7 @@
  * [64 MiB, 1 GiB]) and 6.1/6.2 (the per-mapping decision; pre-shared tx buffers taken from the
  * pool with no copy), and from the kernel's conversion paths (tdx_enc_status_changed: MapGPA,
  * then PAGE.ACCEPT when made private; SNP: PVALIDATE per page and page-state changes of up to
- * 253 entries; CCA: one RSI_IPA_STATE_SET per range).
+ * 64 entries, VMGEXIT_PSC_MAX_ENTRY; CCA: one RSI_IPA_STATE_SET per range).
  */
 #include "config.h"
 
@@ -348,7 +348,7 @@ Test(cc_shared, tdx_accept_sizes)
 	fix_free(&f);
 }
 
-/* SNP: PVALIDATE per page, page-state changes of up to 253 entries, in both directions */
+/* SNP: PVALIDATE per page, page-state changes of up to 64 entries, in both directions */
 Test(cc_shared, snp_psc_batches)
 {
 	struct fix f;
@@ -356,12 +356,12 @@ Test(cc_shared, snp_psc_batches)
 	fix_new_set(&f, "cc-shared:convert", "strategy.cc-shared.platform", "snp");
 	cr_assert_eq(map(&f, ISM_DIR_TO_DEVICE, 0x100000, 300 * 4 * KIB), 0);
 	cr_expect_eq(sum(&f.ab, ACT_HCALL, SNP_PVALIDATE, 0), 300);
-	cr_expect_eq(sum(&f.ab, ACT_SHARE, SNP_PSC, 0), 2);
+	cr_expect_eq(sum(&f.ab, ACT_SHARE, SNP_PSC, 0), 5, "300 entries, 64 per change");
 	cr_expect_eq(sum(&f.ab, ACT_SHARE, SNP_PSC, 1), 300);
 	/* rescinded before the state change to shared */
 	cr_expect_eq(f.ab.a[f.ab.n - 2].op, SNP_PVALIDATE);
 	unmap(&f, ISM_DIR_TO_DEVICE, 0x100000);
-	cr_expect_eq(sum(&f.ab, ACT_UNSHARE, SNP_PSC, 0), 2);
+	cr_expect_eq(sum(&f.ab, ACT_UNSHARE, SNP_PSC, 0), 5);
 	cr_expect_eq(sum(&f.ab, ACT_HCALL, SNP_PVALIDATE, 0), 300);
 	cr_expect_eq(f.ab.a[f.ab.n - 1].op, SNP_PVALIDATE, "validated after the change to private");
 	fix_free(&f);
