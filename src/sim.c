@@ -1569,6 +1569,14 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			run->setup_left = 0;
 		}
 		if (op == OP_MARK) {
+			if (run->stack->ops->marker) {
+				/* work the strategy makes at a marker, charged there */
+				actbuf_reset(&run->ab);
+				rq.ts_ns = (uint64_t)begin;
+				run->stack->ops->marker(run->stack, &rq, ev->text, &run->ab);
+				if (run->ab.n)
+					begin = execute(sim, run, ev->cpu, begin, &dev, 0);
+			}
 			run->T[ev->cpu] = begin;
 			run->last_T = begin;
 			run->mark_T = begin;

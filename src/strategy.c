@@ -24,6 +24,7 @@ const struct strategy_ops *const strategy_table[] = {
 	&strategy_xen_pv_iommu_ops,
 	&strategy_cc_shared_ops,
 	&strategy_pkvm_guest_ops,
+	&strategy_tdisp_ops,
 	&strategy_template_ops,
 	NULL,
 };

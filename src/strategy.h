@@ -137,6 +137,8 @@ struct param;
  * @setup: boot work (table clears, DDW creation, pool sharing) into @a.
  * @map, @map_sg, @alloc: return 0, or -1 when the mapping fails (window/pool full).
  * @unmap, @unmap_sg, @free, @sync_cpu, @sync_dev: release / copy.
+ * @marker: a trace_marker (@text) at @rq's CPU and time (rq->ts_ns): work it makes into @a,
+ *          charged at the marker (tdisp's T=0 -> T=1 switch). Top layer only.
  * @report: fill pressure figures.
  * @fini: free private state.
  * @iommu_counts: an IOMMU layer's cumulative counts (the --check-iommu comparison); NULL if none.
@@ -164,6 +166,7 @@ struct strategy_ops {
 	void (*free)(struct strat *s, struct dma_req *rq, struct actbuf *a);
 	void (*sync_cpu)(struct strat *s, struct dma_req *rq, struct actbuf *a);
 	void (*sync_dev)(struct strat *s, struct dma_req *rq, struct actbuf *a);
+	void (*marker)(struct strat *s, struct dma_req *rq, const char *text, struct actbuf *a);
 	void (*report)(struct strat *s, struct strat_pressure *p);
 	void (*fini)(struct strat *s);
 	void (*iommu_counts)(struct strat *s, struct strat_iommu_counts *c);
@@ -228,6 +231,7 @@ extern const struct strategy_ops strategy_pkvm_ops;
 extern const struct strategy_ops strategy_xen_pv_iommu_ops;
 extern const struct strategy_ops strategy_cc_shared_ops;
 extern const struct strategy_ops strategy_pkvm_guest_ops;
+extern const struct strategy_ops strategy_tdisp_ops;
 
 /* ---- strategies' parameters (strategy-params.c) ---------------------------------------- */
 

@@ -28,15 +28,16 @@ function issue(n,   c, k) {
 	while (n > 0) { c = n < B ? n : B; k++; if (C && c > C) cont += int((c - 1) / C); ops += c; n -= c }
 	return k
 }
-function domap(key, f) { if (key in live) { live[key]++; return } live[key] = 1; fr[key] = f; mc += issue(f) }
-function dounmap(key) { if (!(key in live)) return; if (--live[key] > 0) return; delete live[key]; uc += issue(fr[key]) }
+function domap(key, f, b) { if (key in live) { live[key]++; return } live[key] = 1; fr[key] = f; mc += issue(f); nm++; nl++; by += b }
+function dounmap(key) { if (!(key in live)) return; if (--live[key] > 0) return; delete live[key]; nl--; uc += issue(fr[key]) }
 /^#/ { next }
 {
 	ev = ""
 	for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) { ev = $(i + 1); dev = $(i + 2); break }
-	if (ev == "dma_map_page:") domap(dev " " ks(field("dma_addr")), frames(field("phys_addr"), field("size") + 0))
+	if (ev == "tracing_mark_write:" && /phase=[^ ]/ && across == "") across = nl
+	if (ev == "dma_map_page:") domap(dev " " ks(field("dma_addr")), frames(field("phys_addr"), field("size") + 0), field("size") + 0)
 	else if (ev == "dma_unmap_page:") dounmap(dev " " ks(field("dma_addr")))
-	else if (ev == "dma_alloc:") domap("c" dev " " ks(field("dma_addr")), frames(field("dma_addr"), field("size") + 0))
+	else if (ev == "dma_alloc:") domap("c" dev " " ks(field("dma_addr")), frames(field("dma_addr"), field("size") + 0), 0)
 	else if (ev == "dma_free:") dounmap("c" dev " " ks(field("dma_addr")))
 	else if (ev == "dma_map_sg:" || ev == "dma_unmap_sg:") {
 		ph = field("phys_addrs"); gsub(/[{}]/, "", ph); np = split(ph, P, ",")
@@ -55,10 +56,11 @@ function dounmap(key) { if (!(key in live)) return; if (--live[key] > 0) return;
 			for (k = 1; k <= np && ok; k++) if (hex(P[k]) % L) ok = 0
 			if (ok) f = tot / 4096; else { odd++; for (k = 1; k <= np; k++) f += 1 }
 		}
-		domap(key, f)
+		tot = 0; for (k = 1; k <= ns; k++) tot += hex(S[k])
+		domap(key, f, tot)
 	}
 }
-END { printf "%d %d %d %d %d\n", mc, uc, cont, ops, odd }
+END { printf "%d %d %d %d %d %d %d %d\n", mc, uc, cont, ops, odd, nm, across, by }
 '
 }
 
@@ -80,7 +82,7 @@ for tr in $traces; do
 		set -- $bc
 		b=$1 c=$2
 		set -- $(xen_count "$tr" "$b" "$c")
-		mc=$1 uc=$2 cont=$3 ops=$4 odd=$5
+		mc=$1 uc=$2 cont=$3 ops=$4 odd=$5 maps=$6 across=$7 bytes=$8
 		[ "$mc" -gt 100 ] && [ "$uc" -gt 100 ] || fail "$name: counting failed ($mc $uc)"
 		expect_exit 0 "$ISM_BIN" run -S xen-pv-iommu --format json \
 			--set strategy.xen-pv-iommu.batch_ops="$b" \
@@ -121,6 +123,37 @@ for tr in $traces; do
 	[ "$(stat map_hypercalls)" = 0 ] && [ "$(stat iotlb_flushes)" = 0 ] || fail "$name: identity calls"
 	[ "$(stat reachable_bytes_peak)" = "$ram" ] || fail "$name: identity reaches $(stat reachable_bytes_peak)"
 	n=$((n + 2))
+
+	# tdisp: t1 maps everything through the IOMMU and exposes nothing; t0 bounces every map
+	# (its bytes exposed); switch at the first phase marker: the mappings live there (counted
+	# here: made and not yet unmapped before the first "phase=" marker) are live across it
+	expect_exit 0 "$ISM_BIN" run -S tdisp:t1 --format json "$tr"
+	[ "$(stat t1_maps)" = "$maps" ] || fail "$name: t1 made $(stat t1_maps) maps, the trace has $maps"
+	[ "$(stat exposed_bytes)" = 0 ] && [ "$(key shared_peak_bytes)" = 0 ] && [ "$(key bounces)" = 0 ] ||
+		fail "$name: t1 exposes $(stat exposed_bytes) bytes, shares $(key shared_peak_bytes)"
+	expect_exit 0 "$ISM_BIN" run -S tdisp:t0 --format json "$tr"
+	[ "$(stat t0_maps)" = "$maps" ] || fail "$name: t0 made $(stat t0_maps) maps, the trace has $maps"
+	[ "$(stat exposed_bytes)" = "$bytes" ] ||
+		fail "$name: t0 exposed $(stat exposed_bytes) bytes, the trace maps $bytes"
+	[ "$(key map_failures)" = 0 ] || fail "$name: t0 failed maps"
+	[ "$(key shared_peak_bytes)" -gt 0 ] || fail "$name: t0 shares nothing"
+	[ -n "$across" ] && [ "$across" -gt 0 ] || fail "$name: no mapping live at the first marker"
+	for how in redo broken; do
+		expect_exit 0 "$ISM_BIN" run -S tdisp:switch --format json \
+			--set strategy.tdisp.on_switch=$how "$tr"
+		[ "$(stat switched)" = 1 ] || fail "$name: no switch"
+		[ "$(stat live_across_switch)" = "$across" ] ||
+			fail "$name $how: $(stat live_across_switch) live across the switch, the trace has $across"
+		[ $(($(stat t0_maps) + $(stat t1_maps))) = "$maps" ] || fail "$name: maps lost in the switch"
+		if [ $how = redo ]; then
+			[ "$(stat redone_at_switch)" = "$across" ] && [ "$(stat broken_unmaps)" = 0 ] ||
+				fail "$name: $(stat redone_at_switch) redone, $(stat broken_unmaps) broken unmaps"
+		else
+			[ "$(stat broken_mappings)" = "$across" ] && [ "$(stat broken_unmaps)" -gt 0 ] ||
+				fail "$name: $(stat broken_mappings) broken, $(stat broken_unmaps) broken unmaps"
+		fi
+	done
+	n=$((n + 4))
 done
-[ "$n" -ge 80 ] || fail "only $n runs"
+[ "$n" -ge 160 ] || fail "only $n runs"
 pass
