@@ -171,6 +171,10 @@ void help_calibrate(FILE *out)
 		"      --set PATH=VALUE    override one base parameter (repeatable)\n"
 		"      --phase NAME        fit on this phase only (repeatable; default: every phase\n"
 		"                          with an end marker, else every phase)\n"
+		"  -H, --hold-out TRACE    after the fit, predict each of these traces as the other\n"
+		"                          configurations (repeatable): their RMS error becomes\n"
+		"                          sim.model_error_pct, which verdicts compare against\n"
+		"      --no-fit            fit nothing: only the held-out check, on the TRACEs given\n"
 		"  -f, --format-in FORMAT  read the traces as FORMAT\n"
 		"  -h, --help              this help\n\n"
 		"Exit status: 0 success, 1 runtime failure, 2 usage error or bad input.\n");
@@ -298,6 +302,140 @@ static int set_value(struct scenario *sc, const char *path, double v)
 	return 0;
 }
 
+/*
+ * Load @t from @path: the strategy it was recorded under (sim.recorded_with, else detected),
+ * its phases and their recorded durations; its hypercall samples are merged into @fit unless
+ * NULL. Returns 0 or an exit status (the error said).
+ */
+static int load_trace(struct cal_trace *t, const char *path, const char *format,
+		      const struct scenario *sc, struct hcfit *fit, int *any_end)
+{
+	struct scenario one = *sc;
+	struct detect_result det;
+	struct replay rp;
+	struct hcfit *f1 = xcalloc(1, sizeof(*f1));
+	const struct sim_recorded *rec;
+	char *cause = NULL;
+	int ret;
+
+	t->path = path;
+	if (sc->sim.recorded_with && *sc->sim.recorded_with) {
+		snprintf(t->spec, sizeof(t->spec), "%s", sc->sim.recorded_with);
+	} else {
+		ret = detect_trace(path, format, &det, &cause);
+		if (ret < 0) {
+			ism_err("%s", cause);
+			free(cause);
+			free(f1);
+			return ism_err_exit(ret);
+		}
+		snprintf(t->spec, sizeof(t->spec), "%s", det.spec);
+	}
+	one.sim.recorded_with = t->spec;
+	ret = replay_trace_fit(path, format, &one, t->spec, f1, &rp, &cause);
+	if (ret < 0) {
+		ism_err("%s", cause ? cause : ism_strerror(ret));
+		free(cause);
+		free(f1);
+		return ism_err_exit(ret);
+	}
+	if (fit)
+		hcfit_merge(fit, f1);
+	free(f1);
+	rec = sim_recorded(rp.sim);
+	for (unsigned k = 0; k < rec->nphases && t->nph < CAL_MAX_PHASES; k++) {
+		snprintf(t->name[t->nph], sizeof(t->name[0]), "%s", rec->phases[k].name);
+		t->rec[t->nph] = sim_phase_recorded_ns(rec, k);
+		t->has_end[t->nph] = rec->phases[k].has_end;
+		*any_end |= t->has_end[t->nph];
+		t->nph++;
+	}
+	replay_free(&rp);
+	return 0;
+}
+
+/* The number of configurations (recorded strategies) among @tr. */
+static unsigned configurations(const struct cal_trace *tr, unsigned ntr)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ntr; i++) {
+		int seen = 0;
+
+		for (unsigned j = 0; j < i; j++)
+			seen |= !strcmp(tr[i].spec, tr[j].spec);
+		n += !seen;
+	}
+	return n;
+}
+
+/* The @j-th trace's spec if it is the first trace of its configuration and not @tr[i]'s. */
+static const char *other_config(const struct cal_trace *tr, unsigned i, unsigned j)
+{
+	if (!strcmp(tr[j].spec, tr[i].spec))
+		return NULL;
+	for (unsigned q = 0; q < j; q++)
+		if (!strcmp(tr[q].spec, tr[j].spec))
+			return NULL;
+	return tr[j].spec;
+}
+
+/*
+ * The cross-configuration check: each trace of @tr replayed under @sc as every other
+ * configuration among @tr, each wanted phase against the median recorded for it over that
+ * configuration's traces in @tr. Each prediction is appended to @preds; @n, @rms and @worst
+ * get their count, RMS and worst error (%). Returns 0 or an exit status.
+ */
+static int cross_check(const char *format, const struct scenario *sc, const struct cal_trace *tr,
+		       unsigned ntr, char **phases, unsigned nphases, int any_end, json_t *preds,
+		       unsigned *n, double *rms, double *worst)
+{
+	double *p0 = xcalloc(CAL_MAX_PHASES, sizeof(double)), sq = 0;
+	struct scenario at = *sc;
+	int st;
+
+	*n = 0;
+	*worst = 0;
+	for (unsigned i = 0; i < ntr; i++)
+		for (unsigned j = 0; j < ntr; j++) {
+			const char *other = other_config(tr, i, j);
+
+			if (!other)
+				continue;
+			at.sim.recorded_with = (char *)tr[i].spec;
+			if ((st = predict(format, &at, &tr[i], other, p0))) {
+				free(p0);
+				return st;
+			}
+			for (unsigned k = 0; k < tr[i].nph; k++) {
+				double lo, hv, tg = target_of(tr, ntr, other, tr[i].name[k], &lo, &hv), e;
+				json_t *v;
+
+				if (isnan(tg) || isnan(p0[k]) ||
+				    !wanted(tr[i].name[k], phases, nphases, &tr[i], (int)k, any_end))
+					continue;
+				e = (p0[k] - tg) / tg * 100;
+				sq += e * e;
+				if (fabs(e) > fabs(*worst))
+					*worst = e;
+				(*n)++;
+				v = json_object();
+				json_object_set_new(v, "trace", json_string(tr[i].path));
+				json_object_set_new(v, "as", json_string(other));
+				json_object_set_new(v, "phase", json_string(tr[i].name[k]));
+				json_object_set_new(v, "predicted_ns", json_real(p0[k]));
+				json_object_set_new(v, "recorded_median_ns", json_real(tg));
+				json_object_set_new(v, "recorded_min_ns", json_real(lo));
+				json_object_set_new(v, "recorded_max_ns", json_real(hv));
+				json_object_set_new(v, "error_pct", json_real(e));
+				json_array_append_new(preds, v);
+			}
+		}
+	*rms = *n ? sqrt(sq / *n) : 0;
+	free(p0);
+	return 0;
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -306,23 +444,28 @@ int cmd_calibrate(int argc, char **argv)
 		{ "set", required_argument, NULL, 'S' },
 		{ "phase", required_argument, NULL, 'p' },
 		{ "format-in", required_argument, NULL, 'f' },
+		{ "hold-out", required_argument, NULL, 'H' },
+		{ "no-fit", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *base = NULL, *outpath = NULL, *format = NULL;
-	char *sets[64], *phases[64], *cause = NULL;
-	unsigned nsets = 0, nphases = 0, ntr = 0, nfit = 0;
-	struct cal_trace *tr = NULL;
+	char *sets[64], *phases[64], *holds[CAL_MAX_TRACES], *cause = NULL;
+	unsigned nsets = 0, nphases = 0, ntr = 0, nfit = 0, nholds = 0, nho = 0;
+	struct cal_trace *tr = NULL, *ho = NULL;
+	int no_fit = 0, ho_any_end = 0;
+	double model_error = 0;
+	char *msrc = NULL;
 	struct scenario sc;
 	struct hcfit *fit = NULL;
-	json_t *root = NULL, *cal, *vals, *und, *arr, *preds;
+	json_t *root = NULL, *cal, *vals, *und, *arr, *preds, *fitrec, *scratch = NULL;
 	int c, status = EXIT_FAIL, any_end = 0, nconf = 0;
 	double x0[NUNK], x[NUNK], ata[NUNK][NUNK + 1] = { { 0 } };
 	int determined[NUNK] = { 0 }, nfree = 0, collinear = 0;
 	struct ofile *of = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:o:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:o:f:H:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			base = optarg;
@@ -343,6 +486,14 @@ int cmd_calibrate(int argc, char **argv)
 		case 'f':
 			format = optarg;
 			break;
+		case 'H':
+			if (nholds == ISM_ARRAY_SIZE(holds))
+				return usage_error("calibrate", "more than 64 --hold-out traces");
+			holds[nholds++] = optarg;
+			break;
+		case 'N':
+			no_fit = 1;
+			break;
 		case 'h':
 			help_calibrate(stdout);
 			return EXIT_OK;
@@ -352,6 +503,8 @@ int cmd_calibrate(int argc, char **argv)
 	}
 	if (!outpath)
 		return usage_error("calibrate", "no -o OUT.json given");
+	if (no_fit && nholds)
+		return usage_error("calibrate", "--no-fit checks the traces given: no --hold-out too");
 	if (optind >= argc)
 		return usage_error("calibrate", "no trace given");
 	if (argc - optind > CAL_MAX_TRACES)
@@ -378,80 +531,53 @@ int cmd_calibrate(int argc, char **argv)
 			scenario_free(&sc);
 			return EXIT_USAGE;
 		}
-		json_object_del(root, "calibration");
+		if (!no_fit)
+			json_object_del(root, "calibration");
 	} else {
 		root = json_object();
 		json_object_set_new(root, "schema_version", json_integer(SCENARIO_SCHEMA_VERSION));
 		json_object_set_new(root, "name", json_string("calibrated"));
 	}
 	tr = xcalloc((size_t)(argc - optind), sizeof(*tr));
+	ho = xcalloc((size_t)(argc - optind) + nholds, sizeof(*ho));
 	fit = xcalloc(1, sizeof(*fit));
-	cal = json_object();
-	json_object_set_new(root, "calibration", cal);
-	json_object_set_new(cal, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
-	json_object_set_new(cal, "base", json_string(base ? base : "(defaults)"));
+	/* --no-fit: the base's own calibration record, if any, stays and gets the check */
+	cal = no_fit ? json_object_get(root, "calibration") : NULL;
+	if (!json_is_object(cal)) {
+		cal = json_object();
+		json_object_set_new(root, "calibration", cal);
+		json_object_set_new(cal, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
+		json_object_set_new(cal, "base", json_string(base ? base : "(defaults)"));
+	}
+	fitrec = no_fit ? scratch = json_object() : cal;
 	arr = json_array();
-	json_object_set_new(cal, "traces", arr);
+	json_object_set_new(fitrec, "traces", arr);
 	vals = json_array();
-	json_object_set_new(cal, "fitted", vals);
+	json_object_set_new(fitrec, "fitted", vals);
 	und = json_array();
-	json_object_set_new(cal, "undetermined_kept_from_base", und);
+	json_object_set_new(fitrec, "undetermined_kept_from_base", und);
 	preds = json_array();
-	json_object_set_new(cal, "predictions", preds);
+	json_object_set_new(fitrec, "predictions", preds);
 
 	/* 1. each trace as recorded: its strategy, its phases, its hypercall samples */
-	for (int a = optind; a < argc; a++, ntr++) {
-		struct cal_trace *t = &tr[ntr];
-		struct scenario one = sc;
-		struct detect_result det;
-		struct replay rp;
-		struct hcfit f1;
-		const struct sim_recorded *rec;
-		char *spec;
+	for (int a = optind; a < argc; a++) {
+		struct cal_trace *t = no_fit ? &ho[nho++] : &tr[ntr++];
 		json_t *jt;
-		int ret;
 
-		t->path = argv[a];
-		if (sc.sim.recorded_with && *sc.sim.recorded_with) {
-			snprintf(t->spec, sizeof(t->spec), "%s", sc.sim.recorded_with);
-		} else {
-			ret = detect_trace(t->path, format, &det, &cause);
-			if (ret < 0) {
-				ism_err("%s", cause);
-				free(cause);
-				status = ism_err_exit(ret);
-				goto out;
-			}
-			snprintf(t->spec, sizeof(t->spec), "%s", det.spec);
-		}
-		one.sim.recorded_with = t->spec;
-		spec = t->spec;
-		memset(&f1, 0, sizeof(f1));
-		ret = replay_trace_fit(t->path, format, &one, spec, &f1, &rp, &cause);
-		if (ret < 0) {
-			ism_err("%s", cause ? cause : ism_strerror(ret));
-			free(cause);
-			status = ism_err_exit(ret);
+		if ((status = load_trace(t, argv[a], format, &sc, no_fit ? NULL : fit,
+					 no_fit ? &ho_any_end : &any_end)))
 			goto out;
-		}
-		hcfit_merge(fit, &f1);
-		rec = sim_recorded(rp.sim);
-		for (unsigned k = 0; k < rec->nphases && t->nph < CAL_MAX_PHASES; k++) {
-			snprintf(t->name[t->nph], sizeof(t->name[0]), "%s", rec->phases[k].name);
-			t->rec[t->nph] = sim_phase_recorded_ns(rec, k);
-			t->has_end[t->nph] = rec->phases[k].has_end;
-			any_end |= t->has_end[t->nph];
-			t->nph++;
-		}
-		replay_free(&rp);
+		if (no_fit)
+			continue;
 		jt = json_object();
 		json_object_set_new(jt, "path", json_string(t->path));
 		json_object_set_new(jt, "recorded_with", json_string(t->spec));
 		json_array_append_new(arr, jt);
 	}
+	status = EXIT_FAIL;
 
 	/* the hypercall costs, pooled */
-	{
+	if (!no_fit) {
 		static const char *const pp[HCFIT_OPS] = { "h_put_tce", "h_put_tce_indirect",
 							   "h_stuff_tce" };
 
@@ -505,99 +631,64 @@ int cmd_calibrate(int argc, char **argv)
 	}
 
 	/* 2. the costs outside the hypercalls, from each trace as the other configurations */
-	for (unsigned i = 0; i < ntr; i++) {
-		int seen = 0;
-
-		for (unsigned j = 0; j < i; j++)
-			seen |= !strcmp(tr[i].spec, tr[j].spec);
-		nconf += !seen;
-	}
+	nconf = (int)configurations(tr, ntr);
 	for (unsigned k = 0; k < NUNK; k++)
 		x0[k] = x[k] = UVAL(&sc, k);
 	if (nconf >= 2) {
 		double *p0 = xcalloc(CAL_MAX_PHASES, sizeof(double));
 		double *p1 = xcalloc((size_t)NUNK * CAL_MAX_PHASES, sizeof(double));
-		double sq = 0, worst = 0;
+		double rms = 0, worst = 0;
 		unsigned nsamp = 0;
+		int st = 0;
+		json_t *fv[NUNK] = { NULL };
 
-		for (int pass = 0; pass < 2; pass++) {
-			struct scenario at = sc;
+		/* the slopes at the base values, one replay per unknown and pair */
+		for (unsigned i = 0; i < ntr && !st; i++)
+			for (unsigned j = 0; j < ntr && !st; j++) {
+				const char *other = other_config(tr, i, j);
+				struct scenario at = sc;
 
-			for (unsigned k = 0; k < NUNK; k++)
-				UVAL(&at, k) = x[k];
-			for (unsigned i = 0; i < ntr; i++)
-				for (unsigned j = 0; j < ntr; j++) {
-					const char *other = tr[j].spec;
-					int dup = 0;
+				if (!other)
+					continue;
+				at.sim.recorded_with = tr[i].spec;
+				if ((st = predict(format, &at, &tr[i], other, p0)))
+					break;
+				for (unsigned u = 0; u < NUNK && !st; u++) {
+					struct scenario hi = at;
 
-					if (!strcmp(other, tr[i].spec))
-						continue;
-					for (unsigned q = 0; q < j; q++)
-						dup |= !strcmp(tr[q].spec, other);
-					if (dup)
-						continue;
-					at.sim.recorded_with = tr[i].spec;
-					if (predict(format, &at, &tr[i], other, p0))
-						goto fitfail;
-					for (unsigned u = 0; !pass && u < NUNK; u++) {
-						struct scenario hi = at;
-
-						UVAL(&hi, u) = x[u] + unknowns[u].step;
-						if (predict(format, &hi, &tr[i], other,
-							    p1 + (size_t)u * CAL_MAX_PHASES))
-							goto fitfail;
-					}
-					for (unsigned k = 0; k < tr[i].nph; k++) {
-						double lo, hv, tg = target_of(tr, ntr, other, tr[i].name[k],
-									      &lo, &hv), g[NUNK];
-
-						if (isnan(tg) || isnan(p0[k]) ||
-						    !wanted(tr[i].name[k], phases, nphases, &tr[i],
-							    (int)k, any_end))
-							continue;
-						if (!pass) {
-							for (unsigned u = 0; u < NUNK; u++)
-								g[u] = (p1[(size_t)u * CAL_MAX_PHASES + k] -
-									p0[k]) / unknowns[u].step;
-							for (unsigned u = 0; u < NUNK; u++) {
-								ata[u][NUNK] += g[u] * (tg - p0[k]);
-								for (unsigned v = 0; v < NUNK; v++)
-									ata[u][v] += g[u] * g[v];
-							}
-						} else {
-							double e = (p0[k] - tg) / tg * 100;
-							json_t *v = json_object();
-
-							sq += e * e;
-							if (fabs(e) > fabs(worst))
-								worst = e;
-							nsamp++;
-							json_object_set_new(v, "trace",
-									    json_string(tr[i].path));
-							json_object_set_new(v, "as", json_string(other));
-							json_object_set_new(v, "phase",
-									    json_string(tr[i].name[k]));
-							json_object_set_new(v, "predicted_ns", json_real(p0[k]));
-							json_object_set_new(v, "recorded_median_ns",
-									    json_real(tg));
-							json_object_set_new(v, "recorded_min_ns", json_real(lo));
-							json_object_set_new(v, "recorded_max_ns", json_real(hv));
-							json_object_set_new(v, "error_pct", json_real(e));
-							json_array_append_new(preds, v);
-						}
-					}
+					UVAL(&hi, u) = x[u] + unknowns[u].step;
+					st = predict(format, &hi, &tr[i], other,
+						     p1 + (size_t)u * CAL_MAX_PHASES);
 				}
-			if (!pass) {
-				nfree = solve_unknowns(ata, x0, x, determined, ~0u);
-				if (nfree < 0) {
-					/* the first unknown alone holds what they share */
-					collinear = 1;
-					nfree = solve_unknowns(ata, x0, x, determined, 1u);
+				for (unsigned k = 0; k < tr[i].nph && !st; k++) {
+					double lo, hv, tg = target_of(tr, ntr, other, tr[i].name[k], &lo, &hv),
+					       g[NUNK];
+
+					if (isnan(tg) || isnan(p0[k]) ||
+					    !wanted(tr[i].name[k], phases, nphases, &tr[i], (int)k, any_end))
+						continue;
+					for (unsigned u = 0; u < NUNK; u++)
+						g[u] = (p1[(size_t)u * CAL_MAX_PHASES + k] - p0[k]) /
+						       unknowns[u].step;
+					for (unsigned u = 0; u < NUNK; u++) {
+						ata[u][NUNK] += g[u] * (tg - p0[k]);
+						for (unsigned v = 0; v < NUNK; v++)
+							ata[u][v] += g[u] * g[v];
+					}
 				}
 			}
-		}
 		free(p0);
 		free(p1);
+		if (st) {
+			status = st;
+			goto out;
+		}
+		nfree = solve_unknowns(ata, x0, x, determined, ~0u);
+		if (nfree < 0) {
+			/* the first unknown alone holds what they share */
+			collinear = 1;
+			nfree = solve_unknowns(ata, x0, x, determined, 1u);
+		}
 		for (unsigned u = 0; u < NUNK; u++) {
 			json_t *v;
 
@@ -610,7 +701,6 @@ int cmd_calibrate(int argc, char **argv)
 			json_object_set_new(v, "path", json_string(unknowns[u].path));
 			json_object_set_new(v, "value", json_real(x[u]));
 			json_object_set_new(v, "source", json_string(unknowns[u].source));
-			json_object_set_new(v, "phase_predictions", json_integer((json_int_t)nsamp));
 			if (nfree > 1) {
 				json_t *w = json_array();
 
@@ -620,25 +710,29 @@ int cmd_calibrate(int argc, char **argv)
 				json_object_set_new(v, "fitted_with", w);
 			}
 			json_array_append_new(vals, v);
+			fv[u] = v;
 			nfit++;
 		}
+		/* the residual: a last replay at the fitted values */
+		if ((st = cross_check(format, &sc, tr, ntr, phases, nphases, any_end, preds, &nsamp,
+				      &rms, &worst))) {
+			status = st;
+			goto out;
+		}
+		for (unsigned u = 0; u < NUNK; u++)
+			if (fv[u])
+				json_object_set_new(fv[u], "phase_predictions",
+						    json_integer((json_int_t)nsamp));
 		if (nfree) {
 			json_t *r = json_object();
 
 			json_object_set_new(r, "phase_predictions", json_integer((json_int_t)nsamp));
-			json_object_set_new(r, "rms_error_pct",
-					    json_real(nsamp ? sqrt(sq / nsamp) : 0));
+			json_object_set_new(r, "rms_error_pct", json_real(rms));
 			json_object_set_new(r, "worst_error_pct", json_real(worst));
 			json_object_set_new(cal, "residual", r);
 		}
-		if (0) {
-fitfail:
-			free(p0);
-			free(p1);
-			goto out;
-		}
 	}
-	for (unsigned u = 0; u < NUNK; u++) {
+	for (unsigned u = 0; u < NUNK && !no_fit; u++) {
 		json_t *v;
 
 		if (nconf >= 2 && determined[u])
@@ -663,7 +757,7 @@ fitfail:
 				    "the other unknowns in these workloads"));
 		json_array_append_new(und, v);
 	}
-	{
+	if (!no_fit) {
 		static const char *const never[][2] = {
 			{ "cost.device_xlate_per_page_ns",
 			  "paid per page by every configuration alike (a direct window's device "
@@ -682,6 +776,57 @@ fitfail:
 			json_array_append_new(und, v);
 		}
 	}
+	/* 3. the held-out check: the model's stated error (sim.model_error_pct) */
+	for (unsigned h = 0; h < nholds; h++)
+		if ((status = load_trace(&ho[nho++], holds[h], format, &sc, NULL, &ho_any_end)))
+			goto out;
+	status = EXIT_FAIL;
+	if (nho) {
+		json_t *hj = json_object(), *ht = json_array(), *hp = json_array();
+		unsigned n = 0, hconf = configurations(ho, nho);
+		double rms = 0, worst = 0;
+		int st;
+
+		json_object_set_new(cal, "held_out", hj);
+		json_object_set_new(hj, "traces", ht);
+		for (unsigned h = 0; h < nho; h++) {
+			json_t *jt = json_object();
+
+			json_object_set_new(jt, "path", json_string(ho[h].path));
+			json_object_set_new(jt, "recorded_with", json_string(ho[h].spec));
+			json_array_append_new(ht, jt);
+		}
+		json_object_set_new(hj, "predictions", hp);
+		if (hconf < 2) {
+			ism_err("calibrate: the held-out traces are of %u configuration%s: a check "
+				"needs two or more (each trace is predicted as the others)", hconf,
+				hconf == 1 ? "" : "s");
+			status = EXIT_USAGE;
+			goto out;
+		}
+		if ((st = cross_check(format, &sc, ho, nho, phases, nphases, ho_any_end, hp, &n,
+				      &rms, &worst))) {
+			status = st;
+			goto out;
+		}
+		if (!n) {
+			ism_err("calibrate: no phase of the held-out traces to check (phases with an "
+				"end marker, or those --phase names, in two configurations)");
+			status = EXIT_USAGE;
+			goto out;
+		}
+		json_object_set_new(hj, "phase_predictions", json_integer((json_int_t)n));
+		json_object_set_new(hj, "rms_error_pct", json_real(rms));
+		json_object_set_new(hj, "worst_error_pct", json_real(worst));
+		model_error = round(rms * 10) / 10;
+		if (model_error < 0.1)
+			model_error = 0.1;
+		json_set_path(root, "sim.model_error_pct", json_real(model_error));
+		msrc = xasprintf("held-out check, iommusim calibrate: RMS error of %u phase "
+				 "predictions, %u traces replayed as the other configuration", n,
+				 nho);
+		json_set_path(root, "sim.model_error_source", json_string(msrc));
+	}
 	if (ofile_open(outpath, &of, &cause) < 0) {
 		ism_err("%s", cause);
 		free(cause);
@@ -695,16 +840,23 @@ fitfail:
 		free(cause);
 		goto out;
 	}
-	printf("calibrate: %u traces, %d configurations: %u values fitted, the rest kept from %s "
-	       "(%s)\n", ntr, nconf, nfit, base ? base : "the defaults", outpath);
+	if (!no_fit)
+		printf("calibrate: %u traces, %d configurations: %u values fitted, the rest kept "
+		       "from %s (%s)\n", ntr, nconf, nfit, base ? base : "the defaults", outpath);
 	for (unsigned u = 0; nconf >= 2 && u < NUNK; u++)
 		if (determined[u])
 			printf("calibrate: %s = %.0f ns (base %.0f)\n", unknowns[u].path, x[u],
 			       x0[u]);
+	if (nho)
+		printf("calibrate: held out: %u traces, model error %.1f%% (%s)\n", nho,
+		       model_error, outpath);
 	status = finish_stdout(EXIT_OK);
 out:
 	json_decref(root);
+	json_decref(scratch);
+	free(msrc);
 	free(tr);
+	free(ho);
 	free(fit);
 	scenario_free(&sc);
 	return status;

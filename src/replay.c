@@ -98,6 +98,11 @@ void replay_report_ctx(const struct replay *rp, const char *trace, const struct 
 	ctx->cpus = rp->cpus;
 	ctx->check = check_hcalls;
 	ctx->model_error_pct = NAN;
+	if (sc->sim.model_error_pct > 0) {
+		ctx->model_error_pct = sc->sim.model_error_pct;
+		ctx->model_error_src = sc->sim.model_error_source && *sc->sim.model_error_source ?
+				       sc->sim.model_error_source : "sim.model_error_pct";
+	}
 	if (sc->sim.recorded_with && *sc->sim.recorded_with) {
 		ctx->recorded_strategy = sc->sim.recorded_with;
 		ctx->recorded_how = "as recorded: sim.recorded_with";

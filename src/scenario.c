@@ -272,6 +272,13 @@ static const struct param scenario_tab[] = {
 	  .def.s = "trace", .unit = "", .source = "iommusim(1) HYPERCALL COSTS",
 	  .help = "TCE hypercall costs: trace (fitted from the replayed trace's entry/exit pairs "
 		  "where it has enough, else the scenario's) or scenario" },
+	{ .path = "sim.model_error_pct", .type = PARAM_DOUBLE, .offset = S(model_error_pct),
+	  .min = 0, .max = 1000, .def.d = 0, .unit = "%", .source = "iommusim calibrate --hold-out",
+	  .help = "the model's error on times of a configuration it did not see (held-out check); "
+		  "verdicts say whether a difference beats it; 0 = not stated" },
+	{ .path = "sim.model_error_source", .type = PARAM_STRING, .offset = S(model_error_source),
+	  .def.s = "", .unit = "", .source = "iommusim calibrate --hold-out",
+	  .help = "where sim.model_error_pct was measured (said beside it in the verdict)" },
 	{ .path = "sim.phase_marker", .type = PARAM_STRING, .offset = S(phase_marker),
 	  .def.s = "phase=([^[:space:]]+)", .unit = "", .source = "iommusim(1) SIMULATION",
 	  .help = "POSIX extended regular expression: a trace_marker it matches starts a phase "

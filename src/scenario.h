@@ -96,6 +96,8 @@ struct scenario_sim {
 	uint64_t device_time_max_ns;    /* clamp for recorded map->unmap device time */
 	char *boot_in_trace;            /* "auto", "yes", "no": charge the strategies' boot work */
 	char *hcall_costs;              /* "trace" (when it has entry/exit pairs) or "scenario" */
+	double model_error_pct;         /* the held-out check's error (%); 0 = not stated */
+	char *model_error_source;       /* where it was measured */
 	char *phase_marker;             /* POSIX ERE: a marker that starts a phase (group 1) */
 	char *phase_end_marker;         /* POSIX ERE: a marker that ends the phase it names */
 };
