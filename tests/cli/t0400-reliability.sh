@@ -48,6 +48,9 @@ bad_case tracedat-page-commit.dat.xz 'CPU 0 data page at offset 28672: commit si
 bad_case commit-over-page.dat.xz 'CPU 0 data page at offset 16384: commit size 7936 exceeds the page'
 bad_case commit-in-header.dat.xz 'CPU 0 data page at offset 16384: commit size 4090 exceeds the page'
 bad_case commit-huge.dat.xz 'CPU 0 data page at offset 8192: commit size 134217727 exceeds the page'
+# a v7 zstd trace.dat (found by fuzzing) on which libtracecmd 1.3's tracecmd_open_fd() crashes
+# (NULL dereference in tracecmd_close() on its error path): opened in a child first
+bad_case libtracecmd-open-crash.dat.xz 'libtracecmd crashes opening it'
 
 # perf JSON of another version (the message once read the freed version value)
 bad_case perfjson-version-2.json 'linux-perf-json-version not 1'
