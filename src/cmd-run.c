@@ -87,9 +87,11 @@ void help_compare(FILE *out)
 {
 	fprintf(out,
 		"usage: iommusim compare [-S STRATEGY,...] [-s SCENARIO] [options] TRACE [REPEAT...]\n\n"
-		"Like `run`, with every strategy of the mission by default: passthrough, window32,\n"
-		"direct-tce, indirect-tce and its TCE-page variants, ddw, swiotlb, swiotlb+window32\n"
-		"and svm (a POWER Secure VM since Linux 5.6).\n\n");
+		"Like `run`, with the strategies of the scenario's machine.arch by default: on\n"
+		"pseries the mission's (passthrough, window32, direct-tce, indirect-tce and its\n"
+		"TCE-page variants, ddw, swiotlb, swiotlb+window32 and svm, a POWER Secure VM since\n"
+		"Linux 5.6); on x86 and arm64 every strategy that runs there, with each variant\n"
+		"(`iommusim list strategies`). The recorded strategy is always replayed.\n\n");
 	help_common(out, "compare");
 	fprintf(out,
 		"\ncompare -o DIR (without --format or -j) writes a report folder instead: report.md\n"
@@ -115,6 +117,7 @@ struct run_opts {
 	unsigned width;     /* 0: the default */
 	char **repeats;     /* other recordings of the configuration */
 	unsigned nrepeats;
+	int arch_default;   /* compare without -S: the strategies of the scenario's machine.arch */
 	int argc;           /* the command line, for the report's manifest */
 	char **argv;
 };
@@ -196,6 +199,35 @@ static void print_mismatch(void *arg, unsigned run, uint64_t pos, const char *te
 	fprintf(stderr, "hcall check: at %llu: %s\n", (unsigned long long)pos, text);
 }
 
+/*
+ * compare's default: on pseries the mission's strategies (compare_default_specs); elsewhere
+ * every strategy of the table whose arches allow machine.arch, with each of its variants.
+ */
+static void add_arch_specs(struct run_opts *o, const char *arch)
+{
+	if (!strcmp(arch, "pseries")) {
+		for (unsigned i = 0; compare_default_specs[i]; i++)
+			add_specs(o, compare_default_specs[i]);
+		return;
+	}
+	for (unsigned i = 0; strategy_table[i]; i++) {
+		const struct strategy_ops *s = strategy_table[i];
+
+		if (!strategy_on_arch(s, arch))
+			continue;
+		if (!s->variants) {
+			add_specs(o, s->name);
+			continue;
+		}
+		for (unsigned v = 0; s->variants[v]; v++) {
+			char *spec = xasprintf("%s:%s", s->name, s->variants[v]);
+
+			add_specs(o, spec);
+			free(spec);
+		}
+	}
+}
+
 static int replay_one(const char *trace, struct run_opts *o, const struct scenario *sc,
 		      const struct sim_observer *obs, struct replay *rp)
 {
@@ -273,6 +305,8 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 		scenario_free(&sc);
 		return EXIT_USAGE;
 	}
+	if (o->arch_default)
+		add_arch_specs(o, sc.machine.arch);
 	/* the strategy the trace was recorded under: named (an override) or detected */
 	ret = replay_detect_recorded(trace, o->format_in, &sc, &det, &cause);
 	if (ret < 0) {
@@ -514,8 +548,7 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 			free_opts(&o);
 			return usage_error(cmd, "no strategy (-S); `iommusim list strategies` lists them");
 		}
-		for (unsigned i = 0; compare_default_specs[i]; i++)
-			add_specs(&o, compare_default_specs[i]);
+		o.arch_default = 1;
 	}
 	status = replay(cmd, &o, argv[optind]);
 	free_opts(&o);

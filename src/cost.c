@@ -53,7 +53,8 @@ struct act_cost cost_action(const struct scenario *sc, const struct action *a)
 			     ism_op_class(a->op) == OPC_RTAS ? CAT_RTAS : CAT_HCALL;
 		break;
 	case ACT_INVAL:
-		/* counted, not priced: the model has no invalidation cost parameter yet */
+		/* cost.iotlb_sync, iotlb_flush_all, iotlb_sync_map: the CPU waits for it */
+		r.cpu_ns = cost_hcall(sc, a->op, a->calls, a->units);
 		break;
 	case ACT_RTAS:
 		r.cpu_ns = cost_hcall(sc, a->op, a->calls, a->units);

@@ -204,10 +204,12 @@ enum {
 	  "rtas_create_calls", "RTAS ibm,create-pe-dma-window")                                \
 	X(RTAS_REMOVE, 0x10003, "RTAS remove", RTAS, "call", "ddw", COST(rtas_remove), NULL, 0, \
 	  "rtas_remove_calls", "RTAS ibm,remove-pe-dma-window")                                \
-	X(IOTLB_SYNC, 0x20001, "IOTLB sync", INVAL, "page", "iommu-dma", NOCOST, NULL, 0, NULL, \
-	  "iommu_iotlb_sync (range, waited for)")                                              \
-	X(IOTLB_FLUSH_ALL, 0x20002, "IOTLB flush-all", INVAL, "-", "iommu-dma", NOCOST, NULL, 0, \
-	  NULL, "flush_iotlb_all (flush queue)")                                                   \
+	X(IOTLB_SYNC, 0x20001, "IOTLB sync", INVAL, "page", "iommu-dma", COST(iotlb_sync), NULL, \
+	  0, NULL, "iommu_iotlb_sync (range, waited for)")                                     \
+	X(IOTLB_FLUSH_ALL, 0x20002, "IOTLB flush-all", INVAL, "-", "iommu-dma",                 \
+	  COST(iotlb_flush_all), NULL, 0, NULL, "flush_iotlb_all (flush queue)")                 \
+	X(IOTLB_SYNC_MAP, 0x20003, "IOTLB sync at map", INVAL, "page", "iommu-dma",             \
+	  COST(iotlb_sync_map), NULL, 0, NULL, "iotlb_sync_map (VT-d caching mode)")             \
 	X(MEM_SHARE, 0x30001, "MEM_SHARE", HOSTCALL, "page", "pkvm-guest, template",             \
 	  COST(pkvm_mem_share), NULL, 0, NULL, "MEM_SHARE (share a granule with the host)")        \
 	X(MEM_UNSHARE, 0x30002, "MEM_UNSHARE", HOSTCALL, "page", "pkvm-guest, template",         \

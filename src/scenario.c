@@ -33,6 +33,7 @@
 /* Assumed figures: a generic KVM-on-POWER9 guest; scenario files override them. */
 #define SRC_NULL_HCALL "DOMAIN.md 4.1: POWER9 null hcall 6319 cycles = ~2.1 us at an assumed 3 GHz"
 #define SRC_ASSUMED "assumption"
+#define SRC_INVAL "none: not priced unless the scenario sets it (DOMAIN.md 4.4, 6.1 give figures)"
 #define SRC_PKVM "DOMAIN.md 4.3: dma_map_benchmark on Morello, pKVM minus kernel driver"
 #define SRC_PKVM_HVC "DOMAIN.md 4.3: a pKVM hypercall round trip on Morello (0.3 - 0.1 us)"
 #define SRC_UV "assumption (NOT FOUND in DOMAIN.md 4.1)"
@@ -88,6 +89,10 @@ static const struct param scenario_tab[] = {
 	  .help = "free text: what machine this is and where its numbers come from" },
 
 	/* ---- machine ---- */
+	{ .path = "machine.arch", .type = PARAM_STRING, .offset = M(arch), .def.s = "pseries",
+	  .unit = "", .source = "the project's first machine (CAPTURE.md: QEMU pseries)",
+	  .help = "the guest's architecture: pseries, x86, arm64; compare replays by default the "
+		  "strategies it allows" },
 	{ .path = "machine.cpus", .type = PARAM_U64, .offset = M(cpus), .min = 1, .max = 4096,
 	  .def.u = 2, .unit = "CPUs", .source = "CAPTURE.md: QEMU -smp 2",
 	  .help = "guest CPUs (swiotlb areas, IOMMU pool hash, per-CPU TCE pages)" },
@@ -211,6 +216,12 @@ static const struct param scenario_tab[] = {
 	     SRC_ASSUMED),
 	CALL(pkvm_page_unshare, "pKVM v1 page unshare (state change)", "page", 0, 100, SRC_ASSUMED,
 	     SRC_ASSUMED),
+	CALL(iotlb_sync, "IOTLB invalidation of a range after an unmap, waited for (strict)",
+	     "page", 0, 0, SRC_INVAL, SRC_INVAL),
+	CALL(iotlb_flush_all, "IOTLB flush of a whole domain (the flush queue's flush_iotlb_all)",
+	     "-", 0, 0, SRC_INVAL, SRC_INVAL),
+	CALL(iotlb_sync_map, "IOTLB flush after a map (iotlb_sync_map: VT-d caching mode)", "page",
+	     0, 0, SRC_INVAL, SRC_INVAL),
 	CALL(xen_iommu_op, "Xen PV-IOMMU iommu_op hypercall (entry, incl. its IOTLB flush)", "op",
 	     1500, 100, SRC_ASSUMED, SRC_ASSUMED),
 	CALL(tdx_map_gpa, "TDX MapGPA (TDG.VP.VMCALL, a range)", "page", 5000, 20, SRC_ASSUMED,
@@ -356,6 +367,16 @@ static int cross_check(const struct scenario *sc, const struct param_src *src, j
 	char *a, *b, *why;
 	int use_b;
 
+	if (!scenario_arch_known(m->arch)) {
+		why = xasprintf("\"%s\" is not an architecture iommusim knows (pseries, x86, arm64)",
+				m->arch ? m->arch : "");
+		if (src)
+			*cause = param_src_error(src, "machine.arch", 1, "%s", why);
+		else
+			*cause = xasprintf("machine.arch: %s", why);
+		free(why);
+		return -ISM_ERANGE;
+	}
 	if (m->window32_bytes % m->window32_tce_bytes) {
 		pa = param_find(scenario_tab, "machine.window32_bytes");
 		pb = param_find(scenario_tab, "machine.window32_tce_bytes");
@@ -386,6 +407,11 @@ static int cross_check(const struct scenario *sc, const struct param_src *src, j
 	free(a);
 	free(b);
 	return -ISM_ERANGE;
+}
+
+int scenario_arch_known(const char *arch)
+{
+	return arch && (!strcmp(arch, "pseries") || !strcmp(arch, "x86") || !strcmp(arch, "arm64"));
 }
 
 int scenario_check(const struct scenario *sc, char **cause)

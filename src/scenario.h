@@ -21,6 +21,7 @@ struct call_cost {
 };
 
 struct scenario_machine {
+	char *arch;                    /* "pseries", "x86", "arm64": what `compare` replays */
 	uint64_t cpus;                 /* guest CPUs (swiotlb areas, pool hash) */
 	uint64_t ram_bytes;            /* guest RAM at boot */
 	uint64_t max_ram_bytes;        /* RAM incl. hotplug (maxmem): sizes the DDW; 0 = ram_bytes */
@@ -67,6 +68,9 @@ struct scenario_cost {
 	struct call_cost pkvm_unmap_pages;
 	struct call_cost pkvm_page_share;   /* v1 page-state change, per page */
 	struct call_cost pkvm_page_unshare;
+	struct call_cost iotlb_sync;        /* range invalidation at unmap, waited for (strict) */
+	struct call_cost iotlb_flush_all;   /* whole-domain flush (the flush queue) */
+	struct call_cost iotlb_sync_map;    /* flush after a map (VT-d caching mode) */
 	struct call_cost xen_iommu_op;      /* per hypercall entry + per op */
 	struct call_cost tdx_map_gpa;       /* per range + per page (cc-shared, platform tdx) */
 	struct call_cost tdx_page_accept;   /* per accept call + per 4 KiB page */
@@ -139,6 +143,8 @@ int scenario_set(struct scenario *sc, const char *path, const char *value, char 
  * not below ram_bytes). scenario_load() runs them; run them again after the last scenario_set().
  * Returns 0, or -ISM_ERANGE with *@cause "path: message".
  */
+/* machine.arch is one of pseries, x86, arm64. */
+int scenario_arch_known(const char *arch);
 int scenario_check(const struct scenario *sc, char **cause);
 /* The parameter table (param.h), ended by a row with a NULL path. */
 struct param;

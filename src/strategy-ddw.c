@@ -205,4 +205,5 @@ const struct strategy_ops strategy_ddw_ops = {
 	.free = ddw_free,
 	.report = ddw_report,
 	.fini = ddw_fini,
+	.arches = "pseries",
 };

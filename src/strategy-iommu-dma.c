@@ -49,6 +49,7 @@
 #include "iommu-fq.h"
 #include "iommu-pgtable.h"
 #include "livemap.h"
+#include "param.h"
 #include "strategy-iommu-dma.h"
 #include "sim.h"
 #include "strategy.h"
@@ -78,10 +79,48 @@ struct iommu_dma_priv {
 	struct iopt_config pc;
 	struct iommu_fq_config fc;
 	struct strat *s;
+	unsigned sync_map;		/* strategy.iommu-dma.sync_map */
 	struct iommu_dma_stats st;
 };
 
+/* iotlb_sync_map() after the map calls made since @maps0/@bytes0 (sync_map). */
+static void sync_map(struct iommu_dma_priv *p, struct actbuf *a, uint64_t maps0, uint64_t bytes0)
+{
+	uint64_t n = p->st.iommu_maps - maps0, pages = (p->st.iommu_map_bytes - bytes0) >> GRANULE_SHIFT;
+
+	if (!n || !p->sync_map)
+		return;
+	if (p->sync_map == 1)
+		n = 1;
+	p->st.inv_map += n;
+	act_inval(a, IOTLB_SYNC_MAP, n, pages);
+}
+
 static const char *const variants[] = { "strict", "lazy", "lazy-single", NULL };
+
+struct idma_opts {
+	uint64_t sync_map;     /* 0 none, 1 per iommu_map()/iommu_map_sg() call, 2 per __iommu_map() */
+	uint64_t fq_size;      /* 0 = the variant's */
+	uint64_t fq_timeout_ms;
+};
+
+static const struct param idma_params[] = {
+	{ .path = "sync_map", .type = PARAM_U64, .offset = offsetof(struct idma_opts, sync_map),
+	  .min = 0, .max = 2, .def.u = 0, .unit = "mode",
+	  .source = "traces/x86 (caching-mode=off: no flush at map; x86-strict-cm: one per call)",
+	  .help = "IOTLB flush after a map (iotlb_sync_map): 0 none (VT-d without caching mode, "
+		  "SMMUv3), 1 one per iommu_map()/iommu_map_sg() call (VT-d caching mode, Linux "
+		  "6.12), 2 one per __iommu_map() (before d8c1df02ac7f, Linux 5.11-rc)" },
+	{ .path = "fq_size", .type = PARAM_U64, .flags = PARAM_ZERO | PARAM_POW2,
+	  .offset = offsetof(struct idma_opts, fq_size), .min = 2, .max = 1 << 24, .def.u = 0,
+	  .unit = "entries", .source = "DOMAIN.md 1.6: IOVA_DEFAULT_FQ_SIZE 256, single 32768",
+	  .help = "flush-queue ring size; 0 = the variant's (lazy 256, lazy-single 32768)" },
+	{ .path = "fq_timeout_ms", .type = PARAM_U64, .flags = PARAM_ZERO,
+	  .offset = offsetof(struct idma_opts, fq_timeout_ms), .min = 1, .max = 100000, .def.u = 0,
+	  .unit = "ms", .source = "DOMAIN.md 1.6: IOVA_DEFAULT_FQ_TIMEOUT 10 ms, single 1000 ms",
+	  .help = "flush-queue timer; 0 = the variant's (lazy 10 ms, lazy-single 1000 ms)" },
+	{ .path = NULL },
+};
 
 /* The flush queue hands an IOVA back: free_iova_fast() on @cpu. */
 static void fq_free_cb(void *ctx, unsigned cpu, uint64_t pfn, uint64_t pages)
@@ -131,9 +170,15 @@ static int idma_init(struct strat *s, char **cause)
 					 .ncpus = (unsigned)m->cpus, .hz = HZ };
 	struct iopt_config pc = { .pgsize_bitmap = IOPT_PGSIZE_DEFAULT, .va_bits = VA_BITS };
 	struct iommu_fq_config fc = { .ncpus = (unsigned)m->cpus, .hz = HZ };
+	const struct idma_opts *o = s->opts;
 
 	fc.mode = strcmp(s->variant, "lazy") == 0 ? IOMMU_FQ_LAZY :
 		  strcmp(s->variant, "lazy-single") == 0 ? IOMMU_FQ_LAZY_SINGLE : IOMMU_FQ_STRICT;
+	if (o) {
+		fc.fq_size = (unsigned)o->fq_size;
+		fc.timeout_ms = (unsigned)o->fq_timeout_ms;
+		p->sync_map = (unsigned)o->sync_map;
+	}
 	if (m->cpus == 0 || m->cpus > 65536) {
 		*cause = xasprintf("iommu-dma: machine.cpus %llu out of range 1..65536",
 				   (unsigned long long)m->cpus);
@@ -310,7 +355,7 @@ static int map_common(struct strat *s, struct dma_req *rq, struct actbuf *a, uin
 	struct idom *d;
 	struct iova_counters c0;
 	struct iopt_work w0;
-	uint64_t off = phys & ((1ull << GRANULE_SHIFT) - 1), len, iova;
+	uint64_t off = phys & ((1ull << GRANULE_SHIFT) - 1), len, iova, maps0, bytes0;
 
 	advance(p, rq, a);
 	act_add(a, ACT_GUEST, 0, 1, 0, 0);
@@ -322,6 +367,8 @@ static int map_common(struct strat *s, struct dma_req *rq, struct actbuf *a, uin
 	d = dom_of(p, rq->dev);
 	c0 = d->iovad.c;
 	w0 = d->pt.w;
+	maps0 = p->st.iommu_maps;
+	bytes0 = p->st.iommu_map_bytes;
 	len = align_up(rq->size + off);
 	iova = alloc_iova(p, d, rq->cpu, len);
 	if (iova && tag == TAG_COHERENT && len < (2ull << 20)) {
@@ -331,6 +378,7 @@ static int map_common(struct strat *s, struct dma_req *rq, struct actbuf *a, uin
 	} else if (iova) {
 		iommu_map_one(p, d, iova, phys - off, len);
 	}
+	sync_map(p, a, maps0, bytes0);
 	emit(d, a, &c0, &w0);
 	if (!iova)
 		return -1;
@@ -403,7 +451,7 @@ static int idma_map_sg(struct strat *s, struct dma_req *rq, struct actbuf *a)
 {
 	struct iommu_dma_priv *p = s->priv;
 	const uint64_t mask = 0xffffffffull, gmask = (1ull << GRANULE_SHIFT) - 1;
-	uint64_t iova_len = 0, iova, at, run_phys = 0, run_len = 0;
+	uint64_t iova_len = 0, iova, at, run_phys = 0, run_len = 0, maps0, bytes0;
 	struct iova_counters c0;
 	struct iopt_work w0;
 	struct idom *d;
@@ -428,6 +476,8 @@ static int idma_map_sg(struct strat *s, struct dma_req *rq, struct actbuf *a)
 		emit(d, a, &c0, &w0);
 		return -1;
 	}
+	maps0 = p->st.iommu_maps;
+	bytes0 = p->st.iommu_map_bytes;
 	at = iova;
 	for (unsigned i = 0; i <= rq->nsegs; i++) {
 		uint64_t sphys = 0, slen = 0;
@@ -447,6 +497,7 @@ static int idma_map_sg(struct strat *s, struct dma_req *rq, struct actbuf *a)
 			run_len += slen;
 		}
 	}
+	sync_map(p, a, maps0, bytes0);
 	emit(d, a, &c0, &w0);
 	remember(p, rq, TAG_SG, iova, iova_len);
 	return 0;
@@ -525,6 +576,7 @@ static void idma_iommu_counts(struct strat *s, struct strat_iommu_counts *c)
 	c->map_bytes = p->st.iommu_map_bytes;
 	c->unmaps = p->st.iommu_unmaps;
 	c->unmap_bytes = p->st.iommu_unmap_bytes;
+	c->inv_map = p->st.inv_map;
 	for (unsigned i = 0; i < p->ndoms; i++) {
 		const struct idom *d = p->doms[i];
 
@@ -588,6 +640,8 @@ const struct strategy_ops strategy_iommu_dma_ops = {
 		   "lazy-single; measures the stale window",
 	.variants = variants,
 	.priv_size = sizeof(struct iommu_dma_priv),
+	.params = idma_params,
+	.params_size = sizeof(struct idma_opts),
 	.init = idma_init,
 	.map = idma_map,
 	.map_sg = idma_map_sg,

@@ -13,6 +13,7 @@ struct iommu_dma_stats {
 	uint64_t maps, unmaps;			/* DMA API maps (incl. map_sg, alloc) and unmaps */
 	uint64_t failures;			/* maps with no IOVA */
 	uint64_t direct;			/* maps of devices not behind the IOMMU */
+	uint64_t inv_map;			/* iotlb_sync_map flushes (sync_map) */
 	uint64_t iommu_maps, iommu_map_bytes;	/* __iommu_map() calls: iommu:map events */
 	uint64_t iommu_unmaps, iommu_unmap_bytes; /* __iommu_unmap() calls: iommu:unmap events */
 	uint64_t pt_errors;			/* page-table model refusals (overlaps) */

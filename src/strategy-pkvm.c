@@ -448,4 +448,5 @@ const struct strategy_ops strategy_pkvm_ops = {
 	.unmap_sg = pkvm_unmap_sg,
 	.free = pkvm_free,
 	.fini = pkvm_fini,
+	.arches = "arm64",
 };

@@ -106,6 +106,7 @@ static void tce_fini(struct strat *s)
 		.name = NAME,                         \
 		.summary = SUMMARY,                   \
 		.variants = VARIANTS,                 \
+		.arches = "pseries",                  \
 		.priv_size = sizeof(struct tcewin),   \
 		.init = INIT,                         \
 		.setup = tce_setup,                   \

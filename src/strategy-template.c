@@ -256,4 +256,5 @@ const struct strategy_ops strategy_template_ops = {
 	.unmap = template_unmap,
 	.unmap_sg = template_unmap_sg,
 	.fini = template_fini,
+	.arches = "",  /* an example: on no machine by default; a real strategy names its arches */
 };

@@ -39,6 +39,18 @@ static const struct {
 	  "through TCEs with H_PUT_TCE per TCE (PUT_TCE_IND off), H_STUFF_TCE clears", 1 },
 };
 
+int strategy_on_arch(const struct strategy_ops *o, const char *arch)
+{
+	size_t n = strlen(arch);
+
+	if (!o->arches)
+		return 1;
+	for (const char *p = o->arches; (p = strstr(p, arch)); p += n)
+		if ((p == o->arches || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+	return 0;
+}
+
 const struct strategy_ops *strategy_find(const char *name)
 {
 	for (unsigned i = 0; strategy_table[i]; i++)

@@ -188,6 +188,8 @@ struct strat {
 
 extern const struct strategy_ops *const strategy_table[];
 const struct strategy_ops *strategy_find(const char *name);
+/* @o belongs on machine.arch @arch (its @arches names it, or is NULL). */
+int strategy_on_arch(const struct strategy_ops *o, const char *arch);
 /* Named compositions ("svm"): NULL after the last. */
 const char *strategy_alias(unsigned i, const char **spec, const char **summary);
 /*
