@@ -394,6 +394,7 @@ const struct strategy_ops strategy_pkvm_guest_ops = {
 		   "shared heap grows)",
 	.variants = pg_variants,
 	.flags = STRAT_PROTECTED,
+	.arches = "arm64", /* pKVM is arm64's */
 	.priv_size = sizeof(struct pg_priv),
 	.params = pg_params,
 	.params_size = sizeof(struct pg_opts),
