@@ -1350,29 +1350,36 @@ static void td_send(int fd, uint32_t tag, uint32_t a, uint32_t b)
 	while (k < 0 && errno == EINTR);
 }
 
+/*
+ * A child that runs the libraries on untrusted input: quiet (the library prints its own
+ * complaints), bounded (60 s), and with the fatal signals at their defaults. The parent's
+ * handlers are not the child's: a crash of the library there is the answer the parent waits
+ * for (a death by signal), not something to clean up after or report (the CLI's temporary-file
+ * cleanup, a sanitizer's or fuzzer's crash handler).
+ */
+static void td_child_setup(void)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM };
+	int null = open("/dev/null", O_RDWR);
+
+	if (null >= 0) {
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], SIG_DFL);
+	alarm(60);
+}
+
 static void td_child(struct td_scan *s, int wfd) __attribute__((noreturn));
 
 static void td_child(struct td_scan *s, int wfd)
 {
 	static char empty[1];
 	struct tep_handle *tep;
-	int null = open("/dev/null", O_RDWR);
 	int ts, commit;
 
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM };
-
-	if (null >= 0) {
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-	}
-	/*
-	 * The parent's handlers are not the child's: a crash of the library here is the answer
-	 * the parent waits for (a death by signal), not something to clean up after or report
-	 * (the CLI's temporary-file cleanup, a sanitizer's or fuzzer's crash handler).
-	 */
-	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-		signal(fatal[i], SIG_DFL);
-	alarm(60);
+	td_child_setup();
 	tep = tep_alloc();
 	if (!tep)
 		_exit(3);
@@ -1405,23 +1412,16 @@ static void td_child(struct td_scan *s, int wfd)
  */
 static int td_check_open(int fd)
 {
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM };
 	int status = 0;
 	pid_t pid = fork();
 
 	if (pid < 0)
 		return 0; /* no child to be had: the library's risk, as before */
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR), dfd;
 		struct tracecmd_input *h;
+		int dfd;
 
-		if (null >= 0) {
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
-		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-			signal(fatal[i], SIG_DFL);
-		alarm(60);
+		td_child_setup();
 		dfd = dup(fd);
 		if (dfd < 0 || lseek(dfd, 0, SEEK_SET) != 0)
 			_exit(4);
