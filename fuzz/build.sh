@@ -19,9 +19,10 @@ command -v "$cc" >/dev/null 2>&1 || { echo "fuzz: $cc not found (apt-get install
 mkdir -p "$b/fuzz/obj"
 pcs="jansson liblzma libzstd zlib"
 lib_srcs=
-for f in "$src"/src/*.c; do
+# the library's layers (src/README); the cli layer is the program, not the library
+for f in "$src"/src/base/*.c "$src"/src/trace/*.c "$src"/src/model/*.c "$src"/src/strategies/*.c \
+	"$src"/src/results/*.c; do
 	case ${f##*/} in
-	main.c | cmd-*.c) ;;
 	reader-tracedat.c) grep -q '^#define HAVE_TRACECMD 1' "$b/config.h" && lib_srcs="$lib_srcs $f" ;;
 	*) lib_srcs="$lib_srcs $f" ;;
 	esac
@@ -36,14 +37,15 @@ if grep -q '^#define HAVE_TRACECMD 1' "$b/config.h"; then
 fi
 # shellcheck disable=SC2086
 cflags="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
--I$b -I$src -I$src/src -DISM_BINDIR=\"/nonexistent\" -DISM_SCENARIODIR=\"$src/scenarios\"
+-I$b -I$src -I$src/src -I$src/src/base -I$src/src/trace -I$src/src/model
+-I$src/src/strategies -I$src/src/results -DISM_BINDIR=\"/nonexistent\" -DISM_SCENARIODIR=\"$src/scenarios\"
 -DISM_SRC_SCENARIODIR=\"$src/scenarios\" -DISM_MANDIR=\"$src/man\" -DISM_SRC_MANDIR=\"$src/man\"
 $(pkg-config --cflags $pcs)"
 # shellcheck disable=SC2086
 libs="$(pkg-config --libs $pcs) -lm"
 
 # the library, rebuilt when its source or any header is newer than the object
-newest_h=$(ls -t "$src"/src/*.h "$b/config.h" | head -n 1)
+newest_h=$(ls -t "$src"/src/*/*.h "$b/config.h" | head -n 1)
 stale=
 for f in $lib_srcs; do
 	o="$b/fuzz/obj/$(basename "${f%.c}").o"

@@ -1,6 +1,6 @@
 /*
  * ftrace-ref.c: the ftrace/perf script text reader as it was before the one-pass tokeniser
- * (src/reader-ftrace.c at 80317a2), kept unchanged as the reference that test-ftrace-diff
+ * (src/reader-ftrace.c at 80317a2, now src/trace/), kept unchanged as the reference that test-ftrace-diff
  * compares the current reader with. Its exported names are renamed so both link together.
  */
 #define reader_ftrace_ops ref_reader_ftrace_ops

@@ -11,7 +11,7 @@
 #include "detect.h"
 #include "error.h"
 #include "reader.h"
-#include "strategy.h"
+#include "ops.h"
 #include "util.h"
 
 #define GiB4 (UINT64_C(1) << 32)
