@@ -15,82 +15,18 @@
 #include <string.h>
 
 #include "helpers.h"
+/* The trace's device names: 1 = nvme0, 2 = virtio0. */
+static const char *names(const void *arg, unsigned id);
+#define FIX_NAMES names
+#include "strat-fixture.h"
 #include "scenario.h"
 #include "sim.h"
 #include "strategy.h"
 
-#define KIB 1024ull
-#define MIB (1024ull * 1024)
-
-struct fix {
-	struct scenario sc;
-	struct sim *sim;
-	struct strat *s;
-	struct actbuf ab;
-};
-
-/* The trace's device names: 1 = nvme0, 2 = virtio0. */
 static const char *names(const void *arg, unsigned id)
 {
 	(void)arg;
 	return id == 1 ? "nvme0" : id == 2 ? "virtio0" : NULL;
-}
-
-/* @sets: NULL-terminated "path", "value" pairs. */
-static void fix_new_sets(struct fix *f, const char *spec, const char *const *sets)
-{
-	char *cause = NULL;
-	char *specs[] = { "passthrough" };
-
-	memset(f, 0, sizeof(*f));
-	cr_assert_eq(scenario_load(NULL, &f->sc, &cause), 0);
-	for (unsigned i = 0; sets && sets[i]; i += 2)
-		cr_assert_eq(scenario_set(&f->sc, sets[i], sets[i + 1], &cause), 0, "%s",
-			     cause ? cause : "");
-	f->sim = sim_new(&f->sc, specs, 1, &cause);
-	cr_assert_not_null(f->sim, "%s", cause ? cause : "");
-	sim_set_dev_names(f->sim, names, NULL);
-	f->s = strat_new(spec, &f->sc, f->sim, 1, &cause);
-	cr_assert_not_null(f->s, "%s: %s", spec, cause ? cause : "");
-}
-
-static void fix_new_set(struct fix *f, const char *spec, const char *key, const char *val)
-{
-	const char *sets[] = { key, val, NULL };
-
-	fix_new_sets(f, spec, key ? sets : NULL);
-}
-
-static void fix_new(struct fix *f, const char *spec)
-{
-	fix_new_sets(f, spec, NULL);
-}
-
-static void fix_free(struct fix *f)
-{
-	strat_free(f->s);
-	sim_free(f->sim);
-	actbuf_free(&f->ab);
-	scenario_free(&f->sc);
-}
-
-/* Calls (units = 0) or units (1) of the actions of @kind and operation @op (0: any). */
-static uint64_t sum(const struct actbuf *ab, enum act_kind kind, uint32_t op, int units)
-{
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < ab->n; i++)
-		if (ab->a[i].kind == kind && (!op || ab->a[i].op == op))
-			n += units ? ab->a[i].units : ab->a[i].calls;
-	return n;
-}
-
-static int map_dev(struct fix *f, uint16_t dev, uint8_t dir, uint64_t phys, uint64_t size)
-{
-	struct dma_req rq = { .dev = dev, .dir = dir, .key = phys, .phys = phys, .size = size };
-
-	actbuf_reset(&f->ab);
-	return f->s->ops->map(f->s, &rq, &f->ab);
 }
 
 static int map(struct fix *f, uint8_t dir, uint64_t phys, uint64_t size)
@@ -98,57 +34,9 @@ static int map(struct fix *f, uint8_t dir, uint64_t phys, uint64_t size)
 	return map_dev(f, 1, dir, phys, size);
 }
 
-static void unmap_dev(struct fix *f, uint16_t dev, uint8_t dir, uint64_t phys)
-{
-	struct dma_req rq = { .dev = dev, .dir = dir, .key = phys };
-
-	actbuf_reset(&f->ab);
-	f->s->ops->unmap(f->s, &rq, &f->ab);
-}
-
 static void unmap(struct fix *f, uint8_t dir, uint64_t phys)
 {
 	unmap_dev(f, 1, dir, phys);
-}
-
-static int alloc(struct fix *f, uint64_t dma, uint64_t size)
-{
-	struct dma_req rq = { .dev = 1, .dir = ISM_DIR_BIDIRECTIONAL, .coherent = 1, .key = dma,
-			      .size = size };
-
-	actbuf_reset(&f->ab);
-	return f->s->ops->alloc(f->s, &rq, &f->ab);
-}
-
-static void dfree(struct fix *f, uint64_t dma, uint64_t size)
-{
-	struct dma_req rq = { .dev = 1, .dir = ISM_DIR_BIDIRECTIONAL, .coherent = 1, .key = dma,
-			      .size = size };
-
-	actbuf_reset(&f->ab);
-	f->s->ops->free(f->s, &rq, &f->ab);
-}
-
-static double stat(struct fix *f, const char *name)
-{
-	double v[STRAT_MAX_STATS];
-	unsigned i;
-
-	f->s->ops->stat_values(f->s, v);
-	for (i = 0; f->s->ops->stats[i].name; i++)
-		if (strcmp(f->s->ops->stats[i].name, name) == 0)
-			return v[i];
-	cr_assert_fail("no statistic %s", name);
-	return -1;
-}
-
-static struct strat_pressure pressure(struct fix *f)
-{
-	struct strat_pressure pr;
-
-	memset(&pr, 0, sizeof(pr));
-	f->s->ops->report(f->s, &pr);
-	return pr;
 }
 
 /* boot: the pool decrypted with one MapGPA; 6% of 2 GiB = 122.9 MiB, rounded up to 128 MiB */

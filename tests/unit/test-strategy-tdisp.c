@@ -13,60 +13,10 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "strat-fixture.h"
 #include "scenario.h"
 #include "sim.h"
 #include "strategy.h"
-
-#define KIB 1024ull
-
-struct fix {
-	struct scenario sc;
-	struct sim *sim;
-	struct strat *s;
-	struct actbuf ab;
-};
-
-static void fix_new_set(struct fix *f, const char *spec, const char *key, const char *val,
-			const char *key2, const char *val2)
-{
-	char *cause = NULL;
-	char *specs[] = { "passthrough" };
-
-	memset(f, 0, sizeof(*f));
-	cr_assert_eq(scenario_load(NULL, &f->sc, &cause), 0);
-	if (key)
-		cr_assert_eq(scenario_set(&f->sc, key, val, &cause), 0, "%s", cause ? cause : "");
-	if (key2)
-		cr_assert_eq(scenario_set(&f->sc, key2, val2, &cause), 0, "%s", cause ? cause : "");
-	f->sim = sim_new(&f->sc, specs, 1, &cause);
-	cr_assert_not_null(f->sim, "%s", cause ? cause : "");
-	f->s = strat_new(spec, &f->sc, f->sim, 1, &cause);
-	cr_assert_not_null(f->s, "%s: %s", spec, cause ? cause : "");
-}
-
-static void fix_new(struct fix *f, const char *spec)
-{
-	fix_new_set(f, spec, NULL, NULL, NULL, NULL);
-}
-
-static void fix_free(struct fix *f)
-{
-	strat_free(f->s);
-	sim_free(f->sim);
-	actbuf_free(&f->ab);
-	scenario_free(&f->sc);
-}
-
-/* Calls (units = 0) or units (1) of the actions of @kind and operation @op (0: any). */
-static uint64_t sum(const struct actbuf *ab, enum act_kind kind, uint32_t op, int units)
-{
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < ab->n; i++)
-		if (ab->a[i].kind == kind && (!op || ab->a[i].op == op))
-			n += units ? ab->a[i].units : ab->a[i].calls;
-	return n;
-}
 
 static int map_dir(struct fix *f, uint64_t phys, uint64_t size, uint8_t dir)
 {
@@ -94,24 +44,6 @@ static void unmap(struct fix *f, uint64_t phys)
 	unmap_dir(f, phys, ISM_DIR_FROM_DEVICE);
 }
 
-static int alloc(struct fix *f, uint64_t dma, uint64_t size)
-{
-	struct dma_req rq = { .dev = 1, .dir = ISM_DIR_BIDIRECTIONAL, .coherent = 1, .key = dma,
-			      .size = size };
-
-	actbuf_reset(&f->ab);
-	return f->s->ops->alloc(f->s, &rq, &f->ab);
-}
-
-static void dfree(struct fix *f, uint64_t dma, uint64_t size)
-{
-	struct dma_req rq = { .dev = 1, .dir = ISM_DIR_BIDIRECTIONAL, .coherent = 1, .key = dma,
-			      .size = size };
-
-	actbuf_reset(&f->ab);
-	f->s->ops->free(f->s, &rq, &f->ab);
-}
-
 /* A trace_marker with @text. */
 static void marker(struct fix *f, const char *text)
 {
@@ -125,19 +57,6 @@ static void setup(struct fix *f)
 {
 	actbuf_reset(&f->ab);
 	f->s->ops->setup(f->s, &f->ab);
-}
-
-static double stat(struct fix *f, const char *name)
-{
-	double v[STRAT_MAX_STATS];
-	unsigned i;
-
-	f->s->ops->stat_values(f->s, v);
-	for (i = 0; f->s->ops->stats[i].name; i++)
-		if (strcmp(f->s->ops->stats[i].name, name) == 0)
-			return v[i];
-	cr_assert_fail("no statistic %s", name);
-	return -1;
 }
 
 /* T=1: no copy, nothing shared, the guest's IOMMU map and one invalidation per unmap */
@@ -230,7 +149,7 @@ Test(tdisp, switch_broken)
 {
 	struct fix f;
 
-	fix_new_set(&f, "tdisp:switch", "strategy.tdisp.on_switch", "broken", NULL, NULL);
+	fix_new_set2(&f, "tdisp:switch", "strategy.tdisp.on_switch", "broken", NULL, NULL);
 	cr_assert_eq(map(&f, 0x100000, 4 * KIB), 0);
 	cr_assert_eq(map(&f, 0x110000, 4 * KIB), 0);
 	marker(&f, "iommusim phase=boot-done");
@@ -250,7 +169,7 @@ Test(tdisp, switch_marker)
 {
 	struct fix f;
 
-	fix_new_set(&f, "tdisp:switch", "strategy.tdisp.switch_marker", "phase=nvme", NULL, NULL);
+	fix_new_set2(&f, "tdisp:switch", "strategy.tdisp.switch_marker", "phase=nvme", NULL, NULL);
 	cr_assert_eq(map(&f, 0x100000, 4 * KIB), 0);
 	marker(&f, "iommusim phase=boot-done");
 	cr_expect_eq(stat(&f, "switched"), 0);
@@ -259,7 +178,7 @@ Test(tdisp, switch_marker)
 	cr_expect_eq(stat(&f, "live_across_switch"), 1);
 	fix_free(&f);
 
-	fix_new_set(&f, "tdisp:switch", "sim.phase_marker", "", NULL, NULL);
+	fix_new_set2(&f, "tdisp:switch", "sim.phase_marker", "", NULL, NULL);
 	cr_assert_eq(map(&f, 0x100000, 4 * KIB), 0);
 	marker(&f, "iommusim phase=boot-done");
 	cr_expect_eq(stat(&f, "switched"), 0, "no pattern: the device stays in T=0");

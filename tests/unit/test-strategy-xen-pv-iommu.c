@@ -13,60 +13,10 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "strat-fixture.h"
 #include "scenario.h"
 #include "sim.h"
 #include "strategy.h"
-
-#define KIB 1024ull
-
-struct fix {
-	struct scenario sc;
-	struct sim *sim;
-	struct strat *s;
-	struct actbuf ab;
-};
-
-static void fix_new_set(struct fix *f, const char *spec, const char *key, const char *val,
-			const char *key2, const char *val2)
-{
-	char *cause = NULL;
-	char *specs[] = { "passthrough" };
-
-	memset(f, 0, sizeof(*f));
-	cr_assert_eq(scenario_load(NULL, &f->sc, &cause), 0);
-	if (key)
-		cr_assert_eq(scenario_set(&f->sc, key, val, &cause), 0, "%s", cause ? cause : "");
-	if (key2)
-		cr_assert_eq(scenario_set(&f->sc, key2, val2, &cause), 0, "%s", cause ? cause : "");
-	f->sim = sim_new(&f->sc, specs, 1, &cause);
-	cr_assert_not_null(f->sim, "%s", cause ? cause : "");
-	f->s = strat_new(spec, &f->sc, f->sim, 1, &cause);
-	cr_assert_not_null(f->s, "%s: %s", spec, cause ? cause : "");
-}
-
-static void fix_new(struct fix *f, const char *spec)
-{
-	fix_new_set(f, spec, NULL, NULL, NULL, NULL);
-}
-
-static void fix_free(struct fix *f)
-{
-	strat_free(f->s);
-	sim_free(f->sim);
-	actbuf_free(&f->ab);
-	scenario_free(&f->sc);
-}
-
-/* Calls (units = 0) or units (1) of the actions of @kind and operation @op (0: any). */
-static uint64_t sum(const struct actbuf *ab, enum act_kind kind, uint32_t op, int units)
-{
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < ab->n; i++)
-		if (ab->a[i].kind == kind && (!op || ab->a[i].op == op))
-			n += units ? ab->a[i].units : ab->a[i].calls;
-	return n;
-}
 
 static int map(struct fix *f, uint64_t phys, uint64_t size)
 {
@@ -83,19 +33,6 @@ static void unmap(struct fix *f, uint64_t phys)
 
 	actbuf_reset(&f->ab);
 	f->s->ops->unmap(f->s, &rq, &f->ab);
-}
-
-static double stat(struct fix *f, const char *name)
-{
-	double v[STRAT_MAX_STATS];
-	unsigned i;
-
-	f->s->ops->stat_values(f->s, v);
-	for (i = 0; f->s->ops->stats[i].name; i++)
-		if (strcmp(f->s->ops->stats[i].name, name) == 0)
-			return v[i];
-	cr_assert_fail("no statistic %s", name);
-	return -1;
 }
 
 /* one frame: one call of one op, flushed by the op itself (count 1: no batch flush) */
@@ -150,7 +87,7 @@ Test(xen, continuations)
 {
 	struct fix f;
 
-	fix_new_set(&f, "xen-pv-iommu", "strategy.xen-pv-iommu.batch_ops", "16",
+	fix_new_set2(&f, "xen-pv-iommu", "strategy.xen-pv-iommu.batch_ops", "16",
 		    "strategy.xen-pv-iommu.continuation_ops", "5");
 	cr_assert_eq(map(&f, 0x400000, 40 * 4 * KIB), 0);
 	/* entries: 3 calls + 7 continuations; ops: 40 */
