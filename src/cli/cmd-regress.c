@@ -17,6 +17,7 @@
 #include "error.h"
 #include "metrics.h"
 #include "output.h"
+#include "cmd-plot.h"
 #include "plot.h"
 #include "regress.h"
 #include "util.h"

@@ -19,6 +19,7 @@
 #include "error.h"
 #include "output.h"
 #include "plot.h"
+#include "report-folder.h"
 #include "reader.h"
 #include "replay.h"
 #include "report.h"
@@ -369,8 +370,13 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 
 		rc.width = 80;   /* results.txt: for mail */
 		rc.ts = &ts;
-		status = report_folder(o->output, &rc, &mi);
-		if (status == EXIT_OK) {
+		ret = report_folder(o->output, &rc, &mi, &cause);
+		if (ret < 0) {
+			ism_err("%s", cause ? cause : ism_strerror(ret));
+			free(cause);
+			cause = NULL;
+			status = ism_err_exit(ret);
+		} else {
 			/* the answer, then where the report is */
 			rc.width = text_width(o, stdout);
 			report_text_head(stdout, &rc);

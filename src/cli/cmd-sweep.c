@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "param.h"
+#include "cmd-plot.h"
 #include "plot.h"
 #include "reader.h"
 #include "replay.h"
@@ -726,7 +727,7 @@ static int write_outputs(struct sw *w, const struct sweep_found_cross *fc, unsig
 	plot_out_init(&po, w->outdir, 0);
 	if (w->s.ps[0].numeric)
 		fig = draw_figure(w, fc, nfc, fs, nfs, &po);
-	if (plot_out_finish(&po, 1) < 0)
+	if (plot_finish(&po, 1) != EXIT_OK)
 		ret = -1;
 	plot_out_free(&po);
 	j = sweep_json(w, fc, nfc, fs, nfs, fig);

@@ -1,6 +1,6 @@
 /*
- * plot.h: figures, for the commands that draw them (compare -o, sweep -o, plot): the table
- * of figure kinds, drawing a template with gnuplot, and the render.sh that redraws a folder.
+ * plot.h: figures, for what draws them (the report folder, sweep -o, plot): the table of
+ * figure kinds, drawing a template with gnuplot, and the render.sh that redraws a folder.
  * gnuplot is a runtime dependency: where it is missing, the data and the scripts are still
  * written and the user is told how to render them.
  */
@@ -9,10 +9,6 @@
 
 #include <stdio.h>
 
-#include <jansson.h>
-
-#include "manifest.h"
-#include "metrics.h"
 #include "report.h"
 
 struct verdict;
@@ -30,6 +26,8 @@ struct plot_kind {
 };
 /* Ended by a NULL name. */
 extern const struct plot_kind plot_kinds[];
+/* The kind called @name, or NULL. */
+const struct plot_kind *plot_kind_find(const char *name);
 
 /* The figures of one folder. */
 struct plot_out {
@@ -40,18 +38,20 @@ struct plot_out {
 	unsigned failed;
 	char *render;         /* render.sh text */
 	char *last;           /* the last gnuplot command line */
+	char *cause;          /* the first failure, naming its path (NULL: none) */
 };
 void plot_out_init(struct plot_out *po, const char *dir, int flat);
 /*
  * Write the template of @kind into the folder and draw DIR/CSV into DIR/FIGURE (the format
  * from its extension, .png or .svg) with `gnuplot -c SCRIPT CSV FIGURE TITLE ARGS...` run in
- * DIR. Returns 0 drawn, 1 gnuplot missing (nothing drawn), -1 failure (said on stderr).
+ * DIR. Returns 0 drawn, 1 gnuplot missing (nothing drawn), -1 failure (po->cause).
  */
 int plot_draw(struct plot_out *po, const char *kind, const char *csv, const char *figure,
 	      const char *title, char *const *args, unsigned nargs);
 /*
- * Write DIR/render.sh (with @write_render) and, when gnuplot was missing, say on stderr how
- * to render. Returns -1 when a figure failed or render.sh could not be written.
+ * Write DIR/render.sh (with @write_render) and, when gnuplot was missing, warn how to render
+ * (ism_lib_warn()). Returns -1 when a figure failed or render.sh could not be written (the
+ * first failure in po->cause).
  */
 int plot_out_finish(struct plot_out *po, int write_render);
 void plot_out_free(struct plot_out *po);
@@ -60,19 +60,7 @@ void plot_out_free(struct plot_out *po);
 int plot_mkdirs(const char *dir);
 /* DIR/NAME, malloc'd ("" dir: NAME). */
 char *plot_path(const char *dir, const char *name);
-/* Write @text to @path. 0, or -1 (said on stderr). */
-int plot_write_file(const char *path, const char *text);
-/* Parse a comma-separated list of metric names into a malloc'd array. 0, or -1 (said). */
-int plot_metrics_parse(const char *list, const struct metric ***out, unsigned *n);
-/* Load a run/compare result JSON (schema 1); NULL after saying why on stderr. */
-json_t *plot_load_result(const char *path);
-
-/*
- * `compare -o DIR` (cmd-report.c): write the report folder for the replay @c. Returns an exit
- * status (EXIT_OK, or EXIT_FAIL after saying what failed).
- */
-int report_folder(const char *dir, const struct report_ctx *c, const struct manifest_in *mi);
-/* Say where the report folder @dir is and what it holds (after report_folder()). */
-void report_folder_said(FILE *out, const char *dir);
+/* Write @text to @path. 0, or -1 with *@cause (kept if already set). */
+int plot_write_file(const char *path, const char *text, char **cause);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * cmd-report.c: `iommusim compare -o DIR`, a report folder a person can read and attach to a
+ * report-folder.c: `iommusim compare -o DIR`, a report folder a person can read and attach to a
  * mailing-list thread: report.md (tables and figures), a self-contained report.html (the
  * figures' SVG inline, no external resource), the figures (PNG and SVG) with their data
  * (CSV) and gnuplot scripts, the results as text, JSON and CSV, and a provenance manifest.
@@ -15,17 +15,29 @@
 
 #include <jansson.h>
 
-#include "cmd.h"
 #include "error.h"
 #include "manifest.h"
 #include "output.h"
 #include "plot.h"
+#include "report-folder.h"
 #include "plotdata.h"
 #include "schema.h"
 #include "sha256.h"
 #include "table.h"
 #include "util.h"
 #include "verdict.h"
+
+/* Keep the first error in *@cause. */
+static void ISM_PRINTF(2, 3) set_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cause || *cause)
+		return;
+	va_start(ap, fmt);
+	*cause = xvasprintf(fmt, ap);
+	va_end(ap);
+}
 
 struct figure {
 	const struct plot_kind *k;
@@ -137,7 +149,8 @@ static const char *const detail_titles[RT__COUNT] = {
 	NULL, "Time by category", "Hypercalls", "Window and pool", "Exposure", "Latency", "Phases",
 };
 
-static int write_md(const char *path, const struct report_ctx *c, const struct fact *facts,
+static int write_md(char **cause, const char *path, const struct report_ctx *c,
+		    const struct fact *facts,
 		    unsigned nf, struct table *t, struct table *vt, const struct figure *fig,
 		    unsigned nfig, const char *manifest, int missing)
 {
@@ -146,7 +159,7 @@ static int write_md(const char *path, const struct report_ctx *c, const struct f
 	char *rec = report_recorded_text(c);
 
 	if (!f) {
-		ism_err("%s: %s", path, strerror(errno));
+		set_cause(cause, "%s: %s", path, strerror(errno));
 		free(rec);
 		return -1;
 	}
@@ -187,7 +200,7 @@ static int write_md(const char *path, const struct report_ctx *c, const struct f
 		fprintf(f, "- **%s**: %s\n", facts[i].label, facts[i].text);
 	fprintf(f, "\n`manifest.json`:\n\n```json\n%s\n```\n", manifest);
 	if (fclose(f) != 0) {
-		ism_err("%s: write error", path);
+		set_cause(cause, "%s: write error", path);
 		return -1;
 	}
 	return 0;
@@ -210,7 +223,7 @@ static const char html_style[] =
 	"figure{margin:1em 0}figure svg{width:100%;height:auto;max-width:960px}\n"
 	"figcaption{font-weight:bold;margin-bottom:0.3em}\n";
 
-static int write_html(const char *dir, const char *path, const struct report_ctx *c,
+static int write_html(char **cause, const char *dir, const char *path, const struct report_ctx *c,
 		      const struct fact *facts, unsigned nf, struct table *t, struct table *vt,
 		      const struct figure *fig, unsigned nfig, const char *manifest, int missing)
 {
@@ -219,7 +232,7 @@ static int write_html(const char *dir, const char *path, const struct report_ctx
 	char *rec = report_recorded_text(c);
 
 	if (!f) {
-		ism_err("%s: %s", path, strerror(errno));
+		set_cause(cause, "%s: %s", path, strerror(errno));
 		free(rec);
 		return -1;
 	}
@@ -288,14 +301,14 @@ static int write_html(const char *dir, const char *path, const struct report_ctx
 	html_escape(f, manifest);
 	fputs("</pre>\n</body>\n</html>\n", f);
 	if (fclose(f) != 0) {
-		ism_err("%s: write error", path);
+		set_cause(cause, "%s: write error", path);
 		return -1;
 	}
 	return 0;
 }
 
 /* Write @c's results in the three formats. */
-static int write_results(const char *dir, const struct report_ctx *c, char **text)
+static int write_results(char **cause, const char *dir, const struct report_ctx *c, char **text)
 {
 	char *p;
 	size_t len = 0;
@@ -306,13 +319,13 @@ static int write_results(const char *dir, const struct report_ctx *c, char **tex
 	report_text(f, c);
 	fclose(f);
 	p = plot_path(dir, "results.txt");
-	ret |= plot_write_file(p, *text);
+	ret |= plot_write_file(p, *text, cause);
 	free(p);
 	j = report_json(c);
 	p = plot_path(dir, "results.json");
 	if (json_dump_file(j, p, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) <
 	    0) {
-		ism_err("%s: write error", p);
+		set_cause(cause, "%s: write error", p);
 		ret = -1;
 	}
 	json_decref(j);
@@ -325,7 +338,7 @@ static int write_results(const char *dir, const struct report_ctx *c, char **tex
 			f = NULL;
 	}
 	if (!f) {
-		ism_err("%s: write error", p);
+		set_cause(cause, "%s: write error", p);
 		ret = -1;
 	}
 	free(p);
@@ -341,7 +354,8 @@ void report_folder_said(FILE *out, const char *dir)
 	free(p);
 }
 
-int report_folder(const char *final, const struct report_ctx *c, const struct manifest_in *mi)
+int report_folder(const char *final, const struct report_ctx *c, const struct manifest_in *mi,
+		  char **cause)
 {
 	static const char *const subdirs[] = { "plots", NULL };
 	struct table t[RT__COUNT], vt;
@@ -349,7 +363,7 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 	struct fact facts[12];
 	struct figure fig[8];
 	struct plot_out po;
-	char *text = NULL, *mtext = NULL, *p, *cause = NULL;
+	char *text = NULL, *mtext = NULL, *p;
 	unsigned nf, nfig = 0;
 	struct odir *od;
 	const char *dir;
@@ -357,35 +371,28 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 	int ret;
 
 	/* written in a temporary folder, renamed to @final when complete (output.h) */
-	ret = odir_open(final, "manifest.json", subdirs, &od, &cause);
-	if (ret < 0) {
-		ism_err("%s", cause);
-		free(cause);
-		return ism_err_exit(ret);
-	}
+	ret = odir_open(final, "manifest.json", subdirs, &od, cause);
+	if (ret < 0)
+		return ret;
 	dir = odir_path(od);
 	ret = 0;
-	man = manifest_json(mi, NULL, 0, &cause);
+	man = manifest_json(mi, NULL, 0, cause);
 	if (!man) {
-		ism_err("%s", cause);
-		free(cause);
 		odir_abort(od);
-		return EXIT_FAIL;
+		return -ISM_EIO;
 	}
 	mtext = json_dumps(man, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	p = plot_path(dir, "manifest.json");
-	ret |= plot_write_file(p, mtext);
+	ret |= plot_write_file(p, mtext, cause);
 	free(p);
-	ret |= write_results(dir, c, &text);
+	ret |= write_results(cause, dir, c, &text);
 
-	if (verdict_build(c, &v, &cause) < 0) {
-		ism_err("%s", cause);
-		free(cause);
+	if (verdict_build(c, &v, cause) < 0) {
 		json_decref(man);
 		free(mtext);
 		free(text);
 		odir_abort(od);
-		return EXIT_FAIL;
+		return -ISM_EIO;
 	}
 	/* the figures */
 	figs = json_object();
@@ -403,7 +410,7 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 		p = plot_path(dir, csv);
 		f = fopen(p, "w");
 		if (!f) {
-			ism_err("%s: %s", p, strerror(errno));
+			set_cause(cause, "%s: %s", p, strerror(errno));
 			free(p);
 			free(csv);
 			ret = -1;
@@ -412,7 +419,7 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 		memset(&fa, 0, sizeof(fa));
 		series = k->report_csv(f, c, &v, &fa);
 		if (fclose(f) != 0) {
-			ism_err("%s: write error", p);
+			set_cause(cause, "%s: write error", p);
 			ret = -1;
 		}
 		free(p);
@@ -455,8 +462,13 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 		free(svg);
 		free(csv);
 	}
-	if (plot_out_finish(&po, 1) < 0)
+	if (plot_out_finish(&po, 1) < 0) {
+		if (cause && !*cause && po.cause) {
+			*cause = po.cause;
+			po.cause = NULL;
+		}
 		ret = -1;
+	}
 	{
 		json_t *fj = json_object();
 
@@ -465,7 +477,7 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 		json_object_set_new(fj, "figures", figs);
 		p = plot_path(dir, "figures.json");
 		if (json_dump_file(fj, p, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-			ism_err("%s: write error", p);
+			set_cause(cause, "%s: write error", p);
 			ret = -1;
 		}
 		free(p);
@@ -485,10 +497,10 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 	}
 	nf = build_facts(c, man, facts);
 	p = plot_path(dir, "report.md");
-	ret |= write_md(p, c, facts, nf, t, &vt, fig, nfig, mtext, po.missing);
+	ret |= write_md(cause, p, c, facts, nf, t, &vt, fig, nfig, mtext, po.missing);
 	free(p);
 	p = plot_path(dir, "report.html");
-	ret |= write_html(dir, p, c, facts, nf, t, &vt, fig, nfig, mtext, po.missing);
+	ret |= write_html(cause, dir, p, c, facts, nf, t, &vt, fig, nfig, mtext, po.missing);
 	free(p);
 	for (unsigned i = 0; i < RT__COUNT; i++)
 		table_free(&t[i]);
@@ -503,12 +515,9 @@ int report_folder(const char *final, const struct report_ctx *c, const struct ma
 	json_decref(man);
 	if (ret) {
 		odir_abort(od); /* no partial report under @final */
-		return EXIT_FAIL;
+		return -ISM_EIO;
 	}
-	if (odir_commit(od, &cause) < 0) {
-		ism_err("%s", cause);
-		free(cause);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	if (odir_commit(od, cause) < 0)
+		return -ISM_EIO;
+	return 0;
 }
