@@ -436,6 +436,371 @@ static int cross_check(const char *format, const struct scenario *sc, const stru
 	return 0;
 }
 
+/* What one calibration works on and builds: the scenario and the output document. */
+struct cal {
+	struct scenario sc;
+	const char *format;          /* -f: the traces' format (NULL: probed) */
+	char **phases;               /* --phase names (none: every phase with an end marker) */
+	unsigned nphases;
+	struct cal_trace *tr, *ho;   /* the traces fitted on, the held-out ones */
+	unsigned ntr, nho;
+	int any_end, ho_any_end;     /* some trace has a phase with an end marker */
+	struct hcfit *fit;           /* the pooled hypercall samples */
+	json_t *root;                /* OUT.json: the base scenario with the fitted values */
+	json_t *cal;                 /* its "calibration" record */
+	json_t *vals, *und, *preds;  /* fitted values, undetermined ones, the training predictions */
+	unsigned nfit;               /* values fitted */
+	int nconf;                   /* configurations among the traces fitted on */
+	double x0[NUNK], x[NUNK];    /* the unknowns outside the hypercalls: base and fitted */
+	double ata[NUNK][NUNK + 1];  /* their normal equations */
+	int determined[NUNK], nfree, collinear;
+	double model_error;          /* the held-out RMS error, as written (0: no check) */
+};
+
+/* 1b. The TCE hypercall costs, fixed and per entry, pooled over the traces (hcfit). */
+static int cal_fit_hcalls(struct cal *k)
+{
+	static const char *const pp[HCFIT_OPS] = { "h_put_tce", "h_put_tce_indirect",
+						   "h_stuff_tce" };
+
+	for (int op = 0; op < HCFIT_OPS; op++) {
+		struct hcfit_result h;
+		char path[64];
+		json_t *v;
+
+		hcfit_solve(k->fit, op, &h);
+		for (int part = 0; part < 2; part++) {
+			snprintf(path, sizeof(path), "cost.%s.%s", pp[op],
+				 part ? "per_entry_ns" : "fixed_ns");
+			if (!h.fitted || (part && !h.per_entry_determined)) {
+				v = json_object();
+				json_object_set_new(v, "path", json_string(path));
+				json_object_set_new(v, "why", json_string(
+					!h.fitted ? "fewer than 20 events with this hypercall as "
+						    "predicted" :
+						    "entries per call never varied: not told "
+						    "from the fixed part"));
+				json_array_append_new(k->und, v);
+				if (!h.fitted || !part)
+					continue;
+				/* the mean per call holds it all */
+				if (set_value(&k->sc, path, 0) < 0)
+					return EXIT_FAIL;
+				json_set_path(k->root, path, json_real(0));
+				continue;
+			}
+			if (set_value(&k->sc, path, part ? h.per_entry_ns : h.fixed_ns) < 0)
+				return EXIT_FAIL;
+			json_set_path(k->root, path, json_real(round((part ? h.per_entry_ns :
+									   h.fixed_ns) * 1000) / 1000));
+			v = json_object();
+			json_object_set_new(v, "path", json_string(path));
+			json_object_set_new(v, "value", json_real(part ? h.per_entry_ns : h.fixed_ns));
+			json_object_set_new(v, "source", json_string(
+				"hcall_entry/exit pairs of the traces' DMA events, least squares "
+				"(hcfit)"));
+			json_object_set_new(v, "events", json_integer((json_int_t)h.samples));
+			json_object_set_new(v, "calls", json_integer((json_int_t)h.calls));
+			json_object_set_new(v, "single_call_p10_ns", json_real(h.p10_ns));
+			json_object_set_new(v, "single_call_median_ns", json_real(h.median_ns));
+			json_object_set_new(v, "single_call_p90_ns", json_real(h.p90_ns));
+			json_object_set_new(v, "residual_pct", json_real(h.residual_pct));
+			json_array_append_new(k->vals, v);
+			k->nfit++;
+		}
+	}
+	return EXIT_OK;
+}
+
+/*
+ * 2a. The normal equations of the unknowns: each trace replayed as every other configuration
+ * at the base values and one step up each unknown; a phase's slopes weigh its miss against
+ * the median recorded in that configuration.
+ */
+static int cal_slopes(struct cal *k)
+{
+	double *p0 = xcalloc(CAL_MAX_PHASES, sizeof(double));
+	double *p1 = xcalloc((size_t)NUNK * CAL_MAX_PHASES, sizeof(double));
+	int st = 0;
+
+	for (unsigned i = 0; i < k->ntr && !st; i++)
+		for (unsigned j = 0; j < k->ntr && !st; j++) {
+			const char *other = other_config(k->tr, i, j);
+			struct scenario at = k->sc;
+
+			if (!other)
+				continue;
+			at.sim.recorded_with = k->tr[i].spec;
+			if ((st = predict(k->format, &at, &k->tr[i], other, p0)))
+				break;
+			for (unsigned u = 0; u < NUNK && !st; u++) {
+				struct scenario hi = at;
+
+				UVAL(&hi, u) = k->x[u] + unknowns[u].step;
+				st = predict(k->format, &hi, &k->tr[i], other,
+					     p1 + (size_t)u * CAL_MAX_PHASES);
+			}
+			for (unsigned ph = 0; ph < k->tr[i].nph && !st; ph++) {
+				double lo, hv, g[NUNK];
+				double tg = target_of(k->tr, k->ntr, other, k->tr[i].name[ph], &lo, &hv);
+
+				if (isnan(tg) || isnan(p0[ph]) ||
+				    !wanted(k->tr[i].name[ph], k->phases, k->nphases, &k->tr[i],
+					    (int)ph, k->any_end))
+					continue;
+				for (unsigned u = 0; u < NUNK; u++)
+					g[u] = (p1[(size_t)u * CAL_MAX_PHASES + ph] - p0[ph]) /
+					       unknowns[u].step;
+				for (unsigned u = 0; u < NUNK; u++) {
+					k->ata[u][NUNK] += g[u] * (tg - p0[ph]);
+					for (unsigned v = 0; v < NUNK; v++)
+						k->ata[u][v] += g[u] * g[v];
+				}
+			}
+		}
+	free(p0);
+	free(p1);
+	return st;
+}
+
+/* 2. The costs outside the hypercalls, from each trace as the other configurations. */
+static int cal_fit_unknowns(struct cal *k)
+{
+	double rms = 0, worst = 0;
+	unsigned nsamp = 0;
+	json_t *fv[NUNK] = { NULL };
+	int st;
+
+	k->nconf = (int)configurations(k->tr, k->ntr);
+	for (unsigned u = 0; u < NUNK; u++)
+		k->x0[u] = k->x[u] = UVAL(&k->sc, u);
+	if (k->nconf < 2)
+		return EXIT_OK;
+	if ((st = cal_slopes(k)))
+		return st;
+	k->nfree = solve_unknowns(k->ata, k->x0, k->x, k->determined, ~0u);
+	if (k->nfree < 0) {
+		/* the first unknown alone holds what they share */
+		k->collinear = 1;
+		k->nfree = solve_unknowns(k->ata, k->x0, k->x, k->determined, 1u);
+	}
+	for (unsigned u = 0; u < NUNK; u++) {
+		json_t *v;
+
+		if (!k->determined[u])
+			continue;
+		if (set_value(&k->sc, unknowns[u].path, k->x[u]) < 0)
+			return EXIT_FAIL;
+		json_set_path(k->root, unknowns[u].path, json_real(round(k->x[u])));
+		v = json_object();
+		json_object_set_new(v, "path", json_string(unknowns[u].path));
+		json_object_set_new(v, "value", json_real(k->x[u]));
+		json_object_set_new(v, "source", json_string(unknowns[u].source));
+		if (k->nfree > 1) {
+			json_t *w = json_array();
+
+			for (unsigned o = 0; o < NUNK; o++)
+				if (o != u && k->determined[o])
+					json_array_append_new(w, json_string(unknowns[o].path));
+			json_object_set_new(v, "fitted_with", w);
+		}
+		json_array_append_new(k->vals, v);
+		fv[u] = v;
+		k->nfit++;
+	}
+	/* the residual: a last replay at the fitted values */
+	if ((st = cross_check(k->format, &k->sc, k->tr, k->ntr, k->phases, k->nphases, k->any_end,
+			      k->preds, &nsamp, &rms, &worst)))
+		return st;
+	for (unsigned u = 0; u < NUNK; u++)
+		if (fv[u])
+			json_object_set_new(fv[u], "phase_predictions",
+					    json_integer((json_int_t)nsamp));
+	if (k->nfree) {
+		json_t *r = json_object();
+
+		json_object_set_new(r, "phase_predictions", json_integer((json_int_t)nsamp));
+		json_object_set_new(r, "rms_error_pct", json_real(rms));
+		json_object_set_new(r, "worst_error_pct", json_real(worst));
+		json_object_set_new(k->cal, "residual", r);
+	}
+	return EXIT_OK;
+}
+
+/* 2b. What the traces could not determine, and why: kept from the base (or held at 0). */
+static int cal_undetermined(struct cal *k)
+{
+	static const char *const never[][2] = {
+		{ "cost.device_xlate_per_page_ns",
+		  "paid per page by every configuration alike (a direct window's device "
+		  "translates too): no difference between configurations shows it" },
+		{ "cost.guest_map_ns",
+		  "the same count (DMA API calls) in every configuration" },
+		{ "cost.guest_alloc_per_bit_ns",
+		  "follows the IOMMU pages mapped: not told from the per-page cost" },
+	};
+
+	for (unsigned u = 0; u < NUNK; u++) {
+		json_t *v;
+
+		if (k->nconf >= 2 && k->determined[u])
+			continue;
+		if (k->nconf >= 2 && k->x[u] != k->x0[u]) {
+			/* held at 0: the scenario says so */
+			if (set_value(&k->sc, unknowns[u].path, k->x[u]) < 0)
+				return EXIT_FAIL;
+			json_set_path(k->root, unknowns[u].path, json_real(k->x[u]));
+		}
+		v = json_object();
+		json_object_set_new(v, "path", json_string(unknowns[u].path));
+		json_object_set_new(v, "why", json_string(
+			k->nconf < 2 ? "one configuration only: costs outside the hypercalls show "
+				       "only as a difference between configurations" :
+			k->collinear && u > 0 ? "not told apart from cost.guest_per_page_ns: the same "
+						"count in every phase fitted (as many pages in each "
+						"device job); give phases of other shapes" :
+			k->x[u] == 0 && k->ata[u][u] > 0 ? "the least-squares value was negative: "
+							   "kept at 0 (no cost of this kind in "
+							   "these traces)" :
+				       "no phase whose prediction depends on it, or not told apart "
+				       "from the other unknowns in these workloads"));
+		json_array_append_new(k->und, v);
+	}
+	for (size_t n = 0; n < ISM_ARRAY_SIZE(never); n++) {
+		json_t *v = json_object();
+
+		json_object_set_new(v, "path", json_string(never[n][0]));
+		json_object_set_new(v, "why", json_string(never[n][1]));
+		json_array_append_new(k->und, v);
+	}
+	return EXIT_OK;
+}
+
+/* 3. The held-out check: the model's stated error (sim.model_error_pct). */
+static int cal_hold_out(struct cal *k)
+{
+	json_t *hj = json_object(), *ht = json_array(), *hp = json_array();
+	unsigned n = 0, hconf = configurations(k->ho, k->nho);
+	double rms = 0, worst = 0;
+	char *msrc;
+	int st;
+
+	json_object_set_new(k->cal, "held_out", hj);
+	json_object_set_new(hj, "traces", ht);
+	for (unsigned h = 0; h < k->nho; h++) {
+		json_t *jt = json_object();
+
+		json_object_set_new(jt, "path", json_string(k->ho[h].path));
+		json_object_set_new(jt, "recorded_with", json_string(k->ho[h].spec));
+		json_array_append_new(ht, jt);
+	}
+	json_object_set_new(hj, "predictions", hp);
+	if (hconf < 2) {
+		ism_err("calibrate: the held-out traces are of %u configuration%s: a check needs two "
+			"or more (each trace is predicted as the others)", hconf,
+			hconf == 1 ? "" : "s");
+		return EXIT_USAGE;
+	}
+	if ((st = cross_check(k->format, &k->sc, k->ho, k->nho, k->phases, k->nphases,
+			      k->ho_any_end, hp, &n, &rms, &worst)))
+		return st;
+	if (!n) {
+		ism_err("calibrate: no phase of the held-out traces to check (phases with an end "
+			"marker, or those --phase names, in two configurations)");
+		return EXIT_USAGE;
+	}
+	json_object_set_new(hj, "phase_predictions", json_integer((json_int_t)n));
+	json_object_set_new(hj, "rms_error_pct", json_real(rms));
+	json_object_set_new(hj, "worst_error_pct", json_real(worst));
+	k->model_error = round(rms * 10) / 10;
+	if (k->model_error < 0.1)
+		k->model_error = 0.1;
+	json_set_path(k->root, "sim.model_error_pct", json_real(k->model_error));
+	msrc = xasprintf("held-out check, iommusim calibrate: RMS error of %u phase predictions, "
+			 "%u traces replayed as the other configuration", n, k->nho);
+	json_set_path(k->root, "sim.model_error_source", json_string(msrc));
+	free(msrc);
+	return EXIT_OK;
+}
+
+/*
+ * The output document: the base scenario as JSON (its old calibration record dropped when
+ * fitting; kept and checked with --no-fit), the new record, and where the fit goes (@scratch:
+ * a record thrown away with --no-fit).
+ */
+static int cal_document(struct cal *k, const char *base, int no_fit, json_t **scratch)
+{
+	json_t *fitrec, *arr;
+
+	if (base) {
+		json_error_t je;
+
+		k->root = json_load_file(base, JSON_REJECT_DUPLICATES, &je);
+		if (!k->root) {
+			ism_err("%s:%d:%d: %s", base, je.line, je.column, je.text);
+			return EXIT_USAGE;
+		}
+		if (!no_fit)
+			json_object_del(k->root, "calibration");
+	} else {
+		k->root = json_object();
+		json_object_set_new(k->root, "schema_version",
+				    json_integer(SCENARIO_SCHEMA_VERSION));
+		json_object_set_new(k->root, "name", json_string("calibrated"));
+	}
+	/* --no-fit: the base's own calibration record, if any, stays and gets the check */
+	k->cal = no_fit ? json_object_get(k->root, "calibration") : NULL;
+	if (!json_is_object(k->cal)) {
+		k->cal = json_object();
+		json_object_set_new(k->root, "calibration", k->cal);
+		json_object_set_new(k->cal, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
+		json_object_set_new(k->cal, "base", json_string(base ? base : "(defaults)"));
+	}
+	fitrec = no_fit ? *scratch = json_object() : k->cal;
+	arr = json_array();
+	json_object_set_new(fitrec, "traces", arr);
+	k->vals = json_array();
+	json_object_set_new(fitrec, "fitted", k->vals);
+	k->und = json_array();
+	json_object_set_new(fitrec, "undetermined_kept_from_base", k->und);
+	k->preds = json_array();
+	json_object_set_new(fitrec, "predictions", k->preds);
+	return EXIT_OK;
+}
+
+/* Write OUT.json and say what was fitted. */
+static int cal_write(struct cal *k, const char *outpath, const char *base, int no_fit)
+{
+	struct ofile *of = NULL;
+	char *cause = NULL;
+
+	if (ofile_open(outpath, &of, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		return EXIT_FAIL;
+	}
+	json_dumpf(k->root, ofile_stream(of), JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		   JSON_REAL_PRECISION(10));
+	fputc('\n', ofile_stream(of));
+	if (ofile_commit(of, &cause) < 0) {
+		ism_err("%s", cause);
+		free(cause);
+		return EXIT_FAIL;
+	}
+	if (!no_fit)
+		printf("calibrate: %u traces, %d configurations: %u values fitted, the rest kept "
+		       "from %s (%s)\n", k->ntr, k->nconf, k->nfit, base ? base : "the defaults",
+		       outpath);
+	for (unsigned u = 0; k->nconf >= 2 && u < NUNK; u++)
+		if (k->determined[u])
+			printf("calibrate: %s = %.0f ns (base %.0f)\n", unknowns[u].path, k->x[u],
+			       k->x0[u]);
+	if (k->nho)
+		printf("calibrate: held out: %u traces, model error %.1f%% (%s)\n", k->nho,
+		       k->model_error, outpath);
+	return finish_stdout(EXIT_OK);
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -451,18 +816,11 @@ int cmd_calibrate(int argc, char **argv)
 	};
 	const char *base = NULL, *outpath = NULL, *format = NULL;
 	char *sets[64], *phases[64], *holds[CAL_MAX_TRACES], *cause = NULL;
-	unsigned nsets = 0, nphases = 0, ntr = 0, nfit = 0, nholds = 0, nho = 0;
-	struct cal_trace *tr = NULL, *ho = NULL;
-	int no_fit = 0, ho_any_end = 0;
-	double model_error = 0;
-	char *msrc = NULL;
-	struct scenario sc;
-	struct hcfit *fit = NULL;
-	json_t *root = NULL, *cal, *vals, *und, *arr, *preds, *fitrec, *scratch = NULL;
-	int c, status = EXIT_FAIL, any_end = 0, nconf = 0;
-	double x0[NUNK], x[NUNK], ata[NUNK][NUNK + 1] = { { 0 } };
-	int determined[NUNK] = { 0 }, nfree = 0, collinear = 0;
-	struct ofile *of = NULL;
+	unsigned nsets = 0, nphases = 0, nholds = 0;
+	struct cal *k;
+	int no_fit = 0;
+	json_t *scratch = NULL;
+	int c, status = EXIT_FAIL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:o:f:H:h", opts, NULL)) != -1) {
@@ -509,355 +867,62 @@ int cmd_calibrate(int argc, char **argv)
 		return usage_error("calibrate", "no trace given");
 	if (argc - optind > CAL_MAX_TRACES)
 		return usage_error("calibrate", "more than 64 traces");
-	if (scenario_load(base, &sc, &cause) < 0) {
+	k = xcalloc(1, sizeof(*k));
+	k->format = format;
+	k->phases = phases;
+	k->nphases = nphases;
+	if (scenario_load(base, &k->sc, &cause) < 0) {
 		ism_err("%s", cause);
 		free(cause);
+		free(k);
 		return EXIT_USAGE;
 	}
 	for (unsigned i = 0; i < nsets; i++)
-		if (scenario_set(&sc, sets[i], NULL, &cause) < 0 ||
-		    (i + 1 == nsets && scenario_check(&sc, &cause) < 0)) {
+		if (scenario_set(&k->sc, sets[i], NULL, &cause) < 0 ||
+		    (i + 1 == nsets && scenario_check(&k->sc, &cause) < 0)) {
 			ism_err("--set: %s", cause);
 			free(cause);
-			scenario_free(&sc);
-			return EXIT_USAGE;
+			status = EXIT_USAGE;
+			goto out;
 		}
-	if (base) {
-		json_error_t je;
-
-		root = json_load_file(base, JSON_REJECT_DUPLICATES, &je);
-		if (!root) {
-			ism_err("%s:%d:%d: %s", base, je.line, je.column, je.text);
-			scenario_free(&sc);
-			return EXIT_USAGE;
-		}
-		if (!no_fit)
-			json_object_del(root, "calibration");
-	} else {
-		root = json_object();
-		json_object_set_new(root, "schema_version", json_integer(SCENARIO_SCHEMA_VERSION));
-		json_object_set_new(root, "name", json_string("calibrated"));
-	}
-	tr = xcalloc((size_t)(argc - optind), sizeof(*tr));
-	ho = xcalloc((size_t)(argc - optind) + nholds, sizeof(*ho));
-	fit = xcalloc(1, sizeof(*fit));
-	/* --no-fit: the base's own calibration record, if any, stays and gets the check */
-	cal = no_fit ? json_object_get(root, "calibration") : NULL;
-	if (!json_is_object(cal)) {
-		cal = json_object();
-		json_object_set_new(root, "calibration", cal);
-		json_object_set_new(cal, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
-		json_object_set_new(cal, "base", json_string(base ? base : "(defaults)"));
-	}
-	fitrec = no_fit ? scratch = json_object() : cal;
-	arr = json_array();
-	json_object_set_new(fitrec, "traces", arr);
-	vals = json_array();
-	json_object_set_new(fitrec, "fitted", vals);
-	und = json_array();
-	json_object_set_new(fitrec, "undetermined_kept_from_base", und);
-	preds = json_array();
-	json_object_set_new(fitrec, "predictions", preds);
+	if ((status = cal_document(k, base, no_fit, &scratch)))
+		goto out;
+	k->tr = xcalloc((size_t)(argc - optind), sizeof(*k->tr));
+	k->ho = xcalloc((size_t)(argc - optind) + nholds, sizeof(*k->ho));
+	k->fit = xcalloc(1, sizeof(*k->fit));
 
 	/* 1. each trace as recorded: its strategy, its phases, its hypercall samples */
 	for (int a = optind; a < argc; a++) {
-		struct cal_trace *t = no_fit ? &ho[nho++] : &tr[ntr++];
+		struct cal_trace *t = no_fit ? &k->ho[k->nho++] : &k->tr[k->ntr++];
 		json_t *jt;
 
-		if ((status = load_trace(t, argv[a], format, &sc, no_fit ? NULL : fit,
-					 no_fit ? &ho_any_end : &any_end)))
+		if ((status = load_trace(t, argv[a], format, &k->sc, no_fit ? NULL : k->fit,
+					 no_fit ? &k->ho_any_end : &k->any_end)))
 			goto out;
 		if (no_fit)
 			continue;
 		jt = json_object();
 		json_object_set_new(jt, "path", json_string(t->path));
 		json_object_set_new(jt, "recorded_with", json_string(t->spec));
-		json_array_append_new(arr, jt);
+		json_array_append_new(json_object_get(k->cal, "traces"), jt);
 	}
-	status = EXIT_FAIL;
-
-	/* the hypercall costs, pooled */
-	if (!no_fit) {
-		static const char *const pp[HCFIT_OPS] = { "h_put_tce", "h_put_tce_indirect",
-							   "h_stuff_tce" };
-
-		for (int k = 0; k < HCFIT_OPS; k++) {
-			struct hcfit_result h;
-			char path[64];
-			json_t *v;
-
-			hcfit_solve(fit, k, &h);
-			for (int part = 0; part < 2; part++) {
-				snprintf(path, sizeof(path), "cost.%s.%s", pp[k],
-					 part ? "per_entry_ns" : "fixed_ns");
-				if (!h.fitted || (part && !h.per_entry_determined)) {
-					v = json_object();
-					json_object_set_new(v, "path", json_string(path));
-					json_object_set_new(v, "why", json_string(
-						!h.fitted ? "fewer than 20 events with this hypercall as "
-							    "predicted" :
-							    "entries per call never varied: not told "
-							    "from the fixed part"));
-					json_array_append_new(und, v);
-					if (!h.fitted || !part)
-						continue;
-					/* the mean per call holds it all */
-					if (set_value(&sc, path, 0) < 0)
-						goto out;
-					json_set_path(root, path, json_real(0));
-					continue;
-				}
-				if (set_value(&sc, path, part ? h.per_entry_ns : h.fixed_ns) < 0)
-					goto out;
-				json_set_path(root, path, json_real(round((part ? h.per_entry_ns :
-									      h.fixed_ns) * 1000) / 1000));
-				v = json_object();
-				json_object_set_new(v, "path", json_string(path));
-				json_object_set_new(v, "value", json_real(part ? h.per_entry_ns :
-									   h.fixed_ns));
-				json_object_set_new(v, "source", json_string(
-					"hcall_entry/exit pairs of the traces' DMA events, least squares "
-					"(hcfit)"));
-				json_object_set_new(v, "events", json_integer((json_int_t)h.samples));
-				json_object_set_new(v, "calls", json_integer((json_int_t)h.calls));
-				json_object_set_new(v, "single_call_p10_ns", json_real(h.p10_ns));
-				json_object_set_new(v, "single_call_median_ns", json_real(h.median_ns));
-				json_object_set_new(v, "single_call_p90_ns", json_real(h.p90_ns));
-				json_object_set_new(v, "residual_pct", json_real(h.residual_pct));
-				json_array_append_new(vals, v);
-				nfit++;
-			}
-		}
-	}
-
-	/* 2. the costs outside the hypercalls, from each trace as the other configurations */
-	nconf = (int)configurations(tr, ntr);
-	for (unsigned k = 0; k < NUNK; k++)
-		x0[k] = x[k] = UVAL(&sc, k);
-	if (nconf >= 2) {
-		double *p0 = xcalloc(CAL_MAX_PHASES, sizeof(double));
-		double *p1 = xcalloc((size_t)NUNK * CAL_MAX_PHASES, sizeof(double));
-		double rms = 0, worst = 0;
-		unsigned nsamp = 0;
-		int st = 0;
-		json_t *fv[NUNK] = { NULL };
-
-		/* the slopes at the base values, one replay per unknown and pair */
-		for (unsigned i = 0; i < ntr && !st; i++)
-			for (unsigned j = 0; j < ntr && !st; j++) {
-				const char *other = other_config(tr, i, j);
-				struct scenario at = sc;
-
-				if (!other)
-					continue;
-				at.sim.recorded_with = tr[i].spec;
-				if ((st = predict(format, &at, &tr[i], other, p0)))
-					break;
-				for (unsigned u = 0; u < NUNK && !st; u++) {
-					struct scenario hi = at;
-
-					UVAL(&hi, u) = x[u] + unknowns[u].step;
-					st = predict(format, &hi, &tr[i], other,
-						     p1 + (size_t)u * CAL_MAX_PHASES);
-				}
-				for (unsigned k = 0; k < tr[i].nph && !st; k++) {
-					double lo, hv, tg = target_of(tr, ntr, other, tr[i].name[k], &lo, &hv),
-					       g[NUNK];
-
-					if (isnan(tg) || isnan(p0[k]) ||
-					    !wanted(tr[i].name[k], phases, nphases, &tr[i], (int)k, any_end))
-						continue;
-					for (unsigned u = 0; u < NUNK; u++)
-						g[u] = (p1[(size_t)u * CAL_MAX_PHASES + k] - p0[k]) /
-						       unknowns[u].step;
-					for (unsigned u = 0; u < NUNK; u++) {
-						ata[u][NUNK] += g[u] * (tg - p0[k]);
-						for (unsigned v = 0; v < NUNK; v++)
-							ata[u][v] += g[u] * g[v];
-					}
-				}
-			}
-		free(p0);
-		free(p1);
-		if (st) {
-			status = st;
-			goto out;
-		}
-		nfree = solve_unknowns(ata, x0, x, determined, ~0u);
-		if (nfree < 0) {
-			/* the first unknown alone holds what they share */
-			collinear = 1;
-			nfree = solve_unknowns(ata, x0, x, determined, 1u);
-		}
-		for (unsigned u = 0; u < NUNK; u++) {
-			json_t *v;
-
-			if (!determined[u])
-				continue;
-			v = json_object();
-			if (set_value(&sc, unknowns[u].path, x[u]) < 0)
-				goto out;
-			json_set_path(root, unknowns[u].path, json_real(round(x[u])));
-			json_object_set_new(v, "path", json_string(unknowns[u].path));
-			json_object_set_new(v, "value", json_real(x[u]));
-			json_object_set_new(v, "source", json_string(unknowns[u].source));
-			if (nfree > 1) {
-				json_t *w = json_array();
-
-				for (unsigned o = 0; o < NUNK; o++)
-					if (o != u && determined[o])
-						json_array_append_new(w, json_string(unknowns[o].path));
-				json_object_set_new(v, "fitted_with", w);
-			}
-			json_array_append_new(vals, v);
-			fv[u] = v;
-			nfit++;
-		}
-		/* the residual: a last replay at the fitted values */
-		if ((st = cross_check(format, &sc, tr, ntr, phases, nphases, any_end, preds, &nsamp,
-				      &rms, &worst))) {
-			status = st;
-			goto out;
-		}
-		for (unsigned u = 0; u < NUNK; u++)
-			if (fv[u])
-				json_object_set_new(fv[u], "phase_predictions",
-						    json_integer((json_int_t)nsamp));
-		if (nfree) {
-			json_t *r = json_object();
-
-			json_object_set_new(r, "phase_predictions", json_integer((json_int_t)nsamp));
-			json_object_set_new(r, "rms_error_pct", json_real(rms));
-			json_object_set_new(r, "worst_error_pct", json_real(worst));
-			json_object_set_new(cal, "residual", r);
-		}
-	}
-	for (unsigned u = 0; u < NUNK && !no_fit; u++) {
-		json_t *v;
-
-		if (nconf >= 2 && determined[u])
-			continue;
-		if (nconf >= 2 && x[u] != x0[u]) {
-			/* held at 0: the scenario says so */
-			if (set_value(&sc, unknowns[u].path, x[u]) < 0)
-				goto out;
-			json_set_path(root, unknowns[u].path, json_real(x[u]));
-		}
-		v = json_object();
-		json_object_set_new(v, "path", json_string(unknowns[u].path));
-		json_object_set_new(v, "why", json_string(
-			nconf < 2 ? "one configuration only: costs outside the hypercalls show "
-				    "only as a difference between configurations" :
-			collinear && u > 0 ? "not told apart from cost.guest_per_page_ns: the same "
-					     "count in every phase fitted (as many pages in each device "
-					     "job); give phases of other shapes" :
-			x[u] == 0 && ata[u][u] > 0 ? "the least-squares value was negative: kept at 0 "
-						     "(no cost of this kind in these traces)" :
-				    "no phase whose prediction depends on it, or not told apart from "
-				    "the other unknowns in these workloads"));
-		json_array_append_new(und, v);
-	}
-	if (!no_fit) {
-		static const char *const never[][2] = {
-			{ "cost.device_xlate_per_page_ns",
-			  "paid per page by every configuration alike (a direct window's device "
-			  "translates too): no difference between configurations shows it" },
-			{ "cost.guest_map_ns",
-			  "the same count (DMA API calls) in every configuration" },
-			{ "cost.guest_alloc_per_bit_ns",
-			  "follows the IOMMU pages mapped: not told from the per-page cost" },
-		};
-
-		for (size_t k = 0; k < ISM_ARRAY_SIZE(never); k++) {
-			json_t *v = json_object();
-
-			json_object_set_new(v, "path", json_string(never[k][0]));
-			json_object_set_new(v, "why", json_string(never[k][1]));
-			json_array_append_new(und, v);
-		}
-	}
-	/* 3. the held-out check: the model's stated error (sim.model_error_pct) */
+	if (!no_fit && ((status = cal_fit_hcalls(k)) || (status = cal_fit_unknowns(k)) ||
+			(status = cal_undetermined(k))))
+		goto out;
 	for (unsigned h = 0; h < nholds; h++)
-		if ((status = load_trace(&ho[nho++], holds[h], format, &sc, NULL, &ho_any_end)))
+		if ((status = load_trace(&k->ho[k->nho++], holds[h], format, &k->sc, NULL,
+					 &k->ho_any_end)))
 			goto out;
-	status = EXIT_FAIL;
-	if (nho) {
-		json_t *hj = json_object(), *ht = json_array(), *hp = json_array();
-		unsigned n = 0, hconf = configurations(ho, nho);
-		double rms = 0, worst = 0;
-		int st;
-
-		json_object_set_new(cal, "held_out", hj);
-		json_object_set_new(hj, "traces", ht);
-		for (unsigned h = 0; h < nho; h++) {
-			json_t *jt = json_object();
-
-			json_object_set_new(jt, "path", json_string(ho[h].path));
-			json_object_set_new(jt, "recorded_with", json_string(ho[h].spec));
-			json_array_append_new(ht, jt);
-		}
-		json_object_set_new(hj, "predictions", hp);
-		if (hconf < 2) {
-			ism_err("calibrate: the held-out traces are of %u configuration%s: a check "
-				"needs two or more (each trace is predicted as the others)", hconf,
-				hconf == 1 ? "" : "s");
-			status = EXIT_USAGE;
-			goto out;
-		}
-		if ((st = cross_check(format, &sc, ho, nho, phases, nphases, ho_any_end, hp, &n,
-				      &rms, &worst))) {
-			status = st;
-			goto out;
-		}
-		if (!n) {
-			ism_err("calibrate: no phase of the held-out traces to check (phases with an "
-				"end marker, or those --phase names, in two configurations)");
-			status = EXIT_USAGE;
-			goto out;
-		}
-		json_object_set_new(hj, "phase_predictions", json_integer((json_int_t)n));
-		json_object_set_new(hj, "rms_error_pct", json_real(rms));
-		json_object_set_new(hj, "worst_error_pct", json_real(worst));
-		model_error = round(rms * 10) / 10;
-		if (model_error < 0.1)
-			model_error = 0.1;
-		json_set_path(root, "sim.model_error_pct", json_real(model_error));
-		msrc = xasprintf("held-out check, iommusim calibrate: RMS error of %u phase "
-				 "predictions, %u traces replayed as the other configuration", n,
-				 nho);
-		json_set_path(root, "sim.model_error_source", json_string(msrc));
-	}
-	if (ofile_open(outpath, &of, &cause) < 0) {
-		ism_err("%s", cause);
-		free(cause);
+	if (k->nho && (status = cal_hold_out(k)))
 		goto out;
-	}
-	json_dumpf(root, ofile_stream(of), JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-		   JSON_REAL_PRECISION(10));
-	fputc('\n', ofile_stream(of));
-	if (ofile_commit(of, &cause) < 0) {
-		ism_err("%s", cause);
-		free(cause);
-		goto out;
-	}
-	if (!no_fit)
-		printf("calibrate: %u traces, %d configurations: %u values fitted, the rest kept "
-		       "from %s (%s)\n", ntr, nconf, nfit, base ? base : "the defaults", outpath);
-	for (unsigned u = 0; nconf >= 2 && u < NUNK; u++)
-		if (determined[u])
-			printf("calibrate: %s = %.0f ns (base %.0f)\n", unknowns[u].path, x[u],
-			       x0[u]);
-	if (nho)
-		printf("calibrate: held out: %u traces, model error %.1f%% (%s)\n", nho,
-		       model_error, outpath);
-	status = finish_stdout(EXIT_OK);
+	status = cal_write(k, outpath, base, no_fit);
 out:
-	json_decref(root);
+	json_decref(k->root);
 	json_decref(scratch);
-	free(msrc);
-	free(tr);
-	free(ho);
-	free(fit);
-	scenario_free(&sc);
+	free(k->tr);
+	free(k->ho);
+	free(k->fit);
+	scenario_free(&k->sc);
+	free(k);
 	return status;
 }
