@@ -750,23 +750,11 @@ static json_t *iommu_check_json(const struct sim_recorded *rec, const struct iom
 	return fx;
 }
 
-json_t *report_json(const struct report_ctx *c)
+/* "scenario": which scenario, the recorded strategy and where it came from, hcall costs */
+static json_t *scenario_json(const struct report_ctx *c)
 {
-	const struct sim_recorded *rec = sim_recorded(c->sim);
-	json_t *root = json_object(), *o, *a;
-	uint64_t bytes = all_bytes(rec);
-	struct verdict v;
-	char *cause = NULL;
+	json_t *o = json_object(), *h = json_object(), *ops = json_array();
 
-	json_object_set_new(root, "schema_version", jint(REPORT_SCHEMA_VERSION));
-	json_object_set_new(root, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
-	o = json_object();
-	json_object_set_new(o, "path", json_string(c->trace));
-	json_object_set_new(o, "format", json_string(c->trace_format));
-	json_object_set_new(o, "events", jint(c->trace_events));
-	json_object_set_new(o, "cpus", jint(c->cpus));
-	json_object_set_new(root, "trace", o);
-	o = json_object();
 	json_object_set_new(o, "path", json_string(c->sc->path));
 	json_object_set_new(o, "name", json_string(c->sc->name ? c->sc->name : ""));
 	json_object_set_new(o, "recorded_with",
@@ -775,48 +763,47 @@ json_t *report_json(const struct report_ctx *c)
 			    json_string(c->recorded_src ? c->recorded_src : ""));
 	json_object_set_new(o, "recorded_evidence",
 			    json_string(c->recorded_evidence ? c->recorded_evidence : ""));
-	{
-		json_t *h = json_object(), *ops = json_array();
+	json_object_set_new(h, "source", json_string(c->hcosts ? c->hcosts->source : "scenario"));
+	for (int k = 0; c->hcosts && k < HCFIT_OPS; k++) {
+		const struct hcfit_result *r = &c->hcosts->op[k];
+		json_t *q = json_object();
 
-		json_object_set_new(h, "source",
-				    json_string(c->hcosts ? c->hcosts->source : "scenario"));
-		for (int k = 0; c->hcosts && k < HCFIT_OPS; k++) {
-			const struct hcfit_result *r = &c->hcosts->op[k];
-			json_t *q = json_object();
-
-			json_object_set_new(q, "hcall", json_string(r->name));
-			json_object_set_new(q, "source", json_string(r->fitted ? "trace" : "scenario"));
-			json_object_set_new(q, "events", jint(r->samples));
-			json_object_set_new(q, "calls", jint(r->calls));
-			json_object_set_new(q, "fixed_ns", json_real(r->fitted ? r->fixed_ns : 0));
-			json_object_set_new(q, "per_entry_ns", json_real(r->fitted ? r->per_entry_ns : 0));
-			json_object_set_new(q, "per_entry_determined",
-					    json_boolean(r->per_entry_determined));
-			json_object_set_new(q, "median_call_ns", json_real(r->median_ns));
-			json_object_set_new(q, "p10_call_ns", json_real(r->p10_ns));
-			json_object_set_new(q, "p90_call_ns", json_real(r->p90_ns));
-			json_object_set_new(q, "residual_pct", json_real(r->residual_pct));
-			json_array_append_new(ops, q);
-		}
-		json_object_set_new(h, "hcalls", ops);
-		json_object_set_new(o, "hcall_costs", h);
+		json_object_set_new(q, "hcall", json_string(r->name));
+		json_object_set_new(q, "source", json_string(r->fitted ? "trace" : "scenario"));
+		json_object_set_new(q, "events", jint(r->samples));
+		json_object_set_new(q, "calls", jint(r->calls));
+		json_object_set_new(q, "fixed_ns", json_real(r->fitted ? r->fixed_ns : 0));
+		json_object_set_new(q, "per_entry_ns", json_real(r->fitted ? r->per_entry_ns : 0));
+		json_object_set_new(q, "per_entry_determined", json_boolean(r->per_entry_determined));
+		json_object_set_new(q, "median_call_ns", json_real(r->median_ns));
+		json_object_set_new(q, "p10_call_ns", json_real(r->p10_ns));
+		json_object_set_new(q, "p90_call_ns", json_real(r->p90_ns));
+		json_object_set_new(q, "residual_pct", json_real(r->residual_pct));
+		json_array_append_new(ops, q);
 	}
-	json_object_set_new(root, "scenario", o);
+	json_object_set_new(h, "hcalls", ops);
+	json_object_set_new(o, "hcall_costs", h);
+	return o;
+}
 
-	o = json_object();
+/* "recorded": the recording itself: times, bytes, hcalls, trace health, phases, self-replay */
+static json_t *recorded_json(const struct report_ctx *c)
+{
+	const struct sim_recorded *rec = sim_recorded(c->sim);
+	json_t *o = json_object(), *d = json_object(), *a, *x;
+	uint64_t bytes = all_bytes(rec);
+	double rp, wp;
+	const char *wn;
+
 	json_object_set_new(o, "boot_marker_found", json_boolean(rec->have_boot_end));
 	json_object_set_new(o, "boot_in_trace", json_boolean(rec->boot_in_trace));
-	{
-		json_t *d = json_object();
-
-		json_object_set_new(d, "marker_after_other_cpu", jint(rec->deps_marker));
-		json_object_set_new(d, "dma_after_other_cpu_marker", jint(rec->deps_after_marker));
-		json_object_set_new(d, "unmap_after_later_map", jint(rec->deps_device_later));
-		json_object_set_new(d, "unmap_after_own_map", jint(rec->deps_device_own));
-		json_object_set_new(d, "unmap_device_time_from_marker", jint(rec->deps_device_marker));
-		json_object_set_new(d, "map_after_completion", jint(rec->deps_completion));
-		json_object_set_new(o, "dependencies", d);
-	}
+	json_object_set_new(d, "marker_after_other_cpu", jint(rec->deps_marker));
+	json_object_set_new(d, "dma_after_other_cpu_marker", jint(rec->deps_after_marker));
+	json_object_set_new(d, "unmap_after_later_map", jint(rec->deps_device_later));
+	json_object_set_new(d, "unmap_after_own_map", jint(rec->deps_device_own));
+	json_object_set_new(d, "unmap_device_time_from_marker", jint(rec->deps_device_marker));
+	json_object_set_new(d, "map_after_completion", jint(rec->deps_completion));
+	json_object_set_new(o, "dependencies", d);
 	json_object_set_new(o, "boot_ns", jns(rec->boot_ns));
 	json_object_set_new(o, "run_ns", jns(rec->run_ns));
 	json_object_set_new(o, "mapped_bytes", jint(bytes));
@@ -856,21 +843,155 @@ json_t *report_json(const struct report_ctx *c)
 		json_array_append_new(a, p);
 	}
 	json_object_set_new(o, "phases", a);
-	{
-		double rp, wp;
-		const char *wn;
-		json_t *x = json_object();
-
-		if (report_self_replay(c, &rp, &wp, &wn)) {
-			json_object_set_new(x, "strategy", json_string(c->recorded_strategy));
-			json_object_set_new(x, "run_error_pct", json_real(rp));
-			json_object_set_new(x, "worst_phase", json_string(wn));
-			json_object_set_new(x, "worst_phase_error_pct", json_real(wp));
-		}
-		json_object_set_new(o, "self_replay", x);
+	x = json_object();
+	if (report_self_replay(c, &rp, &wp, &wn)) {
+		json_object_set_new(x, "strategy", json_string(c->recorded_strategy));
+		json_object_set_new(x, "run_error_pct", json_real(rp));
+		json_object_set_new(x, "worst_phase", json_string(wn));
+		json_object_set_new(x, "worst_phase_error_pct", json_real(wp));
 	}
-	json_object_set_new(root, "recorded", o);
+	json_object_set_new(o, "self_replay", x);
+	return o;
+}
 
+/* A strategy's window, pool and exposure to the hypervisor ("window", "pool", "exposure"). */
+static void pressure_json(json_t *s, const struct strat_pressure *p)
+{
+	json_t *x = json_object();
+
+	json_object_set_new(x, "name", json_string(p->window_name ? p->window_name : ""));
+	json_object_set_new(x, "entries", jint(p->window_entries));
+	json_object_set_new(x, "entry_bytes", jint(p->window_entry_bytes));
+	json_object_set_new(x, "peak_entries", jint(p->window_peak));
+	json_object_set_new(x, "reserved_entries", jint(p->window_reserved));
+	json_object_set_new(x, "failures", jint(p->window_failures));
+	json_object_set_new(x, "tces_written", jint(p->tces_written));
+	json_object_set_new(x, "tces_cleared", jint(p->tces_cleared));
+	json_object_set_new(x, "ddw_direct", json_boolean(p->ddw_direct));
+	json_object_set_new(x, "ddw_indirect", json_boolean(p->ddw_indirect));
+	json_object_set_new(x, "ddw_fallback", json_boolean(p->ddw_fallbacks));
+	json_object_set_new(s, "window", x);
+	x = json_object();
+	json_object_set_new(x, "slots", jint(p->pool_slots));
+	json_object_set_new(x, "bytes", jint(p->pool_bytes));
+	json_object_set_new(x, "peak_slots", jint(p->pool_peak));
+	json_object_set_new(x, "failures", jint(p->pool_failures));
+	json_object_set_new(x, "bounces", jint(p->bounces));
+	json_object_set_new(x, "bounced_bytes", jint(p->bounced_bytes));
+	json_object_set_new(x, "copied_bytes", jint(p->copied_bytes));
+	json_object_set_new(x, "oversize_splits", jint(p->pool_splits));
+	json_object_set_new(s, "pool", x);
+	x = json_object();
+	json_object_set_new(x, "shared_peak_bytes", jint(p->shared_bytes_peak));
+	json_object_set_new(x, "shared_outside_pool_peak_bytes",
+			    jint(p->shared_outside_pool_peak));
+	json_object_set_new(x, "shared_at_end_bytes", jint(p->shared_bytes_now));
+	json_object_set_new(x, "shared_byte_seconds", json_real(p->shared_byte_seconds));
+	json_object_set_new(x, "share_calls", jint(p->share_calls));
+	json_object_set_new(x, "unshare_calls", jint(p->unshare_calls));
+	json_object_set_new(s, "exposure", x);
+}
+
+/* "hcall_check": the strategy's TCE hypercalls against those the recording shows */
+static json_t *hcall_check_json(const struct fidelity *f)
+{
+	static const char *const nm[3] = { "h_put_tce", "h_put_tce_indirect", "h_stuff_tce" };
+	json_t *fx = json_object(), *ex = json_array();
+
+	json_object_set_new(fx, "events_checked", jint(f->events_checked));
+	json_object_set_new(fx, "events_mismatched", jint(f->events_mismatched));
+	json_object_set_new(fx, "events_mismatched_inferred_sg", jint(f->mismatched_inferred));
+	for (int k = 0; k < 3; k++) {
+		json_t *q = json_object();
+
+		json_object_set_new(q, "matched_calls", jint(f->matched[k]));
+		json_object_set_new(q, "predicted_not_recorded_calls", jint(f->missing[k]));
+		json_object_set_new(q, "recorded_outside_events_calls", jint(f->extra[k]));
+		json_object_set_new(q, "setup_predicted_calls", jint(f->setup_pred[k]));
+		json_object_set_new(fx, nm[k], q);
+	}
+	for (unsigned k = 0; k < f->nex; k++) {
+		json_t *q = json_object();
+
+		json_object_set_new(q, "position", jint(f->ex_pos[k]));
+		json_object_set_new(q, "what", json_string(f->ex_what[k]));
+		json_array_append_new(ex, q);
+	}
+	json_object_set_new(fx, "examples", ex);
+	return fx;
+}
+
+/* One entry of "strategies": strategy @i's figures against the recording. */
+static json_t *strategy_json(const struct report_ctx *c, const struct verdict *v, unsigned i)
+{
+	const struct sim_recorded *rec = sim_recorded(c->sim);
+	const struct sim_result *r = sim_result(c->sim, i);
+	uint64_t bytes = all_bytes(rec);
+	json_t *s = json_object(), *x;
+
+	json_object_set_new(s, "strategy", json_string(r->spec));
+	json_object_set_new(s, "as_recorded", json_boolean(v->recorded == (int)i));
+	json_object_set_new(s, "same_figures_as",
+			    json_string(v->ncls && v->cls[v->class_of[i]].members[0] != i ?
+					sim_result(c->sim, v->cls[v->class_of[i]].members[0])->spec :
+					""));
+	json_object_set_new(s, "protected", json_boolean((r->flags & STRAT_PROTECTED) != 0));
+	json_object_set_new(s, "boot_ns", jns(r->boot_ns));
+	json_object_set_new(s, "boot_delta_ns", jns(r->boot_ns - rec->boot_ns));
+	json_object_set_new(s, "run_ns", jns(r->run_ns));
+	json_object_set_new(s, "run_delta_ns", jns(r->run_ns - rec->run_ns));
+	json_object_set_new(s, "end_ns", jns(r->end_ns));
+	json_object_set_new(s, "throughput_bytes_per_s",
+			    jns(throughput(bytes, rec->have_boot_end ? r->run_ns : r->end_ns)));
+	json_object_set_new(s, "setup_ns", jns(r->setup_ns));
+	json_object_set_new(s, "time_by_category", categories_json(r->cat_ns));
+	json_object_set_new(s, "setup_by_category", categories_json(r->setup_cat_ns));
+	json_object_set_new(s, "calls", ops_json(r->ops, r->nops));
+	json_object_set_new(s, "setup_calls", ops_json(r->setup_ops, r->nsetup_ops));
+	json_object_set_new(s, "maps", jint(r->maps));
+	json_object_set_new(s, "unmaps", jint(r->unmaps));
+	json_object_set_new(s, "map_failures", jint(r->map_failures));
+	pressure_json(s, &r->pr);
+	x = json_object();
+	json_object_set_new(x, "map", lat_json(&r->map_lat));
+	json_object_set_new(x, "unmap", lat_json(&r->unmap_lat));
+	json_object_set_new(s, "latency", x);
+	x = json_array();
+	for (unsigned k = 0; k < rec->nphases; k++) {
+		json_t *ph = json_object();
+
+		json_object_set_new(ph, "name", json_string(rec->phases[k].name));
+		json_object_set_new(ph, "start_ns", jns(r->phase_sim_ns[k]));
+		json_object_set_new(ph, "duration_ns",
+				    jns(sim_phase_simulated_ns(rec, r, k)));
+		json_array_append_new(x, ph);
+	}
+	json_object_set_new(s, "phases", x);
+	if ((c->check & SIM_CHECK_IOMMU) && r->ifid.active)
+		json_object_set_new(s, "iommu_check", iommu_check_json(rec, &r->ifid));
+	if (c->check & SIM_CHECK_HCALLS)
+		json_object_set_new(s, "hcall_check", hcall_check_json(&r->fid));
+	if (r->nstats)
+		json_object_set_new(s, "statistics", stats_json(r));
+	return s;
+}
+
+json_t *report_json(const struct report_ctx *c)
+{
+	json_t *root = json_object(), *o, *a;
+	struct verdict v;
+	char *cause = NULL;
+
+	json_object_set_new(root, "schema_version", jint(REPORT_SCHEMA_VERSION));
+	json_object_set_new(root, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
+	o = json_object();
+	json_object_set_new(o, "path", json_string(c->trace));
+	json_object_set_new(o, "format", json_string(c->trace_format));
+	json_object_set_new(o, "events", jint(c->trace_events));
+	json_object_set_new(o, "cpus", jint(c->cpus));
+	json_object_set_new(root, "trace", o);
+	json_object_set_new(root, "scenario", scenario_json(c));
+	json_object_set_new(root, "recorded", recorded_json(c));
 	if (verdict_build(c, &v, &cause) < 0) {
 		free(cause);
 		memset(&v, 0, sizeof(v));
@@ -879,115 +1000,8 @@ json_t *report_json(const struct report_ctx *c)
 		json_object_set_new(root, "verdict", verdict_json(c, &v));
 	}
 	a = json_array();
-	for (unsigned i = 0; i < sim_count(c->sim); i++) {
-		const struct sim_result *r = sim_result(c->sim, i);
-		const struct strat_pressure *p = &r->pr;
-		json_t *s = json_object(), *x;
-
-		json_object_set_new(s, "strategy", json_string(r->spec));
-		json_object_set_new(s, "as_recorded", json_boolean(v.recorded == (int)i));
-		json_object_set_new(s, "same_figures_as",
-				    json_string(v.ncls && v.cls[v.class_of[i]].members[0] != i ?
-						sim_result(c->sim, v.cls[v.class_of[i]].members[0])->spec :
-						""));
-		json_object_set_new(s, "protected", json_boolean((r->flags & STRAT_PROTECTED) != 0));
-		json_object_set_new(s, "boot_ns", jns(r->boot_ns));
-		json_object_set_new(s, "boot_delta_ns", jns(r->boot_ns - rec->boot_ns));
-		json_object_set_new(s, "run_ns", jns(r->run_ns));
-		json_object_set_new(s, "run_delta_ns", jns(r->run_ns - rec->run_ns));
-		json_object_set_new(s, "end_ns", jns(r->end_ns));
-		json_object_set_new(s, "throughput_bytes_per_s",
-				    jns(throughput(bytes, rec->have_boot_end ? r->run_ns : r->end_ns)));
-		json_object_set_new(s, "setup_ns", jns(r->setup_ns));
-		json_object_set_new(s, "time_by_category", categories_json(r->cat_ns));
-		json_object_set_new(s, "setup_by_category", categories_json(r->setup_cat_ns));
-		json_object_set_new(s, "calls", ops_json(r->ops, r->nops));
-		json_object_set_new(s, "setup_calls", ops_json(r->setup_ops, r->nsetup_ops));
-		json_object_set_new(s, "maps", jint(r->maps));
-		json_object_set_new(s, "unmaps", jint(r->unmaps));
-		json_object_set_new(s, "map_failures", jint(r->map_failures));
-		x = json_object();
-		json_object_set_new(x, "name", json_string(p->window_name ? p->window_name : ""));
-		json_object_set_new(x, "entries", jint(p->window_entries));
-		json_object_set_new(x, "entry_bytes", jint(p->window_entry_bytes));
-		json_object_set_new(x, "peak_entries", jint(p->window_peak));
-		json_object_set_new(x, "reserved_entries", jint(p->window_reserved));
-		json_object_set_new(x, "failures", jint(p->window_failures));
-		json_object_set_new(x, "tces_written", jint(p->tces_written));
-		json_object_set_new(x, "tces_cleared", jint(p->tces_cleared));
-		json_object_set_new(x, "ddw_direct", json_boolean(p->ddw_direct));
-		json_object_set_new(x, "ddw_indirect", json_boolean(p->ddw_indirect));
-		json_object_set_new(x, "ddw_fallback", json_boolean(p->ddw_fallbacks));
-		json_object_set_new(s, "window", x);
-		x = json_object();
-		json_object_set_new(x, "slots", jint(p->pool_slots));
-		json_object_set_new(x, "bytes", jint(p->pool_bytes));
-		json_object_set_new(x, "peak_slots", jint(p->pool_peak));
-		json_object_set_new(x, "failures", jint(p->pool_failures));
-		json_object_set_new(x, "bounces", jint(p->bounces));
-		json_object_set_new(x, "bounced_bytes", jint(p->bounced_bytes));
-		json_object_set_new(x, "copied_bytes", jint(p->copied_bytes));
-		json_object_set_new(x, "oversize_splits", jint(p->pool_splits));
-		json_object_set_new(s, "pool", x);
-		x = json_object();
-		json_object_set_new(x, "shared_peak_bytes", jint(p->shared_bytes_peak));
-		json_object_set_new(x, "shared_outside_pool_peak_bytes",
-				    jint(p->shared_outside_pool_peak));
-		json_object_set_new(x, "shared_at_end_bytes", jint(p->shared_bytes_now));
-		json_object_set_new(x, "shared_byte_seconds", json_real(p->shared_byte_seconds));
-		json_object_set_new(x, "share_calls", jint(p->share_calls));
-		json_object_set_new(x, "unshare_calls", jint(p->unshare_calls));
-		json_object_set_new(s, "exposure", x);
-		x = json_object();
-		json_object_set_new(x, "map", lat_json(&r->map_lat));
-		json_object_set_new(x, "unmap", lat_json(&r->unmap_lat));
-		json_object_set_new(s, "latency", x);
-		x = json_array();
-		for (unsigned k = 0; k < rec->nphases; k++) {
-			json_t *ph = json_object();
-
-			json_object_set_new(ph, "name", json_string(rec->phases[k].name));
-			json_object_set_new(ph, "start_ns", jns(r->phase_sim_ns[k]));
-			json_object_set_new(ph, "duration_ns",
-					    jns(sim_phase_simulated_ns(rec, r, k)));
-			json_array_append_new(x, ph);
-		}
-		json_object_set_new(s, "phases", x);
-		if ((c->check & SIM_CHECK_IOMMU) && r->ifid.active)
-			json_object_set_new(s, "iommu_check", iommu_check_json(rec, &r->ifid));
-		if (c->check & SIM_CHECK_HCALLS) {
-			const struct fidelity *f = &r->fid;
-			json_t *fx = json_object(), *ex = json_array();
-			static const char *const nm[3] = { "h_put_tce", "h_put_tce_indirect",
-							   "h_stuff_tce" };
-
-			json_object_set_new(fx, "events_checked", jint(f->events_checked));
-			json_object_set_new(fx, "events_mismatched", jint(f->events_mismatched));
-			json_object_set_new(fx, "events_mismatched_inferred_sg",
-					    jint(f->mismatched_inferred));
-			for (int k = 0; k < 3; k++) {
-				json_t *q = json_object();
-
-				json_object_set_new(q, "matched_calls", jint(f->matched[k]));
-				json_object_set_new(q, "predicted_not_recorded_calls", jint(f->missing[k]));
-				json_object_set_new(q, "recorded_outside_events_calls", jint(f->extra[k]));
-				json_object_set_new(q, "setup_predicted_calls", jint(f->setup_pred[k]));
-				json_object_set_new(fx, nm[k], q);
-			}
-			for (unsigned k = 0; k < f->nex; k++) {
-				json_t *q = json_object();
-
-				json_object_set_new(q, "position", jint(f->ex_pos[k]));
-				json_object_set_new(q, "what", json_string(f->ex_what[k]));
-				json_array_append_new(ex, q);
-			}
-			json_object_set_new(fx, "examples", ex);
-			json_object_set_new(s, "hcall_check", fx);
-		}
-		if (r->nstats)
-			json_object_set_new(s, "statistics", stats_json(r));
-		json_array_append_new(a, s);
-	}
+	for (unsigned i = 0; i < sim_count(c->sim); i++)
+		json_array_append_new(a, strategy_json(c, &v, i));
 	json_object_set_new(root, "strategies", a);
 	verdict_free(&v);
 	return root;
