@@ -190,16 +190,18 @@ static unsigned detail_order(const struct verdict *v, unsigned *out)
 	return n;
 }
 
-void report_tables(const struct report_ctx *c, const struct verdict *v, struct table *t)
+/* Table: the summary, a row per class of identical figures, fastest first, % against the
+ * baseline. */
+static void table_summary(const struct report_ctx *c, const struct verdict *v, struct table *t)
 {
 	const struct sim_recorded *rec = sim_recorded(c->sim);
-	unsigned n = sim_count(c->sim), *ord = xcalloc(n ? n : 1, sizeof(*ord)), row;
 	uint64_t bytes = all_bytes(rec);
-	int boot = rec->have_boot_end, prot = v->any_protected;
-	double bb, br;
+	int boot = rec->have_boot_end;
+	int prot = v->any_protected;
+	unsigned row;
 	char b1[32], b2[32];
+	double bb, br;
 
-	detail_order(v, ord);
 	/* the baseline's figures, for the deltas */
 	if (v->base >= 0) {
 		const struct sim_result *r = sim_result(c->sim, (unsigned)v->base);
@@ -254,6 +256,13 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 				   "never the pick.");
 	}
 	verdict_fold_notes(c, v, &t[RT_SUMMARY]);
+}
+
+/* Table: time by cost category. */
+static void table_time(const struct report_ctx *c, const struct verdict *v, const unsigned *ord,
+			 unsigned n, struct table *t)
+{
+	unsigned row;
 
 	table_init(&t[RT_TIME], "Time by category (ms, the whole trace; setup is the strategy's "
 				"boot work, also counted in its category)");
@@ -271,6 +280,13 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 			table_setf(&t[RT_TIME], row, 2 + k, "%.1f", r->cat_ns[k] / 1e6);
 	}
 	table_hide_empty(&t[RT_TIME]);
+}
+
+/* Table: the calls per operation of the catalogue and per class. */
+static void table_calls(const struct report_ctx *c, const struct verdict *v, const unsigned *ord,
+			 unsigned n, struct table *t)
+{
+	unsigned row;
 
 	table_init(&t[RT_CALLS], "Hypercalls, ultracalls and RTAS calls (setup included)");
 	table_col(&t[RT_CALLS], "strategy", NULL, 1);
@@ -297,6 +313,14 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 				table_setf(&t[RT_CALLS], row, col++, "%" PRIu64, calls_of(r, 0, k));
 	}
 	table_hide_empty(&t[RT_CALLS]);
+}
+
+/* Table: window and pool pressure. */
+static void table_pressure(const struct report_ctx *c, const struct verdict *v, const unsigned *ord,
+			 unsigned n, struct table *t)
+{
+	unsigned row;
+	char b1[32];
 
 	table_init(&t[RT_PRESSURE], "Window and pool pressure");
 	table_col(&t[RT_PRESSURE], "strategy", NULL, 1);
@@ -330,6 +354,15 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 		table_setf(&t[RT_PRESSURE], row, 8, "%" PRIu64, r->map_failures);
 	}
 	table_hide_empty(&t[RT_PRESSURE]);
+}
+
+/* Table: exposure to the hypervisor, protected strategies only. */
+static void table_exposure(const struct report_ctx *c, const struct verdict *v, const unsigned *ord,
+			 unsigned n, struct table *t)
+{
+	int prot = v->any_protected;
+	unsigned row;
+	char b1[32];
 
 	table_init(&t[RT_EXPOSURE], "Exposure to the hypervisor (protected VMs)");
 	table_col(&t[RT_EXPOSURE], "strategy", NULL, 1);
@@ -357,6 +390,13 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 	if (prot)
 		table_note(&t[RT_EXPOSURE], "Unprotected strategies are not listed: the hypervisor "
 					    "can read all guest RAM.");
+}
+
+/* Table: map and unmap latency percentiles. */
+static void table_latency(const struct report_ctx *c, const struct verdict *v, const unsigned *ord,
+			 unsigned n, struct table *t)
+{
+	unsigned row;
 
 	table_init(&t[RT_LATENCY], "Map and unmap latency (simulated, us)");
 	table_col(&t[RT_LATENCY], "strategy", NULL, 1);
@@ -374,6 +414,14 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 		table_setf(&t[RT_LATENCY], row, 3, "%.2f", lat_percentile(&r->unmap_lat, 50) / 1e3);
 		table_setf(&t[RT_LATENCY], row, 4, "%.2f", lat_percentile(&r->unmap_lat, 99) / 1e3);
 	}
+}
+
+/* Table: phases, recorded then simulated. */
+static void table_phases(const struct report_ctx *c, const struct verdict *v, const unsigned *ord,
+			 unsigned n, struct table *t)
+{
+	const struct sim_recorded *rec = sim_recorded(c->sim);
+	unsigned row;
 
 	table_init(&t[RT_PHASES], "Phases: start+duration (s), recorded then simulated; a phase "
 		   "ends at its end marker, else at the next");
@@ -398,6 +446,20 @@ void report_tables(const struct report_ctx *c, const struct verdict *v, struct t
 					   sim_phase_simulated_ns(rec, r, k) / 1e9);
 		}
 	}
+}
+
+void report_tables(const struct report_ctx *c, const struct verdict *v, struct table *t)
+{
+	unsigned n = sim_count(c->sim), *ord = xcalloc(n ? n : 1, sizeof(*ord));
+
+	detail_order(v, ord);
+	table_summary(c, v, t);
+	table_time(c, v, ord, n, t);
+	table_calls(c, v, ord, n, t);
+	table_pressure(c, v, ord, n, t);
+	table_exposure(c, v, ord, n, t);
+	table_latency(c, v, ord, n, t);
+	table_phases(c, v, ord, n, t);
 	free(ord);
 }
 
