@@ -23,7 +23,7 @@ lib_srcs=
 for f in "$src"/src/base/*.c "$src"/src/trace/*.c "$src"/src/model/*.c "$src"/src/strategies/*.c \
 	"$src"/src/results/*.c; do
 	case ${f##*/} in
-	reader-tracedat.c) grep -q '^#define HAVE_TRACECMD 1' "$b/config.h" && lib_srcs="$lib_srcs $f" ;;
+	reader-tracedat.c | tracedat-scan.c) grep -q '^#define HAVE_TRACECMD 1' "$b/config.h" && lib_srcs="$lib_srcs $f" ;;
 	*) lib_srcs="$lib_srcs $f" ;;
 	esac
 done
