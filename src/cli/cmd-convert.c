@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,35 +12,87 @@
 #include "native.h"
 #include "reader.h"
 
-void help_convert(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim convert [-f FORMAT] IN -o OUT\n\n"
-		"Convert any trace iommusim reads (trace.dat, ftrace or perf text, perf JSON, native;\n"
-		"compressed or not) to the native binary format (iommusim-trace(5)). The conversion\n"
-		"is lossless for the normalised event stream: `iommusim dump` of IN and of OUT\n"
-		"print the same events. Provenance (source file, format, kernel, clock) is kept\n"
-		"in the header.\n\n"
-		"  -o, --output OUT     output file ('-' = standard output); written as a temporary\n"
-		"                       file next to it and renamed when complete, so OUT is never\n"
-		"                       left partial (an existing OUT stays as it was on failure)\n"
-		"  -f, --format FORMAT  read IN as FORMAT (native, tracedat, ftrace,\n"
-		"                       perf, perfjson, bpftrace)\n"
-		OPT_ALLOW_TRUNCATED_HELP
-		"  -h, --help           this help\n");
-}
+static const struct cmd_opt convert_opts[] = {
+	{ 'o', 'o', "output", "OUT",
+	  "the output file ('-' = standard output); written as a temporary file next to it "
+	  "and renamed when complete, so OUT is never left partial (an existing OUT stays as "
+	  "it was on failure)", NULL },
+	CMD_OPTS_INPUT,
+	CMD_OPT_OLD_FORMAT,
+	CMD_OPT_END,
+};
 
-void help_dump(FILE *out)
+const struct cmd_entry cmd_convert_entry = {
+	.name = "convert",
+	.args = "[-f FORMAT] IN -o OUT",
+	.summary = "convert any readable trace to the native format",
+	.fn = cmd_convert,
+	.opts = convert_opts,
+	.about = "Convert any trace iommusim reads (trace.dat, ftrace or perf text, perf JSON, native;\n"
+		 "compressed or not) to the native binary format (iommusim-trace(5)). The conversion\n"
+		 "is lossless for the normalised event stream: `iommusim dump` of IN and of OUT\n"
+		 "print the same events. Provenance (source file, format, kernel, clock) is kept\n"
+		 "in the header. IN is the operand or -i IN.\n",
+};
+
+static const struct cmd_opt dump_opts[] = {
+	{ CMD_OPT_HEADER, 0, "header", NULL, "first print one line with the trace's provenance", NULL },
+	CMD_OPTS_INPUT,
+	CMD_OPT_OLD_FORMAT,
+	CMD_OPT_END,
+};
+
+const struct cmd_entry cmd_dump_entry = {
+	.name = "dump",
+	.args = "[-f FORMAT] [--header] TRACE",
+	.summary = "print events as JSON lines",
+	.fn = cmd_dump,
+	.opts = dump_opts,
+	.about = "Print the normalised events of TRACE as JSON lines, every field of every event in\n"
+		 "a fixed order (addresses as hex strings), so that dumps compare with diff.\n",
+};
+
+/*
+ * The options of convert and dump: @out gets -o (NULL: dump, which has none). Returns 0 and
+ * the one trace in @path, or an exit status after the usage error.
+ */
+static int parse(const struct cmd_entry *e, int argc, char **argv, const char **format,
+		 const char **path, const char **out, int *header)
 {
-	fprintf(out,
-		"usage: iommusim dump [-f FORMAT] [--header] TRACE\n\n"
-		"Print the normalised events of TRACE as JSON lines, every field of every event in\n"
-		"a fixed order (addresses as hex strings), so that dumps compare with diff.\n\n"
-		"  --header             first print one line with the trace's provenance\n"
-		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace,\n"
-		"                       perf, perfjson, bpftrace)\n"
-		OPT_ALLOW_TRUNCATED_HELP
-		"  -h, --help           this help\n");
+	static const char *const one[] = { NULL };
+	struct cmd_input in = { 0 };
+	struct cmd_args a;
+	int c;
+
+	cmd_args_init(&a, e, argc, argv);
+	while ((c = cmd_next(&a)) > 0) {
+		if (cmd_input_opt(&a, &in, c))
+			continue;
+		switch (c) {
+		case 'o':
+			*out = a.arg;
+			break;
+		case CMD_OPT_HEADER:
+			*header = 1;
+			break;
+		case CMD_OPT_FORMAT:
+			cmd_output_format(&a, &in, a.arg, one);
+			break;
+		}
+	}
+	cmd_args_free(&a);
+	if (c < 0) {
+		cmd_input_free(&in);
+		return a.status;
+	}
+	cmd_input_operands(&a, &in);
+	*format = in.format;
+	*path = in.n == 1 ? in.traces[0] : NULL;
+	cmd_input_free(&in);
+	if (!*path)
+		return usage_error(e->name, e == &cmd_convert_entry ?
+				   "expected exactly one input trace" : "expected exactly one trace");
+	return 0;
 }
 
 static int open_or_fail(const char *path, const char *format, struct reader **r)
@@ -59,45 +110,19 @@ static int open_or_fail(const char *path, const char *format, struct reader **r)
 
 int cmd_convert(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'f' },
-		OPT_ALLOW_TRUNCATED_LONG,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *format = NULL, *outpath = NULL;
+	const char *format = NULL, *inpath = NULL, *outpath = NULL;
 	struct reader *r;
 	struct ism_writer *w;
 	struct ism_event ev;
 	struct progress pg;
 	char *cause = NULL;
-	int c, ret, status;
+	int header = 0, ret, status;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			outpath = optarg;
-			break;
-		case 'f':
-			format = optarg;
-			break;
-		case OPT_ALLOW_TRUNCATED:
-			reader_allow_truncated(1);
-			break;
-		case 'h':
-			help_convert(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("convert", opts, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return usage_error("convert", "expected exactly one input trace");
+	if ((status = parse(&cmd_convert_entry, argc, argv, &format, &inpath, &outpath, &header)))
+		return status;
 	if (!outpath)
 		return usage_error("convert", "no output file (-o OUT)");
-	if ((status = open_or_fail(argv[optind], format, &r)))
+	if ((status = open_or_fail(inpath, format, &r)))
 		return status;
 	if ((ret = writer_open(outpath, r, &w, &cause)) < 0) {
 		ism_err("%s", cause);
@@ -131,40 +156,14 @@ int cmd_convert(int argc, char **argv)
 
 int cmd_dump(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "header", no_argument, NULL, 'H' },
-		OPT_ALLOW_TRUNCATED_LONG,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *format = NULL;
-	int header = 0, c, ret, status;
+	const char *format = NULL, *path = NULL, *none = NULL;
+	int header = 0, ret, status;
 	struct reader *r;
 	struct ism_event ev;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			format = optarg;
-			break;
-		case 'H':
-			header = 1;
-			break;
-		case OPT_ALLOW_TRUNCATED:
-			reader_allow_truncated(1);
-			break;
-		case 'h':
-			help_dump(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("dump", opts, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return usage_error("dump", "expected exactly one trace");
-	if ((status = open_or_fail(argv[optind], format, &r)))
+	if ((status = parse(&cmd_dump_entry, argc, argv, &format, &path, &none, &header)))
+		return status;
+	if ((status = open_or_fail(path, format, &r)))
 		return status;
 	if (header) {
 		printf("{\"schema_version\":%d,\"format\":\"%s\"", DUMP_SCHEMA_VERSION, r->ops->name);

@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 
 #include <jansson.h>
@@ -13,36 +12,36 @@
 #include "lint.h"
 #include "reader.h"
 
-void help_lint(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim lint [-f FORMAT] [--json] TRACE\n\n"
-		"Check a trace and report, each with a count and the first examples (line, record\n"
-		"or event number): unmaps of addresses not mapped, unmap_sg of lists not mapped,\n"
-		"frees never allocated, maps of an address already mapped, unmap sizes that differ\n"
-		"from the map, mappings still live at the end, lost events (ring-buffer overruns),\n"
-		"per-CPU timestamp inversions, sg lists truncated by the kernel, zero timestamps,\n"
-		"and hcall_exit without hcall_entry. Coherent buffers still allocated at the end\n"
-		"are reported as information, not findings.\n\n"
-		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace,\n"
-		"                       perf, perfjson, bpftrace)\n"
-		"  -j, --json           JSON output\n"
-		OPT_ALLOW_TRUNCATED_HELP
-		"  -h, --help           this help\n\n"
-		"Exit status: 0 clean, 1 findings, 2 unreadable trace or usage error.\n");
-}
+static const struct cmd_opt lint_opts[] = {
+	CMD_OPTS_INPUT,
+	CMD_OPTS_FORMAT_TEXT_JSON,
+	CMD_OPT_RETIRED_J,
+	CMD_OPT_END,
+};
+
+const struct cmd_entry cmd_lint_entry = {
+	.name = "lint",
+	.args = "[-f FORMAT] [--format text|json] TRACE",
+	.summary = "check a trace: unmatched unmaps, leaks, lost events",
+	.fn = cmd_lint,
+	.opts = lint_opts,
+	.about = "Check a trace and report, each with a count and the first examples (line, record\n"
+		 "or event number): unmaps of addresses not mapped, unmap_sg of lists not mapped,\n"
+		 "frees never allocated, maps of an address already mapped, unmap sizes that differ\n"
+		 "from the map, mappings still live at the end, lost events (ring-buffer overruns),\n"
+		 "per-CPU timestamp inversions, sg lists truncated by the kernel, zero timestamps,\n"
+		 "and hcall_exit without hcall_entry. Coherent buffers still allocated at the end\n"
+		 "are reported as information, not findings.\n",
+	.after = "Exit status: 0 clean, 1 findings, 2 unreadable trace or usage error.\n",
+};
 
 int cmd_lint(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		OPT_ALLOW_TRUNCATED_LONG,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *format = NULL, *unit;
-	int json = 0, c, ret, status;
+	static const char *const formats[] = { "text", "json", NULL };
+	struct cmd_input in = { 0 };
+	struct cmd_args a;
+	const char *unit;
+	int json = 0, c, f, ret, status;
 	struct reader *r;
 	struct ism_event ev;
 	struct lint_state *l;
@@ -50,28 +49,32 @@ int cmd_lint(int argc, char **argv)
 	struct progress pg;
 	char *cause = NULL;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:jh", opts, NULL)) != -1) {
+	cmd_args_init(&a, &cmd_lint_entry, argc, argv);
+	while ((c = cmd_next(&a)) > 0) {
+		if (cmd_input_opt(&a, &in, c))
+			continue;
 		switch (c) {
-		case 'f':
-			format = optarg;
+		case CMD_OPT_FORMAT:
+			if ((f = cmd_output_format(&a, &in, a.arg, formats)) >= 0)
+				json = f == 1;
 			break;
-		case 'j':
+		case CMD_OPT_JSON:
 			json = 1;
 			break;
-		case OPT_ALLOW_TRUNCATED:
-			reader_allow_truncated(1);
-			break;
-		case 'h':
-			help_lint(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("lint", opts, argv);
 		}
 	}
-	if (optind != argc - 1)
+	cmd_args_free(&a);
+	if (c < 0) {
+		cmd_input_free(&in);
+		return a.status;
+	}
+	cmd_input_operands(&a, &in);
+	if (in.n != 1) {
+		cmd_input_free(&in);
 		return usage_error("lint", "expected exactly one trace");
-	ret = reader_open(argv[optind], format, &r, &cause);
+	}
+	ret = reader_open(in.traces[0], in.format, &r, &cause);
+	cmd_input_free(&in);
 	if (ret < 0) {
 		ism_err("%s", cause ? cause : ism_strerror(ret));
 		free(cause);

@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 
 #include <jansson.h>
@@ -13,23 +12,27 @@
 #include "reader.h"
 #include "stats.h"
 
-void help_stats(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim stats [-f FORMAT] [--json] TRACE...\n\n"
-		"Summarise each trace: duration, events by kind, device and CPU, map-size\n"
-		"histogram, bytes mapped by direction, hypercalls by opcode name with total and\n"
-		"mean time from hcall_entry/hcall_exit pairs, swiotlb bounces, trace_marker\n"
-		"markers, and phases (a marker containing 'phase=NAME' starts phase NAME).\n\n"
-		"  -f, --format FORMAT  read as FORMAT (native, tracedat, ftrace,\n"
-		"                       perf, perfjson, bpftrace);\n"
-		"                       default: by magic\n"
-		"  -j, --json           JSON instead of text (schema_version %d)\n"
-		OPT_ALLOW_TRUNCATED_HELP
-		"  -h, --help           this help\n\n"
-		"TRACE may be xz-, zstd- or gzip-compressed; '-' reads standard input.\n",
-		STATS_SCHEMA_VERSION);
-}
+static const struct cmd_opt stats_opts[] = {
+	CMD_OPTS_INPUT,
+	CMD_OPTS_FORMAT_TEXT_JSON,
+	CMD_OPT_RETIRED_J,
+	CMD_OPT_END,
+};
+
+const struct cmd_entry cmd_stats_entry = {
+	.name = "stats",
+	.args = "[-f FORMAT] [--format text|json] TRACE...",
+	.summary = "events, devices, sizes, hcalls, phases",
+	.fn = cmd_stats,
+	.opts = stats_opts,
+	.about = "Summarise each trace: duration, events by kind, device and CPU, map-size\n"
+		 "histogram, bytes mapped by direction, hypercalls by opcode name with total and\n"
+		 "mean time from hcall_entry/hcall_exit pairs, swiotlb bounces, trace_marker\n"
+		 "markers, and phases (a marker containing 'phase=NAME' starts phase NAME).\n"
+		 "JSON: schema_version " CMD_STR(STATS_SCHEMA_VERSION) ".\n",
+	.after = "TRACE (operands and -i, in order) may be xz-, zstd- or gzip-compressed; '-'\n"
+		 "reads standard input.\n",
+};
 
 /* Read a whole trace into @s. Returns 0, or an exit status after printing the error. */
 static int stats_one(const char *path, const char *format, struct ism_stats *s,
@@ -66,37 +69,33 @@ static int stats_one(const char *path, const char *format, struct ism_stats *s,
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		OPT_ALLOW_TRUNCATED_LONG,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *format = NULL;
-	int json = 0, c, status = EXIT_OK;
+	static const char *const formats[] = { "text", "json", NULL };
+	struct cmd_input in = { 0 };
+	struct cmd_args a;
+	int json = 0, c, f, status = EXIT_OK;
 	json_t *root = NULL, *arr = NULL;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:jh", opts, NULL)) != -1) {
+	cmd_args_init(&a, &cmd_stats_entry, argc, argv);
+	while ((c = cmd_next(&a)) > 0) {
+		if (cmd_input_opt(&a, &in, c))
+			continue;
 		switch (c) {
-		case 'f':
-			format = optarg;
+		case CMD_OPT_FORMAT:
+			if ((f = cmd_output_format(&a, &in, a.arg, formats)) >= 0)
+				json = f == 1;
 			break;
-		case 'j':
+		case CMD_OPT_JSON:
 			json = 1;
 			break;
-		case OPT_ALLOW_TRUNCATED:
-			reader_allow_truncated(1);
-			break;
-		case 'h':
-			help_stats(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("stats", opts, argv);
 		}
 	}
-	if (optind >= argc)
+	cmd_args_free(&a);
+	if (c < 0) {
+		cmd_input_free(&in);
+		return a.status;
+	}
+	cmd_input_operands(&a, &in);
+	if (!in.n)
 		return usage_error("stats", "no trace given");
 	if (json) {
 		root = json_object();
@@ -104,10 +103,10 @@ int cmd_stats(int argc, char **argv)
 		json_object_set_new(root, "tool", json_string(PACKAGE_NAME " " PACKAGE_VERSION));
 		arr = json_array();
 	}
-	for (int i = optind; i < argc; i++) {
+	for (size_t i = 0; i < in.n; i++) {
 		struct ism_stats s;
 		struct reader *r = NULL;
-		int ret = stats_one(argv[i], format, &s, &r);
+		int ret = stats_one(in.traces[i], in.format, &s, &r);
 
 		if (ret) {
 			status = ret;
@@ -116,7 +115,7 @@ int cmd_stats(int argc, char **argv)
 		if (json) {
 			json_array_append_new(arr, stats_to_json(&s, r));
 		} else {
-			if (i > optind)
+			if (i > 0)
 				fputc('\n', stdout);
 			stats_print_text(&s, r, stdout);
 		}
@@ -131,6 +130,7 @@ int cmd_stats(int argc, char **argv)
 			fputc('\n', stdout);
 		json_decref(root);
 	}
+	cmd_input_free(&in);
 	{
 		int w = finish_stdout(EXIT_OK);
 

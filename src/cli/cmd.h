@@ -8,13 +8,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cmdopt.h"
 #include "util.h"
 
 /* Exit statuses: 0 ok, 1 runtime failure or findings, 2 usage or bad input. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-/* --allow-truncated, taken by every command that reads traces (reader_allow_truncated()). */
-enum { OPT_ALLOW_TRUNCATED = 0x1000 };
+/*
+ * --allow-truncated for the commands that still parse their own options (the others take it
+ * from CMD_OPTS_INPUT, cmdopt.h).
+ */
 #define OPT_ALLOW_TRUNCATED_LONG { "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED }
 #define OPT_ALLOW_TRUNCATED_HELP \
 	"      --allow-truncated    a trace cut short (no end record, a last line without its\n" \
@@ -26,15 +29,27 @@ enum { OPT_ALLOW_TRUNCATED = 0x1000 };
  */
 int finish_stdout(int status);
 
+/*
+ * A command. With @opts, its options, --help and the manual check come from the table
+ * (cmdopt.h) and @help is NULL; without, the command parses its own and @help prints them.
+ */
 struct cmd_entry {
 	const char *name;
 	const char *args;     /* synopsis after the name */
 	const char *summary;
 	int (*fn)(int argc, char **argv);
 	void (*help)(FILE *out);
+	const struct cmd_opt *opts;   /* ends with CMD_OPT_END */
+	const char *about;    /* --help before the options (lines of at most 80 columns) */
+	const char *after;    /* --help after the options */
 };
 
-extern const struct cmd_entry cmd_table[];
+/* NULL-terminated */
+extern const struct cmd_entry *const cmd_table[];
+/* --help of @c, from its table or its own function */
+void cmd_print_help(const struct cmd_entry *c, FILE *out);
+extern const struct cmd_entry cmd_stats_entry, cmd_lint_entry, cmd_convert_entry,
+	cmd_dump_entry;
 
 void ism_err(const char *fmt, ...) ISM_PRINTF(1, 2);
 void ism_warn(const char *fmt, ...) ISM_PRINTF(1, 2);
@@ -73,11 +88,7 @@ int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 void help_run(FILE *out);
 void help_compare(FILE *out);
-void help_stats(FILE *out);
 void help_calibrate(FILE *out);
-void help_lint(FILE *out);
-void help_convert(FILE *out);
-void help_dump(FILE *out);
 void help_list(FILE *out);
 /* Reports: sweeps, the CI gate, figures (cmd-sweep.c, cmd-regress.c, cmd-plot.c). */
 int cmd_sweep(int argc, char **argv);

@@ -19,35 +19,55 @@
 #include "scenario-find.h"
 #include "util.h"
 
-const struct cmd_entry cmd_table[] = {
-	{ "stats", "[-f FORMAT] [--json] TRACE...", "events, devices, sizes, hcalls, phases",
-	  cmd_stats, help_stats },
-	{ "lint", "[-f FORMAT] [--json] TRACE", "check a trace: unmatched unmaps, leaks, lost events",
-	  cmd_lint, help_lint },
-	{ "convert", "[-f FORMAT] IN -o OUT", "convert any readable trace to the native format",
-	  cmd_convert, help_convert },
-	{ "dump", "[-f FORMAT] [--header] TRACE", "print events as JSON lines", cmd_dump, help_dump },
-	{ "run", "-S STRATEGY,... [-s SCENARIO] [options] TRACE [REPEAT...]",
-	  "replay a trace against strategies: the verdict first", cmd_run, help_run },
-	{ "compare", "[-S STRATEGY,...] [-s SCENARIO] [-o DIR] TRACE [REPEAT...]",
-	  "replay against every strategy; -o DIR: a report folder", cmd_compare, help_compare },
-	{ "list", "[-v] [strategies|params|readers|kinds|hcalls]",
-	  "strategies, scenario parameters, readers, event kinds, hcall names",
-	  cmd_list, help_list },
-	{ "calibrate", "[-s BASE.json] -o OUT.json TRACE...",
-	  "fit the cost model from traces of the machine", cmd_calibrate, help_calibrate },
-	{ "sweep", "-p PATH=VALUES [-o DIR] TRACE",
-	  "parameter sweeps: curves, crossovers, sizing", cmd_sweep, help_sweep },
-	{ "regress", "--baseline BASE.json CURRENT.json", "per-metric verdict; exit 1 on regression",
-	  cmd_regress, help_regress },
-	{ "timeline", "-S STRATEGY,... -o FILE TRACE",
-	  "recorded and simulated run for Perfetto / chrome://tracing", cmd_timeline,
-	  help_timeline },
-	{ "plot", "KIND INPUT... -o FIGURE",
-	  "figures: history, sweep, or a report's (delta, cost, ...)", cmd_plot, help_plot },
-	{ "record", "[-o FILE] [--duration S] [-- CMD]", "capture DMA and hcall events (root, BPF)",
-	  cmd_record, help_record },
-	{ NULL, NULL, NULL, NULL, NULL },
+/* The commands that still parse their own options (each with its help function). */
+static const struct cmd_entry cmd_run_entry = {
+	"run", "-S STRATEGY,... [-s SCENARIO] [options] TRACE [REPEAT...]",
+	"replay a trace against strategies: the verdict first", cmd_run, help_run,
+	NULL, NULL, NULL,
+};
+static const struct cmd_entry cmd_compare_entry = {
+	"compare", "[-S STRATEGY,...] [-s SCENARIO] [-o DIR] TRACE [REPEAT...]",
+	"replay against every strategy; -o DIR: a report folder", cmd_compare, help_compare,
+	NULL, NULL, NULL,
+};
+static const struct cmd_entry cmd_list_entry = {
+	"list", "[-v] [strategies|params|readers|kinds|hcalls]",
+	"strategies, scenario parameters, readers, event kinds, hcall names",
+	cmd_list, help_list, NULL, NULL, NULL,
+};
+static const struct cmd_entry cmd_calibrate_entry = {
+	"calibrate", "[-s BASE.json] -o OUT.json TRACE...",
+	"fit the cost model from traces of the machine", cmd_calibrate, help_calibrate,
+	NULL, NULL, NULL,
+};
+static const struct cmd_entry cmd_sweep_entry = {
+	"sweep", "-p PATH=VALUES [-o DIR] TRACE",
+	"parameter sweeps: curves, crossovers, sizing", cmd_sweep, help_sweep, NULL, NULL, NULL,
+};
+static const struct cmd_entry cmd_regress_entry = {
+	"regress", "--baseline BASE.json CURRENT.json", "per-metric verdict; exit 1 on regression",
+	cmd_regress, help_regress, NULL, NULL, NULL,
+};
+static const struct cmd_entry cmd_timeline_entry = {
+	"timeline", "-S STRATEGY,... -o FILE TRACE",
+	"recorded and simulated run for Perfetto / chrome://tracing", cmd_timeline,
+	help_timeline, NULL, NULL, NULL,
+};
+static const struct cmd_entry cmd_plot_entry = {
+	"plot", "KIND INPUT... -o FIGURE",
+	"figures: history, sweep, or a report's (delta, cost, ...)", cmd_plot, help_plot,
+	NULL, NULL, NULL,
+};
+static const struct cmd_entry cmd_record_entry = {
+	"record", "[-o FILE] [--duration S] [-- CMD]", "capture DMA and hcall events (root, BPF)",
+	cmd_record, help_record, NULL, NULL, NULL,
+};
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_stats_entry, &cmd_lint_entry, &cmd_convert_entry, &cmd_dump_entry,
+	&cmd_run_entry, &cmd_compare_entry, &cmd_list_entry, &cmd_calibrate_entry,
+	&cmd_sweep_entry, &cmd_regress_entry, &cmd_timeline_entry, &cmd_plot_entry,
+	&cmd_record_entry, NULL,
 };
 
 static void vmsg(const char *pfx, const char *fmt, va_list ap) ISM_PRINTF(2, 0);
@@ -170,8 +190,9 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: iommusim [--version] [--help] COMMAND [ARGS]\n\n"
 		     "Replay and inspect DMA map/unmap and hypercall traces.\n\ncommands:\n");
-	for (const struct cmd_entry *c = cmd_table; c->name; c++)
-		fprintf(out, "  %-8s %s\n  %-8s %s\n", c->name, c->args, "", c->summary);
+	for (size_t i = 0; cmd_table[i]; i++)
+		fprintf(out, "  %-8s %s\n  %-8s %s\n", cmd_table[i]->name, cmd_table[i]->args, "",
+			cmd_table[i]->summary);
 	fprintf(out, "\nA command may be abbreviated to a unique prefix. 'iommusim COMMAND --help'\n"
 		     "gives its options, 'iommusim help COMMAND' its part of iommusim(1).\n"
 		     "Exit status: 0 success, 1 runtime failure (lint: findings), 2 usage or bad\n"
@@ -209,12 +230,12 @@ static void unknown_cmd(const char *name)
 	const char *best = NULL;
 	unsigned bd = 3;
 
-	for (const struct cmd_entry *c = cmd_table; c->name; c++) {
-		unsigned d = ism_edit_distance(name, c->name);
+	for (size_t i = 0; cmd_table[i]; i++) {
+		unsigned d = ism_edit_distance(name, cmd_table[i]->name);
 
 		if (d < bd) {
 			bd = d;
-			best = c->name;
+			best = cmd_table[i]->name;
 		}
 	}
 	if (best)
@@ -229,19 +250,19 @@ static const struct cmd_entry *find_cmd(const char *name)
 	size_t len = strlen(name);
 	int n = 0;
 
-	for (const struct cmd_entry *c = cmd_table; c->name; c++) {
-		if (strcmp(c->name, name) == 0)
-			return c;
-		if (strncmp(c->name, name, len) == 0) {
-			found = c;
+	for (size_t i = 0; cmd_table[i]; i++) {
+		if (strcmp(cmd_table[i]->name, name) == 0)
+			return cmd_table[i];
+		if (strncmp(cmd_table[i]->name, name, len) == 0) {
+			found = cmd_table[i];
 			n++;
 		}
 	}
 	if (n > 1) {
 		fprintf(stderr, "iommusim: ambiguous command '%s':", name);
-		for (const struct cmd_entry *c = cmd_table; c->name; c++)
-			if (strncmp(c->name, name, len) == 0)
-				fprintf(stderr, " %s", c->name);
+		for (size_t i = 0; cmd_table[i]; i++)
+			if (strncmp(cmd_table[i]->name, name, len) == 0)
+				fprintf(stderr, " %s", cmd_table[i]->name);
 		fputc('\n', stderr);
 		exit(EXIT_USAGE);
 	}
@@ -378,7 +399,7 @@ static int man_section(const struct cmd_entry *c)
 		fprintf(stderr, "iommusim: iommusim(1) is not installed here; 'iommusim %s "
 			"--help':\n\n", c->name);
 		free(page);
-		c->help(stdout);
+		cmd_print_help(c, stdout);
 		return EXIT_OK;
 	}
 	fd = mkstemp(tmpl);
@@ -387,7 +408,7 @@ static int man_section(const struct cmd_entry *c)
 			close(fd);
 		fclose(in);
 		free(page);
-		c->help(stdout);
+		cmd_print_help(c, stdout);
 		return EXIT_OK;
 	}
 	fprintf(out, ".TH IOMMUSIM 1 \"\" \"iommusim %s\" \"iommusim %s\"\n"
@@ -401,7 +422,7 @@ static int man_section(const struct cmd_entry *c)
 	if (fclose(out) != 0 || !n) {
 		unlink(tmpl);
 		free(page);
-		c->help(stdout);
+		cmd_print_help(c, stdout);
 		return EXIT_OK;
 	}
 	fflush(stdout);
@@ -413,7 +434,7 @@ static int man_section(const struct cmd_entry *c)
 		/* no man(1): the roff source would not help; the built-in help does */
 		fprintf(stderr, "iommusim: man(1) failed or is missing; 'iommusim %s --help':\n\n",
 			c->name);
-		c->help(stdout);
+		cmd_print_help(c, stdout);
 	}
 	unlink(tmpl);
 	free(page);
@@ -432,12 +453,17 @@ int main(int argc, char **argv)
 		printf("iommusim %s\n", PACKAGE_VERSION);
 		return EXIT_OK;
 	}
+	/* for t0114: the options of every command with an option table */
+	if (strcmp(argv[1], "--list-options") == 0) {
+		cmd_list_options(stdout);
+		return finish_stdout(EXIT_OK);
+	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		if (argc > 2 && (c = find_cmd(argv[2])) != NULL) {
 			if (strcmp(argv[1], "help") == 0)
 				return man_section(c);
-			c->help(stdout);
+			cmd_print_help(c, stdout);
 			return EXIT_OK;
 		}
 		if (argc > 2) {
@@ -461,7 +487,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--") == 0)
 			break;
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			c->help(stdout);
+			cmd_print_help(c, stdout);
 			return EXIT_OK;
 		}
 	}

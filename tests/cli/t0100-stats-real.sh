@@ -31,6 +31,6 @@ done
 [ "$n" -ge 3 ] || fail "expected at least 3 shipped pseries traces, found $n"
 
 # stats --json has the schema version and the same hcall counts
-expect_exit 0 "$ISM_BIN" stats --json "$TRACES/pseries-noddw.txt.xz"
-grep -q '"schema_version": 1' "$OUT" || fail "no schema_version in stats --json"
+expect_exit 0 "$ISM_BIN" stats --format json "$TRACES/pseries-noddw.txt.xz"
+grep -q '"schema_version": 1' "$OUT" || fail "no schema_version in stats --format json"
 pass

@@ -22,10 +22,10 @@ cat > "$T/bad.txt" <<'TXT'
 CPU:0 [LOST 5 EVENTS]
   dd-1 [000] d.... 4.000000: dma_unmap_page: 0000:00:01.0 dir=TO_DEVICE dma_addr=3000 size=8192 attrs=
 TXT
-expect_exit 1 "$ISM_BIN" lint --json "$T/bad.txt"
+expect_exit 1 "$ISM_BIN" lint --format json "$T/bad.txt"
 for k in unmatched_unmap ts_inversion double_map lost_events size_mismatch live_at_end; do
 	awk -v k="\"$k\"" '$1 == k":" {getline; print}' "$OUT" | grep -q '"count": [1-9]' ||
-		fail "lint --json: $k not counted"
+		fail "lint --format json: $k not counted"
 done
 # a free of another size than allocated; unmap_sg with fewer entries than mapped, and with
 # another direction (the rules of kernel/dma/debug.c's check_unmap())

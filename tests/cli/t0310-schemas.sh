@@ -20,9 +20,9 @@ run() { # NAME SCHEMA ARGS...: iommusim ARGS > $T/NAME, checked against SCHEMA
 	echo "$schema=$T/$out" >>"$T/pairs"
 }
 : >"$T/pairs"
-run stats.json stats.schema.json stats --json "$D" "$W"
+run stats.json stats.schema.json stats --format json -i "$D" "$W"
 run stats-x86.json stats.schema.json stats --json "$TRACES/host-x86-6.18.dat.xz"
-run lint.json lint.schema.json lint --json "$D"
+run lint.json lint.schema.json lint --format json "$D"
 run lint-bt.json lint.schema.json lint --json "$ISM_SRCDIR/tests/data/bt/pseries.txt"
 run dump.jsonl dump.schema.json dump --header "$ISM_SRCDIR/tests/data/bt/pseries.txt"
 run run.json result.schema.json run -s "$SC" -S svm,ddw,window32 --check-hcalls -j "$N"

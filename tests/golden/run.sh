@@ -38,7 +38,7 @@ compare_golden() {
 }
 
 golden stats-ddw-text stats traces/pseries-ddw.txt.xz
-golden stats-swiotlb-json stats --json traces/pseries-swiotlb.txt.xz
+golden stats-swiotlb-json stats --format json traces/pseries-swiotlb.txt.xz
 golden compare-noddw-text compare -s scenarios/qemu-pseries.json --set sim.recorded_with=window32 \
 	--check-hcalls traces/pseries-noddw.txt.xz
 golden compare-ddw-csv compare -s scenarios/qemu-pseries.json --set sim.recorded_with=ddw \

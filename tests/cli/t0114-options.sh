@@ -1,0 +1,82 @@
+#!/bin/sh
+# The option tables (src/cli/cmdopt.h) are what the commands take, what their --help shows
+# and what iommusim(1) documents: every option of every table appears in `CMD --help` and in
+# the man page; one meaning per option: -i/--input and -f/--input-format read the trace,
+# --format is the output format (a reader's name there still reads, with a warning naming
+# -f/--input-format), -j is not --json; did-you-mean for long options and commands.
+. "${ISM_SRCDIR:-.}/tests/cli/lib.sh"
+M="$ISM_SRCDIR/man/iommusim.1"
+TR="$TRACES/pseries-ddw.txt.xz"
+
+expect_exit 0 "$ISM_BIN" --list-options
+cp "$OUT" "$T/opts"
+[ "$(wc -l < "$T/opts")" -ge 4 ] || fail "--list-options lists $(wc -l < "$T/opts") commands"
+while read -r cmd opts; do
+	expect_exit 0 "$ISM_BIN" "$cmd" --help
+	cp "$OUT" "$T/help"
+	for o in $opts; do
+		# --help: "-f, --input-format FORMAT" or "      --json"
+		grep -Eq -- "(^|[ ,])$o([ ,]|\$)" "$T/help" || fail "$cmd --help does not show $o"
+		# the man page writes every '-' as '\-'
+		r=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
+		grep -Eq -- "$r([^a-z-]|\$)" "$M" || fail "iommusim.1 does not document $cmd $o"
+	done
+	# -h, --help is in every table's help
+	grep -q -- "-h, --help" "$T/help" || fail "$cmd --help lacks -h, --help"
+done < "$T/opts"
+
+# one meaning: -i is the trace, as operands are; --format json and --json are one output
+expect_exit 0 "$ISM_BIN" stats "$TR"
+cp "$OUT" "$T/operand"
+expect_exit 0 "$ISM_BIN" stats -i "$TR"
+cmp -s "$OUT" "$T/operand" || fail "stats -i TRACE differs from stats TRACE"
+expect_exit 0 "$ISM_BIN" stats --input="$TR" --format text
+cmp -s "$OUT" "$T/operand" || fail "stats --input --format text differs from stats TRACE"
+expect_exit 0 "$ISM_BIN" stats --format json "$TR"
+cp "$OUT" "$T/json"
+grep -q '"schema_version": 1' "$T/json" || fail "stats --format json is not JSON"
+expect_exit 0 "$ISM_BIN" stats --json "$TR"
+cmp -s "$OUT" "$T/json" || fail "stats --json differs from --format json"
+"$ISM_BIN" lint --json "$TR" >"$T/lint" 2>"$ERR"
+lrc=$?
+grep -q '"schema_version"' "$T/lint" || fail "lint --json: $(head -2 "$T/lint")"
+expect_exit $lrc "$ISM_BIN" lint -f ftrace --input-format ftrace --format json -i "$TR"
+cmp -s "$OUT" "$T/lint" || fail "lint -f -i --format json differs from lint --json"
+expect_exit 0 "$ISM_BIN" dump -i "$TR"
+cp "$OUT" "$T/dump"
+expect_exit 0 "$ISM_BIN" dump --input-format ftrace "$TR"
+cmp -s "$OUT" "$T/dump" || fail "dump --input-format ftrace differs from dump"
+expect_exit 0 "$ISM_BIN" convert -i "$TR" -o "$T/c.ism"
+expect_exit 0 "$ISM_BIN" dump -f native "$T/c.ism"
+cmp -s "$OUT" "$T/dump" || fail "convert -i: the dump of the output differs"
+
+# the old spelling --format READER still reads, and says what to write now
+for c in stats dump; do
+	expect_exit 0 "$ISM_BIN" $c --format ftrace "$TR"
+	grep -q -- "-f/--input-format" "$ERR" || fail "$c --format ftrace: no warning naming -f"
+done
+expect_exit $lrc "$ISM_BIN" lint --format ftrace "$TR"
+grep -q -- "-f/--input-format" "$ERR" || fail "lint --format ftrace: no warning naming -f"
+expect_exit 0 "$ISM_BIN" stats --format ftrace "$TR"
+cmp -s "$OUT" "$T/operand" || fail "stats --format ftrace does not read as ftrace"
+expect_exit 2 "$ISM_BIN" stats --format xml "$TR"
+grep -q "unknown output format 'xml' (text, json)" "$ERR" || fail "stats --format xml: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" dump --format json "$TR"
+grep -q -- "-f/--input-format" "$ERR" || fail "dump --format json: $(cat "$ERR")"
+# -j is parallelism only: where there is none it is an error naming --format json
+for c in stats lint; do
+	expect_exit 2 "$ISM_BIN" $c -j "$TR"
+	grep -q -- "--format json" "$ERR" || fail "$c -j: $(cat "$ERR")"
+done
+# near misses, missing arguments, two traces where one is read
+expect_exit 2 "$ISM_BIN" lint --input-fromat ftrace "$TR"
+grep -q "did you mean '--input-format'?" "$ERR" || fail "lint --input-fromat: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" dump --heder "$TR"
+grep -q "did you mean '--header'?" "$ERR" || fail "dump --heder: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" stats --input
+grep -q "'--input' needs an argument" "$ERR" || fail "stats --input: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" lint -i "$TR" "$TR"
+grep -q "exactly one trace" "$ERR" || fail "lint with two traces: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" sats "$TR"
+grep -q "did you mean 'stats'?" "$ERR" || fail "sats: $(cat "$ERR")"
+pass
