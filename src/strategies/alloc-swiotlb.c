@@ -102,12 +102,10 @@ static void pool_setup(struct swiotlb_pool *p, uint64_t nslabs, unsigned nareas,
 	p->area_nslabs = nslabs / nareas;
 	p->base = base;
 	p->areas = xcalloc(nareas, sizeof(*p->areas));
-	p->list = xcalloc(nslabs, sizeof(*p->list));
-	p->alloc_size = xcalloc(nslabs, sizeof(*p->alloc_size));
-	p->head = xcalloc(nslabs, sizeof(*p->head));
+	p->slots = xcalloc(nslabs, sizeof(*p->slots));
 	for (i = 0; i < nslabs; i++) {
 		seg_left = SWIOTLB_SEGSIZE - seg_offset(i);
-		p->list[i] = (uint32_t)(seg_left < nslabs - i ? seg_left : nslabs - i);
+		p->slots[i].list = (uint32_t)(seg_left < nslabs - i ? seg_left : nslabs - i);
 	}
 }
 
@@ -146,9 +144,7 @@ void swiotlb_pool_free(struct swiotlb_pool *p)
 {
 	index_free(p);
 	free(p->areas);
-	free(p->list);
-	free(p->alloc_size);
-	free(p->head);
+	free(p->slots);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -243,7 +239,7 @@ static uint8_t seg_max(const struct swiotlb_pool *p, uint64_t g)
 	uint32_t m = 0;
 
 	for (uint64_t i = g * SWIOTLB_SEGSIZE; i < end; i++)
-		m = p->list[i] > m ? p->list[i] : m;
+		m = p->slots[i].list > m ? p->slots[i].list : m;
 	return (uint8_t)m;
 }
 
@@ -350,7 +346,7 @@ static uint64_t next_seg(struct swiotlb_pool *p, uint64_t from, uint64_t to, uin
 static inline bool slot_fits(const struct swiotlb_pool *p, uint64_t slot,
 			     const struct swiotlb_req *r, uint64_t shift)
 {
-	return !span_boundary(slot, r->nslots, shift, r->max_slots) && p->list[slot] >= r->nslots;
+	return !span_boundary(slot, r->nslots, shift, r->max_slots) && p->slots[slot].list >= r->nslots;
 }
 
 /*
@@ -427,6 +423,12 @@ static bool walk_plain(const struct swiotlb_pool *p, uint64_t slot_base, const s
 static int walk_fast(struct swiotlb_pool *p, uint64_t slot_base, const struct swiotlb_req *r,
 		     uint64_t tbl, uint64_t shift, uint64_t *index, uint64_t *n, uint64_t *slot)
 {
+	/*
+	 * No run of the slots asked for is free anywhere in the pool (the tree's root bounds
+	 * every list[] value, and no list[] value exceeds a segment): every step fails, so the
+	 * steps are only counted. A failed map then costs a few operations per area.
+	 */
+	bool none = r->nslots > SWIOTLB_SEGSIZE || (p->index && p->index->node[1] < r->nslots);
 	uint64_t mask = r->align | (r->orig ? r->iotlb : 0), want = r->orig ? r->orig & r->iotlb : 0;
 	uint64_t area = p->area_nslabs, checked = 0, per, s0, d, k, cnt, stride = r->stride;
 
@@ -456,7 +458,7 @@ static int walk_fast(struct swiotlb_pool *p, uint64_t slot_base, const struct sw
 		cnt = (area - *index + stride - 1) / stride;
 		if (cnt > (area - checked + stride - 1) / stride)
 			cnt = (area - checked + stride - 1) / stride;
-		k = first_fit(p, *slot, stride, cnt, r, shift);
+		k = none ? cnt : first_fit(p, *slot, stride, cnt, r, shift);
 		if (k < cnt) {
 			*n += k + 1;
 			*index += k * stride;
@@ -508,13 +510,13 @@ static uint64_t search_area(struct swiotlb_pool *p, unsigned a, const struct swi
 
 	/* Claim the run; alloc_size counts down from the first slot, as the kernel keeps it. */
 	for (i = slot; i < slot + r->nslots; i++) {
-		p->list[i] = 0;
-		p->alloc_size[i] = (uint32_t)(r->size - (r->sub_offset +
+		p->slots[i].list = 0;
+		p->slots[i].alloc_size = (uint32_t)(r->size - (r->sub_offset +
 							 ((i - slot) << SWIOTLB_SLOT_SHIFT)));
 	}
 	/* The free slots just before it in the segment now run only up to it. */
-	for (i = slot; i-- > 0 && seg_offset(i) != SWIOTLB_SEGSIZE - 1 && p->list[i];)
-		p->list[i] = (uint32_t)++count;
+	for (i = slot; i-- > 0 && seg_offset(i) != SWIOTLB_SEGSIZE - 1 && p->slots[i].list;)
+		p->slots[i].list = (uint32_t)++count;
 	index_update(p, slot, (uint32_t)count, true);
 
 	/* The next search in this area starts after this allocation. */
@@ -560,7 +562,7 @@ static uint64_t finish_map(struct swiotlb_pool *p, uint64_t first, const struct 
 	uint64_t off = r->full_offset & SLOT_MASK;
 	uint64_t slot = first + pad;
 
-	p->head[slot] = HEAD_LIVE | (uint32_t)(pad << HEAD_PAD_SHIFT) | (uint32_t)off;
+	p->slots[slot].head = HEAD_LIVE | (uint32_t)(pad << HEAD_PAD_SHIFT) | (uint32_t)off;
 	*tlb_addr = p->base + (slot << SWIOTLB_SLOT_SHIFT) + off;
 	return slot;
 }
@@ -595,7 +597,7 @@ static uint64_t live_slot(const struct swiotlb_pool *p, uint64_t tlb_addr)
 	if (tlb_addr < p->base || tlb_addr - p->base >= (p->nslabs << SWIOTLB_SLOT_SHIFT))
 		return SWIOTLB_FAIL;
 	slot = (tlb_addr - p->base) >> SWIOTLB_SLOT_SHIFT;
-	h = p->head[slot];
+	h = p->slots[slot].head;
 	if (!(h & HEAD_LIVE) || (h & SLOT_MASK) != (tlb_addr & SLOT_MASK))
 		return SWIOTLB_FAIL;
 	return slot;
@@ -613,23 +615,23 @@ uint64_t swiotlb_release(struct swiotlb_pool *p, uint64_t tlb_addr)
 	 * bits, because the bounce slot is slot aligned and holds orig's bits under min_align_mask.
 	 */
 	off = tlb_addr & SLOT_MASK;
-	first = slot - ((p->head[slot] & ~HEAD_LIVE) >> HEAD_PAD_SHIFT);
-	nslots = nr_slots(p->alloc_size[first] + off);
+	first = slot - ((p->slots[slot].head & ~HEAD_LIVE) >> HEAD_PAD_SHIFT);
+	nslots = nr_slots(p->slots[first].alloc_size + off);
 	end = first + nslots;
-	p->head[slot] = 0;
+	p->slots[slot].head = 0;
 
 	/* Join the free run after it, if that is in the same segment (and, here, in the pool). */
 	if (end < align_up(first + 1, SWIOTLB_SEGSIZE) && end < p->nslabs)
-		count = p->list[end];
+		count = p->slots[end].list;
 	else
 		count = 0;
 	for (i = end; i-- > first;) {
-		p->list[i] = (uint32_t)++count;
-		p->alloc_size[i] = 0;
+		p->slots[i].list = (uint32_t)++count;
+		p->slots[i].alloc_size = 0;
 	}
 	/* The free slots before it in the segment now run through it. */
-	for (i = first; i-- > 0 && seg_offset(i) != SWIOTLB_SEGSIZE - 1 && p->list[i];)
-		p->list[i] = (uint32_t)++count;
+	for (i = first; i-- > 0 && seg_offset(i) != SWIOTLB_SEGSIZE - 1 && p->slots[i].list;)
+		p->slots[i].list = (uint32_t)++count;
 	index_update(p, first, (uint32_t)count, false);
 
 	p->areas[first / p->area_nslabs].used -= nslots;

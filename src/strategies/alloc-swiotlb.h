@@ -39,17 +39,25 @@ struct swiotlb_area {
 	uint64_t used;	/* slots in use in this area */
 };
 
+/*
+ * struct io_tlb_slot: one array of per-slot records, as the kernel keeps them, so that a
+ * release (head, alloc_size and list of the same slot) touches one cache line, not three.
+ */
+struct swiotlb_slot {
+	uint32_t list;		/* free-run count, as io_tlb_slot.list */
+	uint32_t alloc_size;	/* as the kernel keeps for release (the first slot counts) */
+	uint32_t head;		/* io_tlb_slot.pad_slots of a live mapping's bounce slot, with a
+				 * live bit and the sub-slot offset so that a release of an
+				 * address that is not a live mapping can be refused */
+};
+
 /* struct io_tlb_pool plus the model's counters. */
 struct swiotlb_pool {
 	uint64_t nslabs;	/* slots */
 	unsigned nareas;	/* power of two */
 	uint64_t area_nslabs;
 	struct swiotlb_area *areas;
-	uint32_t *list;		/* free-run count per slot, as the kernel's io_tlb_slot.list */
-	uint32_t *alloc_size;	/* per slot, as the kernel keeps for release (first slot counts) */
-	uint32_t *head;		/* per slot: io_tlb_slot.pad_slots of a live mapping's bounce slot,
-				 * with a live bit and the sub-slot offset so that a release of an
-				 * address that is not a live mapping can be refused */
+	struct swiotlb_slot *slots; /* nslabs of them */
 	uint64_t used, hiwater;	/* slots */
 	uint64_t failures;	/* maps that found no room */
 	uint64_t slots_searched; /* slots examined: allocator work for the cost model */
