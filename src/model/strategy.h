@@ -222,18 +222,6 @@ void strat_unshare(struct strat_pressure *p, uint64_t bytes, int outside_pool, u
 int machine_put_tce_indirect(const struct scenario *sc);
 int machine_force_bounce(const struct scenario *sc);
 
-extern const struct strategy_ops strategy_passthrough_ops;
-extern const struct strategy_ops strategy_direct_tce_ops;
-extern const struct strategy_ops strategy_indirect_tce_ops;
-extern const struct strategy_ops strategy_window32_ops;
-extern const struct strategy_ops strategy_ddw_ops;
-extern const struct strategy_ops strategy_swiotlb_ops;
-extern const struct strategy_ops strategy_template_ops;
-extern const struct strategy_ops strategy_pkvm_ops;
-extern const struct strategy_ops strategy_xen_pv_iommu_ops;
-extern const struct strategy_ops strategy_cc_shared_ops;
-extern const struct strategy_ops strategy_pkvm_guest_ops;
-extern const struct strategy_ops strategy_tdisp_ops;
 
 /* ---- strategies' parameters (strategy-params.c) ---------------------------------------- */
 

@@ -145,7 +145,7 @@ const struct objective *objective_get(unsigned i)
 
 static int is_reference(const struct sim_result *r)
 {
-	return r->top == &strategy_passthrough_ops && strcmp(r->spec, "passthrough") == 0;
+	return strcmp(r->spec, "passthrough") == 0;
 }
 
 static uint64_t hcalls(const struct sim_result *r)

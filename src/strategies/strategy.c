@@ -12,6 +12,20 @@
 #include "strategy.h"
 #include "util.h"
 
+/* The strategies: each one a file (strategy-NAME.c) that defines its ops, and a line here. */
+extern const struct strategy_ops strategy_passthrough_ops;
+extern const struct strategy_ops strategy_direct_tce_ops;
+extern const struct strategy_ops strategy_indirect_tce_ops;
+extern const struct strategy_ops strategy_window32_ops;
+extern const struct strategy_ops strategy_ddw_ops;
+extern const struct strategy_ops strategy_swiotlb_ops;
+extern const struct strategy_ops strategy_pkvm_ops;
+extern const struct strategy_ops strategy_xen_pv_iommu_ops;
+extern const struct strategy_ops strategy_cc_shared_ops;
+extern const struct strategy_ops strategy_pkvm_guest_ops;
+extern const struct strategy_ops strategy_tdisp_ops;
+extern const struct strategy_ops strategy_template_ops;
+
 const struct strategy_ops *const strategy_table[] = {
 	&strategy_passthrough_ops,
 	&strategy_direct_tce_ops,

@@ -19,4 +19,8 @@ void ftrace_priv_free(void *priv);
  */
 int ftrace_payload(struct reader *r, const char *name, const char *payload, struct ism_event *ev);
 
+/* The two readers of ftrace text: `cat trace` / trace-cmd report, and perf script. */
+extern const struct reader_ops reader_ftrace_ops;
+extern const struct reader_ops reader_perf_ops;
+
 #endif

@@ -11,6 +11,14 @@
 #include "error.h"
 #include "reader.h"
 
+/* The readers: each one a file (reader-NAME.c) that defines its ops, and a line here. */
+extern const struct reader_ops reader_native_ops;
+extern const struct reader_ops reader_ftrace_ops;
+extern const struct reader_ops reader_perf_ops;
+extern const struct reader_ops reader_perfjson_ops;
+extern const struct reader_ops reader_bpftrace_ops;
+extern const struct reader_ops reader_tracedat_ops;
+
 const struct reader_ops *const reader_table[] = {
 	&reader_native_ops,
 #ifdef HAVE_TRACECMD

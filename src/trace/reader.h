@@ -117,14 +117,7 @@ char *reader_text_reserve(struct reader *r, size_t n);
 /* Intern a device name; on overflow fails the reader and returns -1. */
 int reader_dev(struct reader *r, const char *name, size_t len);
 
-/* Every reader's descriptor. */
-extern const struct reader_ops reader_native_ops;
-extern const struct reader_ops reader_ftrace_ops;
-extern const struct reader_ops reader_perf_ops;
-extern const struct reader_ops reader_perfjson_ops;
-extern const struct reader_ops reader_bpftrace_ops;
 #ifdef HAVE_TRACECMD
-extern const struct reader_ops reader_tracedat_ops;
 /*
  * trace.dat readers opened from now on read the ring-buffer pages through libtracecmd (1) or
  * with their own page walk where it applies (0, the default); for tests that compare the two.
