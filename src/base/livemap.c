@@ -9,6 +9,13 @@
 #include "livemap.h"
 #include "util.h"
 
+/*
+ * The first table: 128 slots (9 KiB). A replay holds one table per run and several per
+ * strategy, most with a few dozen live mappings; starting at 1024 slots put 1.5 MiB of
+ * mostly empty slots in the way of the cache. Tables double at 3/4 full, as before.
+ */
+#define LIVEMAP_MIN_SLOTS 128
+
 static uint64_t lm_hash(uint8_t tag, uint16_t dev, uint64_t addr)
 {
 	uint64_t h = addr ^ ((uint64_t)dev << 48) ^ ((uint64_t)tag << 62);
@@ -54,7 +61,7 @@ static void lm_grow(struct livemap *m)
 	struct live_entry *old = m->slots;
 	uint64_t ocap = m->cap;
 
-	m->cap = m->cap ? m->cap * 2 : 1024;
+	m->cap = m->cap ? m->cap * 2 : LIVEMAP_MIN_SLOTS;
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
 	for (uint64_t j = 0; j < ocap; j++) {
 		if (old[j].refs) {
