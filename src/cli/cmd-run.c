@@ -45,6 +45,8 @@ static void help_common(FILE *out, const char *cmd)
 		"  -S, --strategies LIST   comma-separated strategy specs%s\n"
 		"      --format LIST       text, json, csv (comma-separated; default text)\n"
 		"  -j, --json              same as --format json\n"
+		"      --jobs N            threads the strategies are spread over (default: one\n"
+		"                          per CPU online); the results are the same for any N\n"
 		"  -o, --output FILE       write there instead of standard output (complete or not\n"
 		"                          at all: a temporary file renamed when done)\n"
 		"      --check-hcalls      compare each DMA event's predicted TCE hypercalls with the\n"
@@ -448,7 +450,8 @@ static int parse_pct(const char *cmd, const char *s, double *out)
 
 static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 {
-	enum { OPT_SET = 256, OPT_FORMAT, OPT_CHECK, OPT_BASELINE, OPT_MODEL_ERROR, OPT_CHECK_IOMMU };
+	enum { OPT_SET = 256, OPT_FORMAT, OPT_CHECK, OPT_BASELINE, OPT_MODEL_ERROR, OPT_CHECK_IOMMU,
+	       OPT_JOBS };
 	static const struct option opts[] = {
 		{ "scenario", required_argument, NULL, 's' },
 		{ "set", required_argument, NULL, OPT_SET },
@@ -462,6 +465,7 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "model-error", required_argument, NULL, OPT_MODEL_ERROR },
 		{ "width", required_argument, NULL, 'w' },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
 		OPT_ALLOW_TRUNCATED_LONG,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -530,6 +534,16 @@ static int run_main(const char *cmd, int argc, char **argv, int is_compare)
 						   optarg);
 			}
 			o.width = (unsigned)w;
+			break;
+		case OPT_JOBS:
+			errno = 0;
+			w = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || errno || w < 1 || w > 1024) {
+				free_opts(&o);
+				return usage_error(cmd, "--jobs %s: a number of threads, 1..1024",
+						   optarg);
+			}
+			replay_set_jobs((unsigned)w);
 			break;
 		case OPT_ALLOW_TRUNCATED:
 			reader_allow_truncated(1);

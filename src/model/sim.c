@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cost.h"
+#include "evblock.h"
 #include "hcfit.h"
 #include "error.h"
 #include "livemap.h"
@@ -96,6 +97,9 @@ static double cal_reserve(struct calendar *c, double t, double dur)
 	unsigned lo = 0, hi = c->n, i, pos;
 	double s = t;
 
+	/* the common case: the hold starts after everything booked (the search's answer too) */
+	if (c->n && c->iv[c->n - 1].end <= s)
+		lo = hi;
 	while (lo < hi) {
 		unsigned mid = (lo + hi) / 2;
 
@@ -210,6 +214,7 @@ struct owe {
 
 struct sim {
 	const struct scenario *sc;
+	struct cost_plan cost;    /* sc's cost coefficients, by operation */
 	struct run *runs;
 	unsigned nruns;
 	struct run *rec;          /* sim.recorded_with instance, or NULL */
@@ -238,6 +243,17 @@ struct sim {
 	double done_t[SIM_DEVS];  /* recorded time of the device's latest unmap, 0 = none */
 	uint16_t done_cpu[SIM_DEVS];
 	int have_phase_re, have_end_re;
+	/*
+	 * A split replay (sim_new_jobs()): the runs are spread over parts, whole engines of their
+	 * own; global run i is run i / nparts of part i % nparts. Events are gathered in blocks
+	 * and each part replays the whole block on its thread. A run's result depends on its own
+	 * stack and the trace only, so the results are the same for any number of parts; the
+	 * recorded figures are part 0's (its first run is run 0).
+	 */
+	struct sim **parts;
+	unsigned nparts, ntotal;
+	struct ev_block blk;
+	struct evpool pool;
 };
 
 double sim_phase_recorded_ns(const struct sim_recorded *r, unsigned k)
@@ -352,18 +368,20 @@ static int init_run(struct sim *sim, struct run *run, const char *spec, unsigned
 	return 0;
 }
 
-struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspecs, char **cause)
+static struct sim *sim_build(const struct scenario *sc, char *const *specs, unsigned nspecs,
+			     unsigned first, unsigned step, char **cause)
 {
 	struct sim *sim = xcalloc(1, sizeof(*sim));
 
 	sim->sc = sc;
+	cost_plan_init(&sim->cost, sc);
 	if (strategy_check(cause) < 0 || strategy_params_check(sc, cause) < 0) {
 		free(sim);
 		return NULL;
 	}
 	sim->runs = xcalloc(nspecs ? nspecs : 1, sizeof(*sim->runs));
 	for (unsigned i = 0; i < nspecs; i++) {
-		if (init_run(sim, &sim->runs[i], specs[i], i, cause) < 0) {
+		if (init_run(sim, &sim->runs[i], specs[i], first + i * step, cause) < 0) {
 			sim->nruns = i;
 			sim_free(sim);
 			return NULL;
@@ -374,7 +392,7 @@ struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspe
 		char *c2 = NULL;
 
 		sim->rec = xcalloc(1, sizeof(*sim->rec));
-		if (init_run(sim, sim->rec, sc->sim.recorded_with, nspecs, &c2) < 0) {
+		if (init_run(sim, sim->rec, sc->sim.recorded_with, first + nspecs * step, &c2) < 0) {
 			*cause = xasprintf("sim.recorded_with: %s", c2);
 			free(c2);
 			free(sim->rec);
@@ -412,6 +430,68 @@ struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspe
 	return sim;
 }
 
+struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspecs, char **cause)
+{
+	return sim_build(sc, specs, nspecs, 0, 1, cause);
+}
+
+/* Events gathered before the parts replay them: large enough to keep each part's state in
+ * cache for long, small enough that the block itself stays in the last-level cache. */
+#define SIM_BLOCK_EVENTS 8192
+
+struct sim *sim_new_jobs(const struct scenario *sc, char *const *specs, unsigned nspecs,
+			 unsigned jobs, char **cause)
+{
+	struct sim *sim;
+	unsigned np = jobs ? jobs : evpool_cpus();
+
+	if (np > nspecs)
+		np = nspecs;
+	if (np <= 1)
+		return sim_new(sc, specs, nspecs, cause);
+	sim = xcalloc(1, sizeof(*sim));
+	sim->sc = sc;
+	sim->ntotal = nspecs;
+	sim->parts = xcalloc(np, sizeof(*sim->parts));
+	for (unsigned p = 0; p < np; p++) {
+		unsigned n = (nspecs - p + np - 1) / np;
+		char **sub = xcalloc(n, sizeof(*sub));
+
+		for (unsigned k = 0; k < n; k++)
+			sub[k] = specs[p + k * np];
+		sim->parts[p] = sim_build(sc, sub, n, p, np, cause);
+		free(sub);
+		if (!sim->parts[p]) {
+			sim_free(sim);
+			return NULL;
+		}
+		sim->nparts = p + 1;
+	}
+	evblock_init(&sim->blk, SIM_BLOCK_EVENTS);
+	return sim;
+}
+
+/* Part t's share of the block: every event through each of its parts. */
+static void block_parts(void *arg, unsigned t, unsigned nthreads)
+{
+	struct sim *sim = arg;
+
+	for (unsigned p = t; p < sim->nparts; p += nthreads)
+		for (unsigned e = 0; e < sim->blk.n; e++)
+			sim_event(sim->parts[p], &sim->blk.ev[e], sim->blk.pos[e]);
+}
+
+static void flush_block(struct sim *sim)
+{
+	if (!sim->blk.n)
+		return;
+	if (!sim->pool.fn)
+		evpool_start(&sim->pool, sim->nparts, block_parts, sim);
+	evblock_fix(&sim->blk);
+	evpool_run(&sim->pool);
+	evblock_reset(&sim->blk);
+}
+
 static void run_free(struct run *run)
 {
 	strat_free(run->stack);
@@ -432,6 +512,14 @@ void sim_free(struct sim *sim)
 {
 	if (!sim)
 		return;
+	if (sim->parts) {
+		if (sim->pool.fn)
+			evpool_stop(&sim->pool);
+		for (unsigned p = 0; p < sim->nparts; p++)
+			sim_free(sim->parts[p]);
+		free(sim->parts);
+		evblock_free(&sim->blk);
+	}
 	for (unsigned i = 0; i < sim->nruns; i++)
 		run_free(&sim->runs[i]);
 	free(sim->runs);
@@ -457,6 +545,8 @@ void sim_set_dev_names(struct sim *sim, sim_dev_name_fn fn, const void *arg)
 {
 	sim->dev_name = fn;
 	sim->dev_name_arg = arg;
+	for (unsigned p = 0; p < sim->nparts; p++)
+		sim_set_dev_names(sim->parts[p], fn, arg);
 }
 
 const char *sim_dev_name(const struct sim *sim, unsigned id)
@@ -466,32 +556,45 @@ const char *sim_dev_name(const struct sim *sim, unsigned id)
 
 unsigned sim_count(const struct sim *sim)
 {
-	return sim->nruns;
+	return sim->nparts ? sim->ntotal : sim->nruns;
 }
 
 const struct sim_result *sim_result(const struct sim *sim, unsigned i)
 {
+	if (sim->nparts)
+		return i < sim->ntotal ? sim_result(sim->parts[i % sim->nparts], i / sim->nparts) :
+					 NULL;
 	return i < sim->nruns ? &sim->runs[i].res : NULL;
 }
 
 const struct sim_recorded *sim_recorded(const struct sim *sim)
 {
-	return &sim->r;
+	return sim->nparts ? &sim->parts[0]->r : &sim->r;
 }
 
 void sim_check_hcalls(struct sim *sim, int on)
 {
 	sim->check = on;
+	for (unsigned p = 0; p < sim->nparts; p++)
+		sim_check_hcalls(sim->parts[p], on);
 }
 
 void sim_fit_hcalls(struct sim *sim, unsigned run, struct hcfit *fit)
 {
 	sim->fit = fit;
 	sim->fit_run = run;
+	for (unsigned p = 0; p < sim->nparts; p++)
+		sim_fit_hcalls(sim->parts[p], run / sim->nparts,
+			       p == run % sim->nparts ? fit : NULL);
 }
 
 void sim_observe(struct sim *sim, const struct sim_observer *obs)
 {
+	if (sim->nparts) {
+		/* an observer watches one simulation in order: split replays have none */
+		fprintf(stderr, "iommusim: internal error: sim_observe() on a split replay\n");
+		abort();
+	}
 	sim->observed = obs != NULL;
 	if (obs) {
 		sim->obs = *obs;
@@ -502,6 +605,10 @@ void sim_observe(struct sim *sim, const struct sim_observer *obs)
 
 void sim_pressure_now(const struct sim *sim, unsigned i, struct strat_pressure *out)
 {
+	if (sim->nparts) {
+		sim_pressure_now(sim->parts[i % sim->nparts], i / sim->nparts, out);
+		return;
+	}
 	const struct run *run = &sim->runs[i];
 
 	memset(out, 0, sizeof(*out));
@@ -592,17 +699,17 @@ static double execute_rec(struct sim *sim, struct run *run, unsigned cpu, double
 
 	if (rec)
 		for (unsigned i = 0; i < run->ab.n; i++) {
-			int k = act_is_call(run->ab.a[i].kind) ? ism_op_check_slot(run->ab.a[i].op) : -1;
+			int k = cost_plan_slot(&sim->cost, &run->ab.a[i]);
 
 			if (k >= 0)
 				pred[k] += run->ab.a[i].calls;
 		}
 	for (unsigned i = 0; i < run->ab.n; i++) {
 		const struct action *a = &run->ab.a[i];
-		struct act_cost c = cost_action(sim->sc, a);
-		int k = rec && act_is_call(a->kind) ? ism_op_check_slot(a->op) : -1;
+		int k;
+		struct act_cost c = cost_plan_action(&sim->cost, a, &k);
 
-		if (k >= 0 && pred[k] && pred[k] == rec->seen[k])
+		if (rec && k >= 0 && pred[k] && pred[k] == rec->seen[k])
 			c.cpu_ns = rec->dur[k] * (double)a->calls / (double)pred[k];
 
 		if (a->res) {
@@ -656,7 +763,8 @@ static double model_cost(struct sim *sim, struct run *run, double *dev_ns)
 	double t = 0, dev = 0;
 
 	for (unsigned i = 0; i < run->ab.n; i++) {
-		struct act_cost c = cost_action(sim->sc, &run->ab.a[i]);
+		int k;
+		struct act_cost c = cost_plan_action(&sim->cost, &run->ab.a[i], &k);
 
 		if (run->ab.a[i].kind == ACT_HCALL && sim->r.hcalls_traced)
 			continue;
@@ -740,7 +848,7 @@ static void fidelity(struct sim *sim, struct run *run, const struct rcpu *rc,
 	char what[64];
 
 	for (unsigned i = 0; i < run->ab.n; i++) {
-		int k = act_is_call(run->ab.a[i].kind) ? ism_op_check_slot(run->ab.a[i].op) : -1;
+		int k = cost_plan_slot(&sim->cost, &run->ab.a[i]);
 
 		if (k >= 0)
 			pred[k] += run->ab.a[i].calls;
@@ -1084,6 +1192,8 @@ static double run_clock(const struct sim *sim, const struct run *run)
 
 double sim_clock(const struct sim *sim, unsigned i)
 {
+	if (sim->nparts)
+		return sim_clock(sim->parts[i % sim->nparts], i / sim->nparts);
 	return run_clock(sim, &sim->runs[i]);
 }
 
@@ -1171,7 +1281,7 @@ static void fit_sample(struct sim *sim, struct run *run, const struct rcpu *rc, 
 	}
 
 	for (unsigned i = 0; i < run->ab.n; i++) {
-		int k = act_is_call(run->ab.a[i].kind) ? ism_op_check_slot(run->ab.a[i].op) : -1;
+		int k = cost_plan_slot(&sim->cost, &run->ab.a[i]);
 
 		if (k >= 0) {
 			calls[k] += run->ab.a[i].calls;
@@ -1391,6 +1501,12 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 	struct dma_req rq;
 	int inferred = 0;
 
+	if (sim->nparts) {
+		evblock_add(&sim->blk, ev, pos);
+		if (evblock_full(&sim->blk))
+			flush_block(sim);
+		return;
+	}
 	if (!sim->started) {
 		const char *bs = sim->sc->sim.boot_start_marker;
 
@@ -1673,11 +1789,12 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			end = execute_rec(sim, run, ev->cpu, begin, &dev, 0, tf ? NULL : &rh);
 			if (tf)
 				for (unsigned a = 0; a < run->ab.n; a++) {
-					int k = act_is_call(run->ab.a[a].kind) ? ism_op_check_slot(run->ab.a[a].op) : -1;
+					int k;
+					double ns = cost_plan_action(&sim->cost, &run->ab.a[a], &k).cpu_ns;
 
 					if (k >= 0) {
 						oc[k] += run->ab.a[a].calls;
-						on[k] += cost_action(sim->sc, &run->ab.a[a]).cpu_ns;
+						on[k] += ns;
 					}
 				}
 		} else {
@@ -1772,6 +1889,12 @@ void sim_finish(struct sim *sim)
 	if (sim->finished)
 		return;
 	sim->finished = 1;
+	if (sim->nparts) {
+		flush_block(sim);
+		for (unsigned p = 0; p < sim->nparts; p++)
+			sim_finish(sim->parts[p]);
+		return;
+	}
 	if (!sim->started)
 		return;
 	r->boot_ns = (r->have_boot_end ? r->boot_end_ns : r->end_ns) - r->start_ns;

@@ -172,6 +172,13 @@ double sim_phase_simulated_ns(const struct sim_recorded *r, const struct sim_res
 
 /* @specs: strategy specs (strategy.h). Returns NULL with *cause on a bad spec or scenario. */
 struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspecs, char **cause);
+/*
+ * The same, the runs spread over @jobs threads (0: one per CPU online; never more than
+ * @nspecs): events are gathered in blocks and each thread replays every block through its
+ * runs. Results are the same as sim_new()'s for any @jobs. No observer (sim_observe()).
+ */
+struct sim *sim_new_jobs(const struct scenario *sc, char *const *specs, unsigned nspecs,
+			 unsigned jobs, char **cause);
 /* Feed one event; @pos is its reader position (for fidelity examples). */
 void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos);
 void sim_finish(struct sim *sim);

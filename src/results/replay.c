@@ -20,6 +20,13 @@ static const char *replay_dev_name(const void *r, unsigned id)
 	return reader_dev_name(r, id);
 }
 
+static unsigned replay_jobs; /* 0: one thread per CPU */
+
+void replay_set_jobs(unsigned jobs)
+{
+	replay_jobs = jobs;
+}
+
 int replay_trace(const char *trace, const char *format_in, const struct scenario *sc,
 		 char *const *specs, unsigned nspecs, int check_hcalls, replay_tick_fn tick,
 		 void *tick_arg, struct replay *out, char **cause)
@@ -40,7 +47,9 @@ int replay_trace_observed(const char *trace, const char *format_in, const struct
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	out->sim = sim_new(sc, specs, nspecs, cause);
+	/* an observer watches one simulation in event order: not split over threads */
+	out->sim = obs ? sim_new(sc, specs, nspecs, cause) :
+			 sim_new_jobs(sc, specs, nspecs, replay_jobs, cause);
 	if (!out->sim)
 		return -ISM_EUSAGE;
 	sim_check_hcalls(out->sim, check_hcalls);

@@ -34,6 +34,11 @@ int replay_trace_observed(const char *trace, const char *format_in, const struct
 			  char *const *specs, unsigned nspecs, int check_hcalls,
 			  replay_tick_fn tick, void *tick_arg, const struct sim_observer *obs,
 			  struct replay *out, char **cause);
+/*
+ * Threads for the replays that follow (sim_new_jobs()): @jobs, 0 = one per CPU (the default).
+ * The results do not depend on it; a replay with an observer uses one.
+ */
+void replay_set_jobs(unsigned jobs);
 void replay_free(struct replay *out);
 /* The renderers' view of a replay. */
 void replay_report_ctx(const struct replay *rp, const char *trace, const struct scenario *sc,
