@@ -150,7 +150,9 @@ struct run {
 	struct actbuf ab;
 	double boot_T;
 	int hidden;               /* the recorded-with instance: no result */
-	struct owe *owe;          /* per CPU */
+	/* the check against the recording (sim->chk): its per-CPU state, its view of the run */
+	unsigned char *chk_cpu;   /* ncpus blocks of chk->cpu_size bytes */
+	struct check_run chk;
 	double last_T;            /* simulated end of the latest DMA event or marker (sim->last) */
 	double mark_T;            /* simulated time of the latest marker */
 	double *dev_T;            /* [cpu * SIM_DEVS + dev]: simulated end of the latest map */
@@ -202,16 +204,6 @@ struct rcpu {
 	uint32_t unmap_pid;       /* ... of this task */
 };
 
-/* Hypercalls a traced-first event (unmap_sg, free) predicts: they follow its event. */
-struct owe {
-	uint64_t pred[3];
-	uint64_t pos;
-	char what[64];
-	int active;
-	int inferred;             /* the list's input lengths were inferred */
-	uint64_t carry[3];        /* seen before a traced-first event that interrupted a call */
-};
-
 struct sim {
 	const struct scenario *sc;
 	struct cost_plan cost;    /* sc's cost coefficients, by operation */
@@ -224,6 +216,10 @@ struct sim {
 	char **resnames;
 	unsigned nres;
 	int started, boot_done, finished, check;
+	/* the check of the recording's calls (--check-hcalls; a strategy's, check.h), or NULL,
+	 * and its per-CPU view of the recording: ncpus blocks of chk->rec_size bytes */
+	const struct strat_check *chk;
+	unsigned char *chk_rec;
 	unsigned boot_cpu;
 	sim_dev_name_fn dev_name;  /* the trace's device names (sim_set_dev_names), or NULL */
 	const void *dev_name_arg;
@@ -305,6 +301,31 @@ uint16_t sim_resource(struct sim *sim, const char *name)
 	return (uint16_t)sim->nres;
 }
 
+/* The check's per-CPU state for CPUs @from..@n-1 (zeroed; n > from: the arrays grow). */
+static void chk_grow(struct sim *sim, unsigned from, unsigned n)
+{
+	size_t rs = sim->chk->rec_size, cs = sim->chk->cpu_size;
+
+	sim->chk_rec = xreallocarray(sim->chk_rec, n, rs ? rs : 1);
+	memset(sim->chk_rec + from * rs, 0, (n - from) * rs);
+	for (unsigned i = 0; i < sim->nruns; i++) {
+		struct run *run = &sim->runs[i];
+
+		run->chk_cpu = xreallocarray(run->chk_cpu, n, cs ? cs : 1);
+		memset(run->chk_cpu + from * cs, 0, (n - from) * cs);
+	}
+}
+
+static void *chk_rec(const struct sim *sim, unsigned cpu)
+{
+	return sim->chk_rec + (size_t)cpu * sim->chk->rec_size;
+}
+
+static void *chk_cpu(const struct sim *sim, struct run *run, unsigned cpu)
+{
+	return run->chk_cpu + (size_t)cpu * sim->chk->cpu_size;
+}
+
 static struct rcpu *rcpu(struct sim *sim, unsigned cpu)
 {
 	if (cpu >= sim->ncpus) {
@@ -316,7 +337,6 @@ static struct rcpu *rcpu(struct sim *sim, unsigned cpu)
 		memset(sim->cpus + sim->ncpus, 0, (n - sim->ncpus) * sizeof(*sim->cpus));
 		for (unsigned i = 0; i < sim->nruns; i++) {
 			sim->runs[i].T = xreallocarray(sim->runs[i].T, n, sizeof(double));
-			sim->runs[i].owe = xreallocarray(sim->runs[i].owe, n, sizeof(struct owe));
 			sim->runs[i].dev_T = xreallocarray(sim->runs[i].dev_T, (size_t)n * SIM_DEVS,
 							   sizeof(double));
 			sim->runs[i].owed_ns = xreallocarray(sim->runs[i].owed_ns, (size_t)n * 3,
@@ -325,7 +345,6 @@ static struct rcpu *rcpu(struct sim *sim, unsigned cpu)
 								sizeof(uint64_t));
 			for (unsigned c = sim->ncpus; c < n; c++) {
 				sim->runs[i].T[c] = 0;
-				memset(&sim->runs[i].owe[c], 0, sizeof(struct owe));
 				for (unsigned d = 0; d < SIM_DEVS; d++)
 					sim->runs[i].dev_T[(size_t)c * SIM_DEVS + d] = 0;
 				for (unsigned k = 0; k < 3; k++) {
@@ -339,6 +358,8 @@ static struct rcpu *rcpu(struct sim *sim, unsigned cpu)
 			for (unsigned c = sim->ncpus; c < n; c++)
 				sim->rec->T[c] = 0;
 		}
+		if (sim->chk)
+			chk_grow(sim, sim->ncpus, n);
 		sim->ncpus = n;
 	}
 	return &sim->cpus[cpu];
@@ -499,7 +520,7 @@ static void run_free(struct run *run)
 	free(run->dev_T);
 	free(run->owed_ns);
 	free(run->owed_calls);
-	free(run->owe);
+	free(run->chk_cpu);
 	free(run->ick);
 	livemap_free(&run->deps);
 	for (unsigned i = 0; i < run->ncal; i++)
@@ -533,6 +554,7 @@ void sim_free(struct sim *sim)
 	for (unsigned c = 0; c < sim->ncpus; c++)
 		free(sim->cpus[c].dev_t);
 	free(sim->cpus);
+	free(sim->chk_rec);
 	free(sim->segs);
 	if (sim->have_phase_re)
 		regfree(&sim->phase_re);
@@ -572,11 +594,53 @@ const struct sim_recorded *sim_recorded(const struct sim *sim)
 	return sim->nparts ? &sim->parts[0]->r : &sim->r;
 }
 
-void sim_check_hcalls(struct sim *sim, int on)
+/* The check a stack offers: its first layer's that has one. */
+static const struct strat_check *stack_check(const struct strat *s)
+{
+	for (; s; s = s->next)
+		if (s->ops->check)
+			return s->ops->check;
+	return NULL;
+}
+
+/*
+ * The hcall check of @sim's runs: the first a stack has, else the first of the strategy
+ * table (runs without one are checked all the same: they predict none of its calls).
+ */
+static const struct strat_check *find_check(const struct sim *sim)
+{
+	const struct strat_check *c = NULL;
+
+	for (unsigned p = 0; p < sim->nparts && !c; p++)
+		c = find_check(sim->parts[p]);
+	for (unsigned i = 0; i < sim->nruns && !c; i++)
+		c = stack_check(sim->runs[i].stack);
+	for (unsigned i = 0; strategy_table[i] && !c; i++)
+		c = strategy_table[i]->check;
+	return c;
+}
+
+static void set_check(struct sim *sim, int on, const struct strat_check *chk)
 {
 	sim->check = on;
 	for (unsigned p = 0; p < sim->nparts; p++)
-		sim_check_hcalls(sim->parts[p], on);
+		set_check(sim->parts[p], on, chk);
+	if (chk == sim->chk)
+		return;
+	free(sim->chk_rec);
+	sim->chk_rec = NULL;
+	for (unsigned i = 0; i < sim->nruns; i++) {
+		free(sim->runs[i].chk_cpu);
+		sim->runs[i].chk_cpu = NULL;
+	}
+	sim->chk = chk;
+	if (chk && sim->ncpus)
+		chk_grow(sim, 0, sim->ncpus);
+}
+
+void sim_check_hcalls(struct sim *sim, int on)
+{
+	set_check(sim, on, on & SIM_CHECK_HCALLS ? find_check(sim) : NULL);
 }
 
 void sim_fit_hcalls(struct sim *sim, unsigned run, struct hcfit *fit)
@@ -775,112 +839,13 @@ static double model_cost(struct sim *sim, struct run *run, double *dev_ns)
 	return t;
 }
 
-/*
- * The hcall check compares, per DMA event, the calls of the operations the catalogue marks
- * OPF_CHECK (ops.h: slots in table order) with the hcall events the recording shows.
- */
-static void fid_example(struct sim *sim, struct run *run, uint64_t pos, const char *what,
-			const uint64_t *pred, const uint64_t *seen, int inferred)
+/* The check's mismatch lines go to the observer (@arg: the run). */
+static void run_mismatch(void *arg, uint64_t pos, const char *text)
 {
-	struct fidelity *f = &run->res.fid;
-	char text[sizeof(f->ex_what[0])];
+	struct run *run = arg;
+	struct sim *sim = run->stack->sim;
 
-	f->events_mismatched++;
-	if (inferred)
-		f->mismatched_inferred++;
-	if (f->nex >= 5 && !(sim->observed && sim->obs.mismatch))
-		return;
-	snprintf(text, sizeof(text),
-		 "%s: predicted %llu/%llu/%llu, recorded %llu/%llu/%llu (PUT/INDIRECT/STUFF)", what,
-		 (unsigned long long)pred[0], (unsigned long long)pred[1],
-		 (unsigned long long)pred[2], (unsigned long long)seen[0],
-		 (unsigned long long)seen[1], (unsigned long long)seen[2]);
-	if (sim->observed && sim->obs.mismatch)
-		sim->obs.mismatch(sim->obs.arg, (unsigned)(run - sim->runs), pos, text);
-	if (f->nex >= 5)
-		return;
-	memcpy(f->ex_what[f->nex], text, sizeof(text));
-	f->ex_pos[f->nex++] = pos;
-}
-
-/* Match @pred against @seen (consumed); returns 1 when something predicted was not seen. */
-static int fid_match(struct fidelity *f, const uint64_t *pred, uint64_t *seen)
-{
-	int bad = 0;
-
-	f->events_checked++;
-	for (int k = 0; k < 3; k++) {
-		uint64_t m = pred[k] < seen[k] ? pred[k] : seen[k];
-
-		f->matched[k] += m;
-		f->missing[k] += pred[k] - m;
-		seen[k] -= m;
-		if (pred[k] > m)
-			bad = 1;
-	}
-	return bad;
-}
-
-/* A traced-first event's hypercalls come right after it: settle them with what was seen. */
-static void fid_settle(struct sim *sim, struct run *run, unsigned cpu, uint64_t *seen)
-{
-	struct owe *o = &run->owe[cpu];
-	uint64_t before[3] = { seen[0], seen[1], seen[2] };
-
-	if (!o->active)
-		return;
-	o->active = 0;
-	if (fid_match(&run->res.fid, o->pred, seen))
-		fid_example(sim, run, o->pos, o->what, o->pred, before, o->inferred);
-}
-
-/*
- * Compare a run's predicted TCE hcalls for one event with what the recording shows: the
- * hcall events on this CPU since its previous DMA event, less what a traced-first previous
- * event owed. Hypercalls no event explains are counted as recorded outside DMA events.
- */
-static void fidelity(struct sim *sim, struct run *run, const struct rcpu *rc,
-		     const struct ism_event *ev, uint64_t pos, int inferred)
-{
-	struct fidelity *f = &run->res.fid;
-	uint64_t pred[3] = { 0, 0, 0 }, seen[3] = { rc->seen[0], rc->seen[1], rc->seen[2] };
-	uint64_t before[3];
-	char what[64];
-
-	for (unsigned i = 0; i < run->ab.n; i++) {
-		int k = cost_plan_slot(&sim->cost, &run->ab.a[i]);
-
-		if (k >= 0)
-			pred[k] += run->ab.a[i].calls;
-	}
-	struct owe *o = &run->owe[ev->cpu];
-
-	fid_settle(sim, run, ev->cpu, seen);
-	snprintf(what, sizeof(what), "%s size %llu", ism_kind_name(ev->kind),
-		 (unsigned long long)ev->size);
-	if (ism_kind_traced_first(ev->kind)) {
-		/*
-		 * Hypercalls seen before a traced-first event can belong to a call it interrupted
-		 * (an unmap_sg in hard-irq context inside a map): they go to the next event.
-		 */
-		for (int k = 0; k < 3; k++)
-			o->carry[k] += seen[k];
-		memcpy(o->pred, pred, sizeof(pred));
-		o->pos = pos;
-		snprintf(o->what, sizeof(o->what), "%s", what);
-		o->active = 1;
-		o->inferred = inferred;
-		return;
-	}
-	for (int k = 0; k < 3; k++) {
-		seen[k] += o->carry[k];
-		o->carry[k] = 0;
-	}
-	memcpy(before, seen, sizeof(before));
-	if (fid_match(f, pred, seen))
-		fid_example(sim, run, pos, what, pred, before, inferred);
-	for (int k = 0; k < 3; k++)
-		f->extra[k] += seen[k];
+	sim->obs.mismatch(sim->obs.arg, (unsigned)(run - sim->runs), pos, text);
 }
 
 /* ---- sg input lengths ------------------------------------------------------------------ */
@@ -1129,16 +1094,16 @@ static void start(struct sim *sim, const struct ism_event *ev)
 		 */
 		run->setup_left = end;
 	}
-	/* predicted setup calls, to explain what the recording shows outside DMA events */
-	for (unsigned i = 0; i < sim->nruns; i++) {
+	/* the check: each run's view, and the setup calls that explain what the recording
+	 * shows outside DMA events */
+	for (unsigned i = 0; i < sim->nruns && sim->chk; i++) {
 		struct run *run = &sim->runs[i];
 
-		for (unsigned k = 0; k < run->res.nsetup_ops; k++) {
-			int t = ism_op_check_slot(run->res.setup_ops[k].op);
-
-			if (t >= 0)
-				run->res.fid.setup_pred[t] = run->res.setup_ops[k].calls;
-		}
+		run->chk.f = &run->res.fid;
+		run->chk.mismatch = sim->observed && sim->obs.mismatch ? run_mismatch : NULL;
+		run->chk.arg = run;
+		if (sim->chk->setup)
+			sim->chk->setup(&run->chk, run->res.setup_ops, run->res.nsetup_ops);
 	}
 	if (sim->rec) {
 		/* the recorded instance's boot state (tables, pools) but no timeline */
@@ -1159,6 +1124,9 @@ static void hcall_event(struct sim *sim, struct rcpu *rc, const struct ism_event
 	}
 	if (rc->hc_pending && rc->hc_op == ev->opcode) {
 		int k = ism_op_check_slot((uint32_t)ev->opcode);
+
+		if (sim->chk && sim->chk->recorded)
+			sim->chk->recorded(chk_rec(sim, ev->cpu), (uint32_t)ev->opcode);
 
 		if (ism_op_overhead((uint32_t)ev->opcode)) {
 			double d = (double)ev->ts_ns - rc->hc_ts;
@@ -1806,8 +1774,10 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			fit_sample(sim, run, rc, first_dma);
 		if (sim->observed && sim->obs.op)
 			sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
-		if ((sim->check & SIM_CHECK_HCALLS) && (op != OP_SYNC_CPU && op != OP_SYNC_DEV))
-			fidelity(sim, run, rc, ev, pos, inferred || (dep && (dep->pad & 2)));
+		if (sim->chk && sim->chk->event && op != OP_SYNC_CPU && op != OP_SYNC_DEV)
+			sim->chk->event(&run->chk, chk_cpu(sim, run, ev->cpu),
+					chk_rec(sim, ev->cpu), ev, pos,
+					inferred || (dep && (dep->pad & 2)), &run->ab);
 		switch (op) {
 		case OP_MAP:
 		case OP_MAP_SG:
@@ -1880,6 +1850,8 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 	if (op != OP_MARK)
 		rc->pending_rec = ism_kind_traced_first(ev->kind) ? rec_model : 0;
 	memset(rc->seen, 0, sizeof(rc->seen));
+	if (sim->chk)
+		memset(chk_rec(sim, ev->cpu), 0, sim->chk->rec_size);
 }
 
 void sim_finish(struct sim *sim)
@@ -1909,17 +1881,12 @@ void sim_finish(struct sim *sim)
 		if ((sim->check & SIM_CHECK_IOMMU) && run->ilayer)
 			for (unsigned c = 0; c < sim->ncpus; c++)
 				ick_event(run, c, NULL, 0, sim->cpus[c].iseen);
-		/* TCE hcalls seen after each CPU's last DMA event */
 		for (unsigned c = 0; c < sim->ncpus; c++) {
-			uint64_t seen[3];
-					if (run->T[c] > m)
+			if (run->T[c] > m)
 				m = run->T[c];
-			if (!(sim->check & SIM_CHECK_HCALLS))
-				continue;
-			memcpy(seen, sim->cpus[c].seen, sizeof(seen));
-			fid_settle(sim, run, c, seen);
-			for (int k = 0; k < 3; k++)
-				res->fid.extra[k] += seen[k] + run->owe[c].carry[k];
+			/* what the recording shows after each CPU's last DMA event */
+			if (sim->chk && sim->chk->finish)
+				sim->chk->finish(&run->chk, chk_cpu(sim, run, c), chk_rec(sim, c));
 		}
 		/* the events after the latest DMA event or marker follow it, as recorded */
 		if (sim->have_last && run->last_T + (r->end_ns - sim->last_t) > m)

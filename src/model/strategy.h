@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "action.h"
+#include "check.h"
 #include "event.h"
 #include "scenario.h"
 
@@ -142,6 +143,8 @@ struct param;
  * @report: fill pressure figures.
  * @fini: free private state.
  * @iommu_counts: an IOMMU layer's cumulative counts (the --check-iommu comparison); NULL if none.
+ * @check: a check of the run against the recording (check.h: --check-hcalls), NULL if none:
+ *          the engine uses the first a stack of the run has, else the first of the table.
  * @arches: the machine.arch values the strategy belongs to, space-separated ("x86 arm64"):
  *          `compare` replays it by default on such a machine; NULL = every architecture.
  * Hooks may be NULL where the strategy does nothing (passthrough).
@@ -170,6 +173,7 @@ struct strategy_ops {
 	void (*report)(struct strat *s, struct strat_pressure *p);
 	void (*fini)(struct strat *s);
 	void (*iommu_counts)(struct strat *s, struct strat_iommu_counts *c);
+	const struct strat_check *check;
 	const char *arches;
 };
 

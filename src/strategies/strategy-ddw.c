@@ -205,5 +205,6 @@ const struct strategy_ops strategy_ddw_ops = {
 	.free = ddw_free,
 	.report = ddw_report,
 	.fini = ddw_fini,
+	.check = &tce_hcall_check,
 	.arches = "pseries",
 };

@@ -118,6 +118,7 @@ static void tce_fini(struct strat *s)
 		.free = tce_free_op,                  \
 		.report = tce_report,                 \
 		.fini = tce_fini,                     \
+		.check = &tce_hcall_check,            \
 	}
 
 const struct strategy_ops strategy_direct_tce_ops =

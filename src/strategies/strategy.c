@@ -157,6 +157,11 @@ int strategy_check_table(const struct strategy_ops *const *table, char **cause)
 			*cause = xasprintf("strategy '%s': a bounce layer needs map and unmap", o->name);
 			return -1;
 		}
+		if (o->check && (!o->check->name || !o->check->event)) {
+			*cause = xasprintf("strategy '%s': its check needs a name and an event hook",
+					   o->name);
+			return -1;
+		}
 		if (o->variants && !o->variants[0]) {
 			*cause = xasprintf("strategy '%s': empty variant list (NULL for none)", o->name);
 			return -1;

@@ -17,6 +17,9 @@
 #include "livemap.h"
 #include "strategy.h"
 
+/* The hcall check of the strategies that drive a TCE window (tce-check.c; run --check-hcalls). */
+extern const struct strat_check tce_hcall_check;
+
 enum tce_page_mode {
 	TP_NONE,            /* a normal VM: the page is private guest memory the HV may read */
 	TP_SHARE_PER_CALL,  /* UV_SHARE_PAGE before and UV_UNSHARE_PAGE after each call (RFC v5) */
