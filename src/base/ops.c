@@ -75,17 +75,32 @@ const struct ism_op_class_info *ism_op_class_get(unsigned c)
 	return c < OPC__COUNT ? &classes[c] : NULL;
 }
 
+/*
+ * Each row's slot among the OPF_CHECK rows, counted by the compiler: CS_<id> is -1 plus the
+ * number of OPF_CHECK rows up to and including <id>, so for a checked row it is the count of
+ * those before it (its slot, in table order).
+ */
+enum {
+	CS__START = -1,
+#define ISM_OP_CS(id, num, nm, c, u, fam, cost, sh, fl, k, d) \
+	CS_PRE_##id, CS_##id = CS_PRE_##id - 1 + !!((fl) & OPF_CHECK),
+	ISM_OPS(ISM_OP_CS)
+#undef ISM_OP_CS
+	CS__COUNT
+};
+_Static_assert(CS__COUNT == ISM_OP_CHECK_SLOTS, "ISM_OP_CHECK_SLOTS is the number of OPF_CHECK rows");
+
 int ism_op_check_slot(uint32_t op)
 {
-	const struct ism_op_info *o = ism_op_find(op);
-	int slot = 0;
-
-	if (!o || !(o->flags & OPF_CHECK))
+	switch (op) {
+#define ISM_OP_CS(id, num, nm, c, u, fam, cost, sh, fl, k, d) \
+	case id:                                              \
+		return ((fl) & OPF_CHECK) ? CS_##id : -1;
+		ISM_OPS(ISM_OP_CS)
+#undef ISM_OP_CS
+	default:
 		return -1;
-	for (const struct ism_op_info *p = ops; p < o; p++)
-		if (p->flags & OPF_CHECK)
-			slot++;
-	return slot;
+	}
 }
 
 int ism_op_overhead(uint32_t op)

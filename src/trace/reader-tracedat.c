@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -263,6 +264,7 @@ struct td_priv {
 	struct tracecmd_input *h;
 	struct tep_handle *tep;
 	int fd;                  /* ours (in_plain_fd), used by the scan and the page check */
+	uint64_t fsize;          /* its size at the open: the page walk maps no page beyond it */
 	bool swap;
 	unsigned type_off;       /* common_type */
 	unsigned type_size;
@@ -847,6 +849,7 @@ static void td_cpu_done(struct reader *r, struct td_priv *p, unsigned c)
 /* ---- the page walk ---------------------------------------------------------------------- */
 
 #define TD_WALK_PAGES 32u        /* pages read per pread() */
+#define TD_MAP_BYTES (4u << 20)  /* plain data: the window of the file mapped at a time */
 
 static bool td_force_libtracecmd;
 
@@ -938,6 +941,47 @@ static bool td_walk_chunk(struct reader *r, struct td_priv *p, struct td_cpu *ci
 #endif
 }
 
+/* Unmap CPU @ci's file window, if it has one. */
+static void td_walk_unmap(struct td_cpu *ci)
+{
+	if (ci->map)
+		munmap(ci->map, ci->maplen);
+	ci->map = NULL;
+	ci->maplen = 0;
+}
+
+/*
+ * Plain data: map the whole pages of the file from @off on (TD_MAP_BYTES at most) instead of
+ * copying them with pread(): page-cache pages are read in place, and the window before @off is
+ * unmapped, so memory stays flat at any length. Only where every page of the window lies inside
+ * the file as its size was at the open; otherwise (the last partial page, a truncated file, a
+ * mapping that fails) false, and the caller reads with pread(), which reports truncation.
+ */
+static bool td_walk_map(struct td_priv *p, struct td_cpu *ci, uint64_t off)
+{
+	uint32_t ps = p->scan.page_size;
+	uint64_t n = ci->wend - off, aoff, sys = (uint64_t)sysconf(_SC_PAGESIZE);
+	void *m;
+
+	if (n > TD_MAP_BYTES)
+		n = TD_MAP_BYTES;
+	n -= n % ps;
+	if (!n || off + n > p->fsize)
+		return false;
+	aoff = off - off % sys;
+	td_walk_unmap(ci);
+	m = mmap(NULL, (size_t)(off - aoff + n), PROT_READ, MAP_PRIVATE | MAP_POPULATE, p->fd,
+		 (off_t)aoff);
+	if (m == MAP_FAILED)
+		return false;
+	ci->map = m;
+	ci->maplen = (size_t)(off - aoff + n);
+	ci->buf = (uint8_t *)m + (off - aoff);
+	ci->boff = off;
+	ci->blen = (size_t)n;
+	return true;
+}
+
 /*
  * Load the page at file offset @off into CPU @ci's kbuffer, reading the pages from there on
  * when it is not in the buffer. As libtracecmd's get_page(): a page whose size field exceeds
@@ -956,11 +1000,12 @@ static bool td_walk_load(struct reader *r, struct td_priv *p, struct td_cpu *ci,
 		while (off >= ci->boff + ci->blen)
 			if (!td_walk_chunk(r, p, ci))
 				return false;
-	} else if (off < ci->boff || off + ps > ci->boff + ci->blen) {
+	} else if ((off < ci->boff || off + ps > ci->boff + ci->blen) && !td_walk_map(p, ci, off)) {
 		uint64_t n = ci->wend - off;
 
 		if (n > (uint64_t)TD_WALK_PAGES * ps)
 			n = (uint64_t)TD_WALK_PAGES * ps;
+		ci->buf = ci->pbuf;
 		if (!td_pread(r, p, ci->buf, (size_t)n, off, (unsigned)ci->rec.cpu))
 			return false;
 		/* kbuffer may read a corrupt page's header past its end: zeroes, not stale data */
@@ -1074,7 +1119,8 @@ static struct tep_record *td_walk_first(struct reader *r, struct td_priv *p, uns
 		kbuffer_set_old_format(ci->kbuf);
 	ci->rec.cpu = (int)c;
 	if (!p->scan.cpu_compressed) {
-		ci->buf = xmalloc((size_t)TD_WALK_PAGES * p->scan.page_size + p->scan.page_size);
+		ci->pbuf = xmalloc((size_t)TD_WALK_PAGES * p->scan.page_size + p->scan.page_size);
+		ci->buf = ci->pbuf;
 		ci->wbeg = ci->off;
 		ci->wend = ci->off + ci->size;
 	} else {
@@ -1173,6 +1219,11 @@ static int tracedat_open(struct reader *r)
 		return r->errcode;
 	}
 	p->fd = fd;
+	{
+		struct stat st;
+
+		p->fsize = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	}
 	/* libtracecmd prints its complaints itself; iommusim says what went wrong once */
 	tracecmd_set_loglevel(TEP_LOG_NONE);
 	tep_set_loglevel(TEP_LOG_NONE);
@@ -1280,7 +1331,11 @@ static void tracedat_close(struct reader *r)
 			tracecmd_free_record(p->cpu[c].head);
 		if (p->cpu[c].kbuf)
 			kbuffer_free(p->cpu[c].kbuf);
-		free(p->cpu[c].buf);
+		td_walk_unmap(&p->cpu[c]);
+		if (p->cpu[c].pbuf)
+			free(p->cpu[c].pbuf);
+		else
+			free(p->cpu[c].buf);
 		free(p->cpu[c].zin);
 	}
 #ifdef HAVE_ZSTD

@@ -77,6 +77,9 @@ struct td_cpu {
 	uint64_t wbeg, wend;       /* the pages' offsets (compressed data: libtracecmd's virtual
 				      offsets in the decompressed stream) */
 	size_t bcap;               /* compressed data: @buf's size, the chunk read from @zin */
+	uint8_t *pbuf;             /* plain data: the buffer pread() fills (the file's last pages) */
+	void *map;                 /* plain data: the file window mapped (@buf points into it) */
+	size_t maplen;
 	uint64_t zpos;             /* the next chunk's header in the file */
 	uint64_t zleft;            /* chunks not read yet */
 	unsigned char *zin;

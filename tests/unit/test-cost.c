@@ -204,6 +204,9 @@ Test(catalogue, numbers_unique_and_in_their_class)
 		if (o->flags & (OPF_COLUMN | OPF_METRIC))
 			cr_expect(o->key && o->shrt, "%s: a column or metric needs key and header",
 				  o->name);
+		/* the slot the switch returns is the row's place among the checked rows */
+		cr_expect_eq(ism_op_check_slot(o->number), (o->flags & OPF_CHECK) ? (int)checks : -1,
+			     "%s", o->name);
 		if (o->flags & OPF_CHECK)
 			checks++;
 		cr_expect_eq(ism_op_class(o->number), o->cls);
