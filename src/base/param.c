@@ -54,6 +54,11 @@ static char *clean(const char *s, int quote)
 	return out;
 }
 
+char *param_show(const char *s)
+{
+	return clean(s, 0);
+}
+
 static void *field(const struct param *p, void *base)
 {
 	return (char *)base + p->offset;

@@ -149,4 +149,8 @@ const char *param_json_type(const json_t *v);
 /* Print the table: path, type, default and unit; @verbose adds range, source and help. */
 void param_print(FILE *out, const struct param *tab, int verbose);
 
+/* @s for a one-line message: control characters escaped, cut after PARAM_SHOW_MAX bytes
+ * (48) with "..." (user text such as a strategy spec or a sweep value; free() it). */
+char *param_show(const char *s);
+
 #endif

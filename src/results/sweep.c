@@ -93,8 +93,11 @@ static int parse_range(const struct param *p, struct sweep_param *sp, char **par
 	long n = strtol(parts[3], &end, 10);
 
 	if (*end || n < 2 || n > SWEEP_MAX_VALUES) {
-		*cause = xasprintf("%s: '%s' is not a number of points (2..%d)", sp->path, parts[3],
+		char *v = param_show(parts[3]);
+
+		*cause = xasprintf("%s: '%s' is not a number of points (2..%d)", sp->path, v,
 				   SWEEP_MAX_VALUES);
+		free(v);
 		return -ISM_EUSAGE;
 	}
 	if (strcmp(parts[2], "lin") == 0) {
@@ -102,7 +105,10 @@ static int parse_range(const struct param *p, struct sweep_param *sp, char **par
 	} else if (strcmp(parts[2], "log") == 0) {
 		sp->log = 1;
 	} else {
-		*cause = xasprintf("%s: range spacing '%s': lin or log", sp->path, parts[2]);
+		char *v = param_show(parts[2]);
+
+		*cause = xasprintf("%s: range spacing '%s': lin or log", sp->path, v);
+		free(v);
 		return -ISM_EUSAGE;
 	}
 	if (p->type != PARAM_DOUBLE && !is_int_type(p)) {
@@ -112,8 +118,11 @@ static int parse_range(const struct param *p, struct sweep_param *sp, char **par
 	}
 	for (int k = 0; k < 2; k++)
 		if (parse_number(p, parts[k], k ? &hi : &lo) < 0) {
-			*cause = xasprintf("%s: '%s' is not a %s value", sp->path, parts[k],
+			char *v = param_show(parts[k]);
+
+			*cause = xasprintf("%s: '%s' is not a %s value", sp->path, v,
 					   param_type_name(p->type));
+			free(v);
 			return -ISM_EUSAGE;
 		}
 	if (sp->log && (lo <= 0 || hi <= 0)) {
@@ -157,14 +166,20 @@ static int parse_list(const struct param *p, struct sweep_param *sp, const char 
 
 		if (p->type == PARAM_BOOL) {
 			if (strcmp(t, "true") != 0 && strcmp(t, "false") != 0) {
-				*cause = xasprintf("%s: '%s' is not true or false", sp->path, t);
+				char *v = param_show(t);
+
+				*cause = xasprintf("%s: '%s' is not true or false", sp->path, v);
+				free(v);
 				free(dup);
 				return -ISM_EUSAGE;
 			}
 			x = strcmp(t, "true") == 0;
 		} else if (sp->numeric && parse_number(p, t, &x) < 0) {
-			*cause = xasprintf("%s: '%s' is not a %s value", sp->path, t,
+			char *v = param_show(t);
+
+			*cause = xasprintf("%s: '%s' is not a %s value", sp->path, v,
 					   param_type_name(p->type));
+			free(v);
 			free(dup);
 			return -ISM_EUSAGE;
 		}
@@ -199,17 +214,21 @@ int sweep_param_parse(const char *arg, struct sweep_param *out, char **cause)
 
 	memset(out, 0, sizeof(*out));
 	if (!eq || eq == arg || !eq[1]) {
+		char *v = param_show(arg);
+
 		*cause = xasprintf("%s: expected PATH=VALUES, e.g. cost.h_put_tce.fixed_ns="
-				   "100:100000:log:16 or machine.ram_bytes=2GiB,8GiB", arg);
+				   "100:100000:log:16 or machine.ram_bytes=2GiB,8GiB", v);
+		free(v);
 		return -ISM_EUSAGE;
 	}
 	out->path = xstrndup(arg, (size_t)(eq - arg));
 	p = param_find(scenario_params(), out->path);
 	if (!p) {
-		char *s = suggest(out->path);
+		char *s = suggest(out->path), *v = param_show(out->path);
 
 		*cause = xasprintf("%s: unknown scenario parameter%s; `iommusim list params` lists "
-				   "them", out->path, s);
+				   "them", v, s);
+		free(v);
 		free(s);
 		sweep_param_free(out);
 		return -ISM_EUSAGE;
@@ -223,8 +242,11 @@ int sweep_param_parse(const char *arg, struct sweep_param *out, char **cause)
 		out->numeric = 1;
 		ret = parse_range(p, out, parts, cause);
 	} else {
+		char *v = param_show(eq + 1);
+
 		*cause = xasprintf("%s: '%s' is neither a list (A,B,C) nor a range LO:HI:lin|log:N",
-				   out->path, eq + 1);
+				   out->path, v);
+		free(v);
 		ret = -ISM_EUSAGE;
 	}
 	free(dup);

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,7 +310,7 @@ static struct strat *strat_one(const char *name, size_t nlen, const char *varian
 			       const struct scenario *sc, struct sim *sim, unsigned index,
 			       char **cause)
 {
-	char *n = xstrndup(name, nlen);
+	char *n = xstrndup(name, nlen), *shown;
 	const struct strategy_ops *o = strategy_find(n);
 	struct strat *s;
 
@@ -325,8 +326,11 @@ static struct strat *strat_one(const char *name, size_t nlen, const char *varian
 				best = strategy_table[i]->name;
 			}
 		}
-		*cause = best ? xasprintf("unknown strategy '%s'; did you mean '%s'?", n, best) :
-				xasprintf("unknown strategy '%s' (see `iommusim list strategies`)", n);
+		shown = param_show(n);
+		*cause = best ? xasprintf("unknown strategy '%s'; did you mean '%s'?", shown, best) :
+				xasprintf("unknown strategy '%s' (see `iommusim list strategies`)",
+					  shown);
+		free(shown);
 		free(n);
 		return NULL;
 	}
@@ -353,16 +357,25 @@ static struct strat *strat_one(const char *name, size_t nlen, const char *varian
 					strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
 					strncat(list, o->variants[i], sizeof(list) - strlen(list) - 1);
 				}
-				*cause = xasprintf("strategy '%s': unknown variant '%.*s' (one of: %s)",
-						   n, (int)vlen, variant, list);
+				char *v = xstrndup(variant, vlen);
+
+				shown = param_show(v);
+				*cause = xasprintf("strategy '%s': unknown variant '%s' (one of: %s)",
+						   n, shown, list);
+				free(shown);
+				free(v);
 				free(s);
 				free(n);
 				return NULL;
 			}
 		}
 	} else if (variant) {
-		*cause = xasprintf("strategy '%s' has no variants (got ':%.*s')", n, (int)vlen,
-				   variant);
+		char *v = xstrndup(variant, vlen);
+
+		shown = param_show(v);
+		*cause = xasprintf("strategy '%s' has no variants (got ':%s')", n, shown);
+		free(shown);
+		free(v);
 		free(s);
 		free(n);
 		return NULL;
@@ -377,6 +390,22 @@ static struct strat *strat_one(const char *name, size_t nlen, const char *varian
 		return NULL;
 	}
 	return s;
+}
+
+/* "strategy spec 'SPEC': " and the rest, the spec shown cut (param_show()) */
+static char *spec_cause(const char *spec, const char *fmt, ...) ISM_PRINTF(2, 3);
+static char *spec_cause(const char *spec, const char *fmt, ...)
+{
+	char *shown = param_show(spec), *rest, *all;
+	va_list ap;
+
+	va_start(ap, fmt);
+	rest = xvasprintf(fmt, ap);
+	va_end(ap);
+	all = xasprintf("strategy spec '%s': %s", shown, rest);
+	free(rest);
+	free(shown);
+	return all;
 }
 
 struct strat *strat_new(const char *spec, const struct scenario *sc, struct sim *sim,
@@ -411,7 +440,7 @@ struct strat *strat_new(const char *spec, const struct scenario *sc, struct sim 
 		struct strat *s;
 
 		if (!len) {
-			*cause = xasprintf("strategy spec '%s': empty layer", spec);
+			*cause = spec_cause(spec, "empty layer");
 			strat_free(top);
 			if (!top)
 				free(own);
@@ -431,7 +460,7 @@ struct strat *strat_new(const char *spec, const struct scenario *sc, struct sim 
 		tail = &s->next;
 		p += len;
 		if (*p == '+' && !*++p) {
-			*cause = xasprintf("strategy spec '%s': empty layer after '+'", spec);
+			*cause = spec_cause(spec, "empty layer after '+'");
 			strat_free(top);
 			return NULL;
 		}
@@ -444,16 +473,16 @@ struct strat *strat_new(const char *spec, const struct scenario *sc, struct sim 
 	for (struct strat *s = top; s; s = s->next)
 		if (s->next && (s->ops->flags & STRAT_BOUNCE) &&
 		    (s->next->ops->flags & STRAT_BOUNCE)) {
-			*cause = xasprintf("strategy spec '%s': two bounce layers ('%s+%s'); a spec is "
-					   "one bounce layer over one translation layer (e.g. "
-					   "swiotlb+ddw)", spec, s->ops->name, s->next->ops->name);
+			*cause = spec_cause(spec, "two bounce layers ('%s+%s'); a spec is one bounce "
+					    "layer over one translation layer (e.g. swiotlb+ddw)",
+					    s->ops->name, s->next->ops->name);
 			strat_free(top);
 			return NULL;
 		}
 	for (struct strat *s = top; s; s = s->next)
 		if (s->next && !(s->ops->flags & STRAT_BOUNCE)) {
-			*cause = xasprintf("strategy spec '%s': '%s' is a translation layer and must be "
-					   "last (e.g. swiotlb+ddw)", spec, s->ops->name);
+			*cause = spec_cause(spec, "'%s' is a translation layer and must be last "
+					    "(e.g. swiotlb+ddw)", s->ops->name);
 			strat_free(top);
 			return NULL;
 		}

@@ -213,6 +213,17 @@ grep -q "two bounce layers" "$ERR" || fail "-S swiotlb+swiotlb: $(cat "$ERR")"
 expect_exit 2 "$ISM_BIN" run -S swiotlb+ "$GOOD"
 grep -q "empty layer" "$ERR" || fail "-S swiotlb+: $(cat "$ERR")"
 expect_exit 0 "$ISM_BIN" run -S swiotlb+ddw,swiotlb+window32,swiotlb "$GOOD"
+# user text is echoed cut (48 characters and "..."), never whole: a 4,000-character spec, sweep
+# value and parameter path each give one short line
+long=$(awk 'BEGIN { while (n++ < 4000) printf "x" }')
+for args in "run -S $long" "run -S swiotlb+$long" "run -S ddw:$long" \
+	"sweep -p cost.h_put_tce.fixed_ns=$long:1" "sweep -p cost.h_put_tce.fixed_ns=1,$long" \
+	"sweep -p $long=1,2"; do
+	# shellcheck disable=SC2086
+	expect_exit 2 "$ISM_BIN" $args "$GOOD"
+	grep -q 'xxx\.\.\.' "$ERR" || fail "$args: the user text is not shown cut: $(head -c 300 "$ERR")"
+	[ "$(wc -c <"$ERR")" -lt 600 ] || fail "${args%%=*}...: a message of $(wc -c <"$ERR") bytes"
+done
 
 # the message of an unknown --format names it (it once printed freed memory)
 expect_exit 2 "$ISM_BIN" run -S ddw --format bogus "$GOOD"
