@@ -78,7 +78,9 @@
 #                    that, and the .meta says how long it waited and how busy the host was.
 #     REPEAT_START, REPEAT_STOP  with --repeat N: run only runs START..STOP of the N (default
 #                    1..N), e.g. to interleave the runs of two variants or redo one run; the
-#                    spread always covers every run 1..N that has a .meta
+#                    spread always covers every run 1..N that has a .meta (in the work folder,
+#                    or else in DEST: so --repeat 12 with REPEAT_START=7 adds runs 7..12 to a
+#                    set 1..6 shipped in DEST, and the spread covers all 12)
 #
 # Outputs (in CAPTURE_OUT)
 #   trace.txt        `cat /sys/kernel/tracing/trace` after tracing_on=0 (whole recording)
@@ -909,11 +911,17 @@ trap on_exit EXIT
 trap 'exit 130' INT TERM HUP
 
 # repeat_spread: append the per-phase spread over runs 1..REPEAT to each run's .meta (replacing
-# earlier spread lines), copy the metas to DEST again, print the table
+# earlier spread lines), copy the metas to DEST again, print the table. A run whose output dir
+# is not in this work folder (made on another machine, or the work folder was made anew) is
+# taken from DEST/pseries-VARIANT-TAGk.meta if that exists, and its spread lines rewritten there
+# (e.g. --repeat 12 with REPEAT_START=7 extends a set q1-q6 that DEST already holds).
 repeat_spread() {
 	local k metas=() m
 	for k in $(seq 1 "$REPEAT"); do
 		m=${CAPTURE_OUT:-$WORK/out/$VARIANT}-$REPEAT_TAG$k/pseries-$VARIANT-$REPEAT_TAG$k.meta
+		if [ ! -f "$m" ] && [ -n "${DEST:-}" ]; then
+			m=$DEST/pseries-$VARIANT-$REPEAT_TAG$k.meta
+		fi
 		[ -f "$m" ] && metas+=("$m")
 	done
 	[ ${#metas[@]} -gt 0 ] || return 0
@@ -923,7 +931,7 @@ repeat_spread() {
 		grep -v '^spread ' "$m" > "$m.tmp"
 		printf '%s\n' "$lines" >> "$m.tmp"
 		mv "$m.tmp" "$m"
-		[ -n "${DEST:-}" ] && cp "$m" "$DEST/"
+		if [ -n "${DEST:-}" ] && [ "$(dirname "$m")" != "$DEST" ]; then cp "$m" "$DEST/"; fi
 	done
 	"$HERE/phase-spread.sh" --table "${metas[@]}" >&2
 }
