@@ -25,8 +25,8 @@ label=$(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo local)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 gate=0
 
-echo "== ci-reports: compare -o $out/pseries-noddw"
-"$bin" compare -s "$sc" -o "$out/pseries-noddw" "$top/traces/pseries-noddw.txt.xz"
+echo "== ci-reports: compare -O $out/pseries-noddw"
+"$bin" compare -s "$sc" -O "$out/pseries-noddw" "$top/traces/pseries-noddw.txt.xz"
 
 echo "== ci-reports: sweep of cost.h_put_tce.fixed_ns"
 "$bin" sweep -s "$sc" -S direct-tce,indirect-tce:share-per-call \
@@ -38,7 +38,7 @@ for t in noddw ddw swiotlb multitce-off; do
 	[ -f "$tr" ] || continue
 	cur="$hist/$stamp-$label-$t.json"
 	prev=$(ls "$hist"/*-"$t".json 2>/dev/null | tail -1 || true)
-	"$bin" compare -s "$sc" -j -o "$cur" "$tr"
+	"$bin" compare -s "$sc" --json -o "$cur" "$tr"
 	if [ -n "$prev" ]; then
 		echo "== ci-reports: regress $t against $(basename "$prev")"
 		if ! "$bin" regress --baseline "$prev" "$cur" >"$out/regress-$t.txt"; then

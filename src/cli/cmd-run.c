@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -35,86 +34,113 @@ const char *const compare_default_specs[] = {
 	"swiotlb+window32", "svm", NULL,
 };
 
-static void help_common(FILE *out, const char *cmd)
-{
-	fprintf(out,
-		"  -s, --scenario FILE     machine and cost model (JSON, iommusim-scenario(5));\n"
-		"                          default: the built-in defaults\n"
-		"      --set PATH=VALUE    override one scenario parameter (repeatable), e.g.\n"
-		"                          --set cost.h_put_tce.fixed_ns=50000\n"
-		"  -S, --strategies LIST   comma-separated strategy specs%s\n"
-		"      --format LIST       text, json, csv (comma-separated; default text)\n"
-		"  -j, --json              same as --format json\n"
-		"      --jobs N            threads the strategies are spread over (default: one\n"
-		"                          per CPU online); the results are the same for any N\n"
-		"  -o, --output FILE       write there instead of standard output (complete or not\n"
-		"                          at all: a temporary file renamed when done)\n"
-		"      --check-hcalls      compare each DMA event's predicted TCE hypercalls with the\n"
-		"                          hcall_entry events recorded before it\n"
-		"      --check-iommu       compare each DMA event's predicted IOMMU maps, unmaps and\n"
-		"                          IOTLB invalidations with the iommu:map / iommu:unmap and\n"
-		"                          flush events recorded with it (iommu-dma)\n"
-		"  -f, --format-in FORMAT  read the trace as FORMAT (native, tracedat, ftrace, perf,\n"
-		"                          perfjson, bpftrace)\n"
-		"      --baseline NAME     the verdict's baseline (default: the strategy the trace\n"
-		"                          was recorded with, else the recording itself)\n"
-		"      --model-error PCT   the model's timing error you have measured (e.g. 8%%):\n"
-		"                          the verdict says whether a difference is larger\n"
-		"  -w, --width N           text width (default: the terminal's, 80 when the output\n"
-		"                          is not a terminal: mail, files, pipes)\n"
-		"      --allow-truncated   a trace cut short is replayed up to the cut, with a warning\n"
-		"  -h, --help              this help\n\n"
-		"REPEAT... are other recordings of the same configuration (same machine, workload\n"
-		"and strategy): they are replayed too, and the verdict says whether a difference is\n"
-		"larger than their run-to-run noise and whether the best is best in each.\n"
-		"A strategy spec is NAME[:VARIANT] or a bounce layer over a translation layer,\n"
-		"LAYER+LAYER (e.g. swiotlb+ddw). `iommusim list strategies` lists them.\n"
-		"Exit status: 0 success, 1 runtime failure, 2 usage error or bad input.\n",
-		strcmp(cmd, "compare") == 0 ?
-		"\n                          (default: every strategy of the mission)" :
-		" (required)");
-}
+enum { OPT_SET = 0x1100, OPT_CHECK_HCALLS, OPT_CHECK_IOMMU, OPT_BASELINE, OPT_MODEL_ERROR };
 
-void help_run(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim run -S STRATEGY[,STRATEGY...] [-s SCENARIO] [options] TRACE [REPEAT...]\n\n"
-		"Replay TRACE against each strategy in one pass and report, next to the recorded\n"
-		"figures: boot time and throughput with the delta, time by category, hypercalls and\n"
-		"ultracalls, TCEs written and cleared, window and pool pressure, bytes exposed to the\n"
-		"hypervisor, map/unmap latency percentiles.\n\n");
-	help_common(out, "run");
-}
+/* What run and compare share, after -S (which compare does not need). */
+#define RUN_OPTS                                                                             \
+	{ 's', 's', "scenario", "FILE",                                                      \
+	  "machine and cost model (JSON, iommusim-scenario(5)); default: the built-in "      \
+	  "defaults", NULL },                                                                 \
+	{ OPT_SET, 0, "set", "PATH=VALUE",                                                   \
+	  "override one scenario parameter (repeatable), e.g. "                              \
+	  "--set cost.h_put_tce.fixed_ns=50000", NULL },                                      \
+	CMD_OPTS_INPUT,                                                                      \
+	{ 'f', 0, "format-in", "FORMAT", NULL, NULL },  /* the old -f */                     \
+	{ CMD_OPT_FORMAT, 0, "format", "LIST",                                               \
+	  "the output formats: text, json, csv (comma-separated; default text)", NULL },      \
+	{ CMD_OPT_JSON, 0, "json", NULL, "the same as --format json", NULL },                \
+	{ 'o', 'o', "output", "FILE",                                                        \
+	  "write there instead of standard output (complete or not at all: a temporary "     \
+	  "file renamed when done)", NULL },                                                  \
+	CMD_OPT_REPORT_DIR("write a report folder there (report.md, report.html, the "      \
+			   "figures, results.txt/.json/.csv, manifest.json; see below) and " \
+			   "print the verdict"),                                             \
+	CMD_OPT_JOBS("threads the strategies are spread over (default: one per CPU "        \
+		     "online); the results are the same for any N"),                         \
+	{ OPT_CHECK_HCALLS, 0, "check-hcalls", NULL,                                         \
+	  "compare each DMA event's predicted TCE hypercalls with the hcall_entry events "   \
+	  "recorded before it", NULL },                                                       \
+	{ OPT_CHECK_IOMMU, 0, "check-iommu", NULL,                                           \
+	  "compare each DMA event's predicted IOMMU maps, unmaps and IOTLB invalidations "   \
+	  "with the iommu:map / iommu:unmap and flush events recorded with it (iommu-dma)",  \
+	  NULL },                                                                             \
+	{ OPT_BASELINE, 0, "baseline", "NAME",                                               \
+	  "the verdict's baseline (default: the strategy the trace was recorded with, else " \
+	  "the recording itself)", NULL },                                                    \
+	{ OPT_MODEL_ERROR, 0, "model-error", "PCT",                                          \
+	  "the model's timing error you have measured (e.g. 8%): the verdict says whether a " \
+	  "difference is larger", NULL },                                                     \
+	{ 'w', 'w', "width", "N",                                                            \
+	  "text width (default: the terminal's, 80 when the output is not a terminal: mail, " \
+	  "files, pipes)", NULL }
 
-void help_compare(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim compare [-S STRATEGY,...] [-s SCENARIO] [options] TRACE [REPEAT...]\n\n"
-		"Like `run`, with the strategies of the scenario's machine.arch by default: on\n"
-		"pseries the mission's (passthrough, window32, direct-tce, indirect-tce and its\n"
-		"TCE-page variants, ddw, swiotlb, swiotlb+window32 and svm, a POWER Secure VM since\n"
-		"Linux 5.6); on x86 and arm64 every strategy that runs there, with each variant\n"
-		"(`iommusim list strategies`). The recorded strategy is always replayed.\n\n");
-	help_common(out, "compare");
-	fprintf(out,
-		"\ncompare -o DIR (without --format or -j) writes a report folder instead: report.md\n"
-		"and a self-contained report.html (the verdict first, tables, figures, provenance\n"
-		"last), the figures as PNG and SVG with their data (CSV) and gnuplot scripts\n"
-		"(render.sh redraws them), results.txt/.json/.csv and manifest.json (trace and\n"
-		"scenario SHA-256); it prints the verdict and where it wrote the report.\n");
-}
+#define RUN_AFTER                                                                            \
+	"TRACE is the operand or -i TRACE. REPEAT... are other recordings of the same\n"     \
+	"configuration (same machine, workload and strategy): they are replayed too, and the\n" \
+	"verdict says whether a difference is larger than their run-to-run noise and whether\n" \
+	"the best is best in each.\n"                                                        \
+	"A strategy spec is NAME[:VARIANT] or a bounce layer over a translation layer,\n"     \
+	"LAYER+LAYER (e.g. swiotlb+ddw). `iommusim list strategies` lists them.\n"            \
+	"-O DIR (--report-dir) writes a report folder: report.md and a self-contained\n"     \
+	"report.html (the verdict first, tables, figures, provenance last), the figures as\n" \
+	"PNG and SVG with their data (CSV) and gnuplot scripts (render.sh redraws them),\n"  \
+	"results.txt/.json/.csv and manifest.json (trace and scenario SHA-256); it prints\n" \
+	"the verdict and where it wrote the report.\n"                                      \
+	"Exit status: 0 success, 1 runtime failure, 2 usage error or bad input.\n"
+
+static const struct cmd_opt run_opts_table[] = {
+	{ 'S', 'S', "strategies", "LIST", "comma-separated strategy specs (required)", NULL },
+	RUN_OPTS,
+	CMD_OPT_END,
+};
+
+static const struct cmd_opt compare_opts_table[] = {
+	{ 'S', 'S', "strategies", "LIST",
+	  "comma-separated strategy specs (default: those of the scenario's machine.arch)",
+	  NULL },
+	RUN_OPTS,
+	CMD_OPT_END,
+};
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.args = "-S STRATEGY,... [-s SCENARIO] [options] TRACE [REPEAT...]",
+	.summary = "replay a trace against strategies: the verdict first",
+	.fn = cmd_run,
+	.opts = run_opts_table,
+	.about = "Replay TRACE against each strategy in one pass and report, next to the recorded\n"
+		 "figures: boot time and throughput with the delta, time by category, hypercalls and\n"
+		 "ultracalls, TCEs written and cleared, window and pool pressure, bytes exposed to the\n"
+		 "hypervisor, map/unmap latency percentiles.\n",
+	.after = RUN_AFTER,
+};
+
+const struct cmd_entry cmd_compare_entry = {
+	.name = "compare",
+	.args = "[-S STRATEGY,...] [-s SCENARIO] [-O DIR] TRACE [REPEAT...]",
+	.summary = "replay against every strategy; -O DIR: a report folder",
+	.fn = cmd_compare,
+	.opts = compare_opts_table,
+	.about = "Like `run`, with the strategies of the scenario's machine.arch by default: on\n"
+		 "pseries the mission's (passthrough, window32, direct-tce, indirect-tce and its\n"
+		 "TCE-page variants, ddw, swiotlb, swiotlb+window32 and svm, a POWER Secure VM since\n"
+		 "Linux 5.6); on x86 and arm64 every strategy that runs there, with each variant\n"
+		 "(`iommusim list strategies`). The recorded strategy is always replayed.\n",
+	.after = RUN_AFTER,
+};
 
 struct run_opts {
 	const char *scenario;
 	const char *format_in;
 	const char *output;
+	const char *report_dir; /* -O, or the old compare -o DIR: a report folder */
 	unsigned formats;   /* 1 text, 2 json, 4 csv */
 	int check;          /* SIM_CHECK_* */
 	char **specs;
 	unsigned nspecs;
 	char **sets;
 	unsigned nsets;
-	int format_given;   /* --format or -j: compare -o names a file, not a report folder */
+	int format_given;   /* --format or --json: compare -o names a file, not a report folder */
 	const char *baseline;
 	double model_error; /* NAN: not given */
 	unsigned width;     /* 0: the default */
@@ -333,8 +359,7 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 	if (strcmp(cmd, "compare") == 0 && sc.sim.recorded_with && *sc.sim.recorded_with &&
 	    !has_spec(o, sc.sim.recorded_with))
 		add_specs(o, sc.sim.recorded_with);
-	folder = strcmp(cmd, "compare") == 0 && o->output && strcmp(o->output, "-") != 0 &&
-		 !o->format_given;
+	folder = o->report_dir != NULL;
 	if (folder)
 		ts_init(&ts, o->nspecs, &obs);
 	status = replay_one(trace, o, &sc, folder ? &obs : NULL, &rp);
@@ -372,7 +397,7 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 
 		rc.width = 80;   /* results.txt: for mail */
 		rc.ts = &ts;
-		ret = report_folder(o->output, &rc, &mi, &cause);
+		ret = report_folder(o->report_dir, &rc, &mi, &cause);
 		if (ret < 0) {
 			ism_err("%s", cause ? cause : ism_strerror(ret));
 			free(cause);
@@ -382,7 +407,7 @@ static int replay(const char *cmd, struct run_opts *o, const char *trace)
 			/* the answer, then where the report is */
 			rc.width = text_width(o, stdout);
 			report_text_head(stdout, &rc);
-			report_folder_said(stdout, o->output);
+			report_folder_said(stdout, o->report_dir);
 			status = finish_stdout(status);
 		}
 		goto out;
@@ -448,139 +473,133 @@ static int parse_pct(const char *cmd, const char *s, double *out)
 	return 0;
 }
 
-static int run_main(const char *cmd, int argc, char **argv, int is_compare)
+static int run_main(const struct cmd_entry *e, int argc, char **argv, int is_compare)
 {
-	enum { OPT_SET = 256, OPT_FORMAT, OPT_CHECK, OPT_BASELINE, OPT_MODEL_ERROR, OPT_CHECK_IOMMU,
-	       OPT_JOBS };
-	static const struct option opts[] = {
-		{ "scenario", required_argument, NULL, 's' },
-		{ "set", required_argument, NULL, OPT_SET },
-		{ "strategies", required_argument, NULL, 'S' },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "json", no_argument, NULL, 'j' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "check-hcalls", no_argument, NULL, OPT_CHECK },
-		{ "check-iommu", no_argument, NULL, OPT_CHECK_IOMMU },
-		{ "format-in", required_argument, NULL, 'f' },
-		{ "baseline", required_argument, NULL, OPT_BASELINE },
-		{ "model-error", required_argument, NULL, OPT_MODEL_ERROR },
-		{ "width", required_argument, NULL, 'w' },
-		{ "jobs", required_argument, NULL, OPT_JOBS },
-		OPT_ALLOW_TRUNCATED_LONG,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char *cmd = e->name;
+	struct cmd_input in = { 0 };
+	struct cmd_args a;
 	struct run_opts o;
 	int c, status;
 	char *end;
 	unsigned long w;
+	unsigned jobs;
 
 	memset(&o, 0, sizeof(o));
 	o.formats = 1;
 	o.model_error = NAN;
 	o.argc = argc;
 	o.argv = argv;      /* "compare" ... */
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:S:jo:f:w:h", opts, NULL)) != -1) {
+	cmd_args_init(&a, e, argc, argv);
+	while ((c = cmd_next(&a)) > 0) {
+		if (cmd_input_opt(&a, &in, c))
+			continue;
+		status = 0;
 		switch (c) {
 		case 's':
-			o.scenario = optarg;
+			o.scenario = a.arg;
 			break;
 		case OPT_SET:
 			o.sets = xreallocarray(o.sets, o.nsets + 1, sizeof(*o.sets));
-			o.sets[o.nsets++] = optarg;
+			o.sets[o.nsets++] = (char *)a.arg;
 			break;
 		case 'S':
-			add_specs(&o, optarg);
+			add_specs(&o, a.arg);
 			break;
-		case OPT_FORMAT:
+		case CMD_OPT_FORMAT:
 			o.format_given = 1;
-			if ((status = parse_formats(cmd, optarg, &o.formats))) {
-				free_opts(&o);
-				return status;
-			}
+			status = parse_formats(cmd, a.arg, &o.formats);
 			break;
-		case 'j':
+		case CMD_OPT_JSON:
 			o.formats = 2;
 			o.format_given = 1;
 			break;
 		case 'o':
-			o.output = optarg;
+			o.output = a.arg;
 			break;
-		case OPT_CHECK:
+		case 'O':
+			if (cmd_report_dir(&a, a.arg) == 0)
+				o.report_dir = a.arg;
+			break;
+		case OPT_CHECK_HCALLS:
 			o.check |= SIM_CHECK_HCALLS;
 			break;
 		case OPT_CHECK_IOMMU:
 			o.check |= SIM_CHECK_IOMMU;
 			break;
-		case 'f':
-			o.format_in = optarg;
-			break;
 		case OPT_BASELINE:
-			o.baseline = optarg;
+			o.baseline = a.arg;
 			break;
 		case OPT_MODEL_ERROR:
-			if ((status = parse_pct(cmd, optarg, &o.model_error))) {
-				free_opts(&o);
-				return status;
-			}
+			status = parse_pct(cmd, a.arg, &o.model_error);
 			break;
 		case 'w':
 			errno = 0;
-			w = strtoul(optarg, &end, 10);
-			if (end == optarg || *end || errno || w < 40 || w > 1000) {
-				free_opts(&o);
-				return usage_error(cmd, "--width %s: a number of columns, 40..1000",
-						   optarg);
-			}
+			w = strtoul(a.arg, &end, 10);
+			if (end == a.arg || *end || errno || w < 40 || w > 1000)
+				status = usage_error(cmd, "--width %s: a number of columns, 40..1000",
+						     a.arg);
 			o.width = (unsigned)w;
 			break;
-		case OPT_JOBS:
-			errno = 0;
-			w = strtoul(optarg, &end, 10);
-			if (end == optarg || *end || errno || w < 1 || w > 1024) {
-				free_opts(&o);
-				return usage_error(cmd, "--jobs %s: a number of threads, 1..1024",
-						   optarg);
-			}
-			replay_set_jobs((unsigned)w);
+		case 'j':
+			if (cmd_jobs(&a, a.arg, &jobs) == 0)
+				replay_set_jobs(jobs);
 			break;
-		case OPT_ALLOW_TRUNCATED:
-			reader_allow_truncated(1);
-			break;
-		case 'h':
-			(is_compare ? help_compare : help_run)(stdout);
-			free_opts(&o);
-			return EXIT_OK;
-		default:
-			free_opts(&o);
-			return bad_option(cmd, opts, argv);
 		}
+		if (status)
+			break;
 	}
-	if (optind >= argc) {
+	cmd_args_free(&a);
+	if (c < 0 || status) {
+		cmd_input_free(&in);
+		free_opts(&o);
+		return c < 0 ? a.status : status;
+	}
+	cmd_input_operands(&a, &in);
+	o.format_in = in.format;
+	if (!in.n) {
+		cmd_input_free(&in);
 		free_opts(&o);
 		return usage_error(cmd, "no trace");
 	}
-	o.repeats = argv + optind + 1;
-	o.nrepeats = (unsigned)(argc - optind - 1);
+	o.repeats = (char **)in.traces + 1;
+	o.nrepeats = (unsigned)(in.n - 1);
+	if (o.report_dir && o.output) {
+		status = usage_error(cmd, "-O DIR writes a report folder, -o FILE one file: give one");
+		goto out;
+	}
+	if (o.report_dir && o.format_given) {
+		status = usage_error(cmd, "--format is for standard output and -o FILE; a report "
+				     "folder (-O) has text, JSON and CSV");
+		goto out;
+	}
+	/* the old spelling: compare -o DIR (an existing folder, or ending in '/') */
+	if (is_compare && o.output && !o.format_given && cmd_names_folder(o.output)) {
+		ism_warn("'-o %s' as a report folder is deprecated: -o is a file; use -O %s "
+			 "(--report-dir)", o.output, o.output);
+		o.report_dir = o.output;
+		o.output = NULL;
+	}
 	if (!o.nspecs) {
 		if (!is_compare) {
-			free_opts(&o);
-			return usage_error(cmd, "no strategy (-S); `iommusim list strategies` lists them");
+			status = usage_error(cmd, "no strategy (-S); `iommusim list strategies` "
+					     "lists them");
+			goto out;
 		}
 		o.arch_default = 1;
 	}
-	status = replay(cmd, &o, argv[optind]);
+	status = replay(cmd, &o, in.traces[0]);
+out:
+	cmd_input_free(&in);
 	free_opts(&o);
 	return status;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	return run_main("run", argc, argv, 0);
+	return run_main(&cmd_run_entry, argc, argv, 0);
 }
 
 int cmd_compare(int argc, char **argv)
 {
-	return run_main("compare", argc, argv, 1);
+	return run_main(&cmd_compare_entry, argc, argv, 1);
 }

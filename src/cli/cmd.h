@@ -49,7 +49,7 @@ extern const struct cmd_entry *const cmd_table[];
 /* --help of @c, from its table or its own function */
 void cmd_print_help(const struct cmd_entry *c, FILE *out);
 extern const struct cmd_entry cmd_stats_entry, cmd_lint_entry, cmd_convert_entry,
-	cmd_dump_entry;
+	cmd_dump_entry, cmd_run_entry, cmd_compare_entry;
 
 void ism_err(const char *fmt, ...) ISM_PRINTF(1, 2);
 void ism_warn(const char *fmt, ...) ISM_PRINTF(1, 2);
@@ -86,8 +86,6 @@ int cmd_dump(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
-void help_run(FILE *out);
-void help_compare(FILE *out);
 void help_calibrate(FILE *out);
 void help_list(FILE *out);
 /* Reports: sweeps, the CI gate, figures (cmd-sweep.c, cmd-regress.c, cmd-plot.c). */

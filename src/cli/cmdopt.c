@@ -3,9 +3,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "cmdopt.h"
@@ -334,4 +336,58 @@ int cmd_output_format(struct cmd_args *a, struct cmd_input *in, const char *valu
 	a->failed = 1;
 	free(list);
 	return -1;
+}
+
+int cmd_jobs(struct cmd_args *a, const char *value, unsigned *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (end != value && !*end && !errno && n >= 1 && n <= 1024 && value[0] != '-') {
+		*out = (unsigned)n;
+		return 0;
+	}
+	if (end == value)
+		a->status = usage_error(a->cmd->name, "--jobs %s: a number of threads, 1..1024 "
+					"(-j is -j/--jobs; JSON output is --format json or --json)",
+					value);
+	else
+		a->status = usage_error(a->cmd->name, "--jobs %s: a number of threads, 1..1024",
+					value);
+	a->failed = 1;
+	return -1;
+}
+
+int cmd_report_dir(struct cmd_args *a, const char *value)
+{
+	static const char *const files[] = { ".json", ".csv", ".txt" };
+	size_t n = strlen(value);
+
+	for (size_t i = 0; i < ISM_ARRAY_SIZE(files); i++) {
+		size_t l = strlen(files[i]);
+
+		if (n >= l && strcmp(value + n - l, files[i]) == 0) {
+			a->status = usage_error(a->cmd->name, "--report-dir %s: a report folder, "
+						"not a %s file (-o FILE writes one file)", value,
+						files[i] + 1);
+			a->failed = 1;
+			return -1;
+		}
+	}
+	if (!n) {
+		a->status = usage_error(a->cmd->name, "--report-dir: an empty folder name");
+		a->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_names_folder(const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path);
+
+	return (n && path[n - 1] == '/') || (stat(path, &st) == 0 && S_ISDIR(st.st_mode));
 }

@@ -61,6 +61,12 @@ enum {
 /* --format was the input format in convert and dump, which have one output format. */
 #define CMD_OPT_OLD_FORMAT { CMD_OPT_FORMAT, 0, "format", "FORMAT", NULL, NULL }
 
+/* -j/--jobs N: parallel work (cmd_jobs() parses N). */
+#define CMD_OPT_JOBS(help) { 'j', 'j', "jobs", "N", help, NULL }
+
+/* -O/--report-dir DIR: a report folder (cmd_report_dir() checks DIR). */
+#define CMD_OPT_REPORT_DIR(help) { 'O', 'O', "report-dir", "DIR", help, NULL }
+
 /* -j was --json in the commands that have no parallel work. */
 #define CMD_OPT_RETIRED_J                                                                    \
 	{ CMD_OPT_RETIRED, 'j', NULL, NULL, NULL,                                                \
@@ -116,5 +122,18 @@ void cmd_input_free(struct cmd_input *in);
  */
 int cmd_output_format(struct cmd_args *a, struct cmd_input *in, const char *value,
 		      const char *const *formats);
+
+/*
+ * -j/--jobs @value: 1..1024 into @out. Anything else is a usage error (-1; a->status set,
+ * cmd_next() returns -1), one that is not a number saying that -j is no longer --json.
+ */
+int cmd_jobs(struct cmd_args *a, const char *value, unsigned *out);
+/*
+ * -O/--report-dir @value: a path ending in .json, .csv or .txt names a file, not a folder: a
+ * usage error (-1, as above). Returns 0.
+ */
+int cmd_report_dir(struct cmd_args *a, const char *value);
+/* Whether -o @path names a folder (the old spelling of -O): an existing one, or ends in '/'. */
+int cmd_names_folder(const char *path);
 
 #endif

@@ -20,16 +20,6 @@
 #include "util.h"
 
 /* The commands that still parse their own options (each with its help function). */
-static const struct cmd_entry cmd_run_entry = {
-	"run", "-S STRATEGY,... [-s SCENARIO] [options] TRACE [REPEAT...]",
-	"replay a trace against strategies: the verdict first", cmd_run, help_run,
-	NULL, NULL, NULL,
-};
-static const struct cmd_entry cmd_compare_entry = {
-	"compare", "[-S STRATEGY,...] [-s SCENARIO] [-o DIR] TRACE [REPEAT...]",
-	"replay against every strategy; -o DIR: a report folder", cmd_compare, help_compare,
-	NULL, NULL, NULL,
-};
 static const struct cmd_entry cmd_list_entry = {
 	"list", "[-v] [strategies|params|readers|kinds|hcalls]",
 	"strategies, scenario parameters, readers, event kinds, hcall names",

@@ -50,7 +50,7 @@ tr '\n' ' ' <"$OUT" | tr -s ' ' | grep -q 'over 2 recordings); best in 2 of 2' |
 # the first screen (24 lines, text and HTML) names the pick per objective with its % against
 # the recorded strategy and says whether it beats the model's error
 expect_exit 0 "$ISM_BIN" compare -s "$SC" -S ddw,window32,svm --set sim.recorded_with=window32 \
-	--model-error 0.5% -o "$T/rep" "$TRACES/pseries-noddw.txt.xz"
+	--model-error 0.5% -O "$T/rep" "$TRACES/pseries-noddw.txt.xz"
 head -24 "$OUT" >"$T/screen"
 grep -q '^Verdict against window32 (as recorded)' "$T/screen" ||
 	fail "first screen: not against the recorded strategy: $(cat "$T/screen")"

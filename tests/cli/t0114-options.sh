@@ -3,7 +3,8 @@
 # and what iommusim(1) documents: every option of every table appears in `CMD --help` and in
 # the man page; one meaning per option: -i/--input and -f/--input-format read the trace,
 # --format is the output format (a reader's name there still reads, with a warning naming
-# -f/--input-format), -j is not --json; did-you-mean for long options and commands.
+# -f/--input-format), -j is not --json (in run and compare it is --jobs: the output is the same
+# for any N), -O/--report-dir is a report folder; did-you-mean for long options and commands.
 . "${ISM_SRCDIR:-.}/tests/cli/lib.sh"
 M="$ISM_SRCDIR/man/iommusim.1"
 TR="$TRACES/pseries-ddw.txt.xz"
@@ -79,4 +80,44 @@ expect_exit 2 "$ISM_BIN" lint -i "$TR" "$TR"
 grep -q "exactly one trace" "$ERR" || fail "lint with two traces: $(cat "$ERR")"
 expect_exit 2 "$ISM_BIN" sats "$TR"
 grep -q "did you mean 'stats'?" "$ERR" || fail "sats: $(cat "$ERR")"
+
+# run and compare: -j is --jobs (the same output for any N), --json the JSON, -O the report
+# folder; compare's old -o DIR still writes one for an existing folder, with a warning
+S=ddw,window32
+expect_exit 0 "$ISM_BIN" run -S $S -j 1 "$TR"
+cp "$OUT" "$T/run1"
+expect_exit 0 "$ISM_BIN" run -S $S -j 2 "$TR"
+cmp -s "$OUT" "$T/run1" || fail "run -j 2 differs from -j 1"
+expect_exit 0 "$ISM_BIN" run -S $S --jobs=2 -i "$TR"
+cmp -s "$OUT" "$T/run1" || fail "run --jobs=2 -i TRACE differs from run -j 1 TRACE"
+expect_exit 0 "$ISM_BIN" run -S $S --format-in ftrace "$TR"
+cmp -s "$OUT" "$T/run1" || fail "run --format-in (the old -f) differs"
+expect_exit 0 "$ISM_BIN" compare -S $S --json -j 1 "$TR"
+cp "$OUT" "$T/cmp1"
+grep -q '"schema_version"' "$T/cmp1" || fail "compare --json is not JSON"
+expect_exit 0 "$ISM_BIN" compare -S $S --format json -j 2 "$TR"
+cmp -s "$OUT" "$T/cmp1" || fail "compare --format json -j 2 differs from --json -j 1"
+for c in run compare; do
+	expect_exit 2 "$ISM_BIN" $c -S $S -j "$TR"
+	grep -q -- "--format json" "$ERR" || fail "$c -j TRACE: $(cat "$ERR")"
+	expect_exit 2 "$ISM_BIN" $c -S $S -O "$T/r.json" "$TR"
+	grep -q "not a json file" "$ERR" || fail "$c -O r.json: $(cat "$ERR")"
+	[ ! -e "$T/r.json" ] || fail "$c -O r.json wrote something"
+	expect_exit 2 "$ISM_BIN" $c -S $S --report-dir "$T/r.csv" "$TR"
+	expect_exit 2 "$ISM_BIN" $c -S $S -O "$T/r" -o "$T/f" "$TR"
+done
+expect_exit 2 "$ISM_BIN" run --strategis ddw "$TR"
+grep -q "did you mean '--strategies'?" "$ERR" || fail "run --strategis: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" compare --report-dri "$T/r" "$TR"
+grep -q "did you mean '--report-dir'?" "$ERR" || fail "compare --report-dri: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" compare --jobz 2 "$TR"
+grep -q "did you mean '--jobs'?" "$ERR" || fail "compare --jobz: $(cat "$ERR")"
+mkdir "$T/old"
+expect_exit 0 "$ISM_BIN" compare -S $S,svm -o "$T/old" "$TR"
+grep -q "deprecated.*-O" "$ERR" || fail "compare -o DIR: no warning naming -O: $(cat "$ERR")"
+[ -s "$T/old/manifest.json" ] || fail "compare -o DIR (an existing folder) wrote no report"
+expect_exit 0 "$ISM_BIN" compare -S $S -o "$T/plain" "$TR"
+[ -f "$T/plain" ] || fail "compare -o PATH (no folder) did not write a file"
+cmp -s "$T/plain" "$T/run1" 2>/dev/null || grep -q "verdict\|Verdict" "$T/plain" ||
+	fail "compare -o FILE: not the text report"
 pass

@@ -1,5 +1,5 @@
 #!/bin/sh
-# compare -o DIR: a report folder (report.md, a self-contained report.html, results, manifest,
+# compare -O DIR: a report folder (report.md, a self-contained report.html, results, manifest,
 # figures with their data and scripts). Expectations come from properties (the figures' data
 # agree with results.csv, hashes with sha256sum), never from typed-in numbers. Every figure
 # renders where gnuplot is installed; without gnuplot the data and scripts are still written.
@@ -10,7 +10,7 @@ R="$T/report"
 have_gnuplot=0
 command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
 
-expect_exit 0 "$ISM_BIN" compare -s "$SC" -S passthrough,window32,ddw,svm -o "$R" "$TR"
+expect_exit 0 "$ISM_BIN" compare -s "$SC" -S passthrough,window32,ddw,svm -O "$R" "$TR"
 for f in report.md report.html results.txt results.json results.csv manifest.json render.sh \
 	delta.csv cost.csv hcalls.csv activity.csv tradeoff.csv figures.json plots/delta.gp; do
 	[ -s "$R/$f" ] || fail "compare -o: no $f"
@@ -99,7 +99,7 @@ for k in delta cost hcalls activity tradeoff; do
 done
 
 # nothing protected: no exposure figure, no tradeoff, no exposure column
-expect_exit 0 "$ISM_BIN" compare -s "$SC" -S window32,ddw -o "$T/unprot" "$TR"
+expect_exit 0 "$ISM_BIN" compare -s "$SC" -S window32,ddw -O "$T/unprot" "$TR"
 grep -q 'shared_MiB' "$T/unprot/activity.csv" && fail "exposure drawn though nothing is protected"
 grep -q 'tradeoff.png' "$T/unprot/report.md" && fail "a tradeoff figure though nothing is protected"
 grep -q 'exposed' "$T/unprot/report.md" && fail "an exposure column though nothing is protected"
@@ -107,7 +107,7 @@ grep -q 'exposed' "$T/unprot/report.md" && fail "an exposure column though nothi
 awk '/^## Verdict/ { v = NR } /^## Figures/ { f = NR } /^## Provenance/ { p = NR }
 	END { exit !(v && f && p && v < f && f < p) }' "$R/report.md" ||
 	fail "report.md: not verdict, figures, provenance in that order"
-grep -q 'Report: .*report.html' "$OUT" || fail "compare -o does not say where the report is"
+grep -q 'Report: .*report.html' "$OUT" || fail "compare -O does not say where the report is"
 
 # report.html is self-contained: no external resource, scripts or links
 if grep -q '<script\|<link\|src="http\|href="http\|@import' "$R/report.html"; then
@@ -127,7 +127,7 @@ fi
 
 # without gnuplot: exit 0, data and scripts written, the user told how to draw
 R2="$T/nognuplot"
-ISM_GNUPLOT=/nonexistent/gnuplot expect_exit 0 "$ISM_BIN" compare -s "$SC" -S ddw,svm -o "$R2" "$TR"
+ISM_GNUPLOT=/nonexistent/gnuplot expect_exit 0 "$ISM_BIN" compare -s "$SC" -S ddw,svm -O "$R2" "$TR"
 grep -q "gnuplot not found" "$ERR" || fail "no word about the missing gnuplot"
 grep -q "render.sh" "$ERR" || fail "the warning does not say how to render"
 ls "$R2"/*.png >/dev/null 2>&1 && fail "figures drawn without gnuplot"
@@ -143,10 +143,10 @@ if [ $have_gnuplot = 1 ]; then
 fi
 
 # -o with --format is a file, as for run
-expect_exit 0 "$ISM_BIN" compare -s "$SC" -S ddw -j -o "$T/one.json" "$TR"
-[ -f "$T/one.json" ] || fail "compare -j -o FILE wrote no file"
-grep -q '"schema_version": 1' "$T/one.json" || fail "compare -j -o FILE: not a result"
+expect_exit 0 "$ISM_BIN" compare -s "$SC" -S ddw --json -o "$T/one.json" "$TR"
+[ -f "$T/one.json" ] || fail "compare --json -o FILE wrote no file"
+grep -q '"schema_version": 1' "$T/one.json" || fail "compare --json -o FILE: not a result"
 # an unwritable folder is a runtime failure
 : > "$T/afile"
-expect_exit 1 "$ISM_BIN" compare -S ddw -o "$T/afile/sub" "$TR"
+expect_exit 1 "$ISM_BIN" compare -S ddw -O "$T/afile/sub" "$TR"
 pass

@@ -7,7 +7,7 @@
 SC="$ISM_SRCDIR/scenarios/qemu-pseries.json"
 TR="$TRACES/pseries-ddw.txt.xz"
 
-expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,svm -j "$TR"
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,svm --json "$TR"
 cp "$OUT" "$T/base.json"
 
 # scale KEY of strategy S by F in the baseline (the JSON has one key per line)
@@ -61,7 +61,7 @@ expect_exit 0 "$ISM_BIN" regress -b "$T/base.json" -j -o "$T/verdict.json" "$T/b
 grep -q '"verdict": "pass"' "$T/verdict.json" || fail "-o: no pass verdict in the file"
 
 # a strategy of the baseline missing from the current result fails; a new one does not
-expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw -j "$TR"
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw --json "$TR"
 cp "$OUT" "$T/ddwonly.json"
 expect_exit 1 "$ISM_BIN" regress --baseline "$T/base.json" "$T/ddwonly.json"
 grep -q '^svm .*MISSING' "$OUT" || fail "missing strategy not reported"

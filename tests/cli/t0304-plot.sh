@@ -9,11 +9,11 @@ TR="$TRACES/pseries-ddw.txt.xz"
 have_gnuplot=0
 command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
 
-expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 -j "$TR"
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 --json "$TR"
 cp "$OUT" "$T/r1.json"
-expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 --set cost.h_put_tce.fixed_ns=7000 -j "$TR"
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32 --set cost.h_put_tce.fixed_ns=7000 --json "$TR"
 cp "$OUT" "$T/r2.json"
-expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32,svm -j "$TR"
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S ddw,window32,svm --json "$TR"
 cp "$OUT" "$T/r3.json"
 
 expect_exit 0 "$ISM_BIN" plot history "$T/r1.json" "$T/r2.json" "$T/r3.json" \
@@ -33,7 +33,7 @@ if [ $have_gnuplot = 1 ]; then
 	expect_exit 0 "$ISM_BIN" plot history "$T/r1.json" "$T/r2.json" -o "$T/trend.png" -S ddw
 	od -An -c -N4 "$T/trend.png" | grep -q 'P   N   G' || fail "trend.png is not a PNG"
 	# a figure of a report folder, drawn again from its data
-	expect_exit 0 "$ISM_BIN" compare -s "$SC" -S ddw,svm -o "$T/rep" "$TR"
+	expect_exit 0 "$ISM_BIN" compare -s "$SC" -S ddw,svm -O "$T/rep" "$TR"
 	for k in delta cost hcalls activity tradeoff; do
 		expect_exit 0 "$ISM_BIN" plot "$k" "$T/rep" --title "again" -o "$T/$k-again.png"
 		od -An -c -N4 "$T/$k-again.png" | grep -q 'P   N   G' || fail "plot $k drew no PNG"

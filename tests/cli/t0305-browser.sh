@@ -6,7 +6,7 @@ CHROMIUM=${ISM_CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || skip "no $CHROMIUM (apt-get install chromium)"
 SC="$ISM_SRCDIR/scenarios/qemu-pseries.json"
 
-expect_exit 0 "$ISM_BIN" compare -s "$SC" -S window32,ddw,svm -o "$T/rep" \
+expect_exit 0 "$ISM_BIN" compare -s "$SC" -S window32,ddw,svm -O "$T/rep" \
 	"$TRACES/pseries-ddw.txt.xz"
 [ -s "$T/rep/report.html" ] || fail "no report.html"
 

@@ -25,20 +25,20 @@ run stats-x86.json stats.schema.json stats --json "$TRACES/host-x86-6.18.dat.xz"
 run lint.json lint.schema.json lint --format json "$D"
 run lint-bt.json lint.schema.json lint --json "$ISM_SRCDIR/tests/data/bt/pseries.txt"
 run dump.jsonl dump.schema.json dump --header "$ISM_SRCDIR/tests/data/bt/pseries.txt"
-run run.json result.schema.json run -s "$SC" -S svm,ddw,window32 --check-hcalls -j "$N"
+run run.json result.schema.json run -s "$SC" -S svm,ddw,window32 --check-hcalls --json "$N"
 run run.csv results.csv.schema.json run -s "$SC" -S svm,ddw,swiotlb --format csv "$W"
-run base.json result.schema.json run -s "$SC" -S svm,ddw -j "$D"
-run stats-reg.json result.schema.json run -s "$SC" -S template,iommu-dma:lazy -j "$N"
+run base.json result.schema.json run -s "$SC" -S svm,ddw --json "$D"
+run stats-reg.json result.schema.json run -s "$SC" -S template,iommu-dma:lazy --json "$N"
 run regress.json regress.schema.json regress -j -v --baseline "$T/base.json" "$T/base.json"
 
-expect_exit 0 "$ISM_BIN" compare -s "$SC" -S window32,ddw,svm -o "$T/rep" "$N"
+expect_exit 0 "$ISM_BIN" compare -s "$SC" -S window32,ddw,svm -O "$T/rep" "$N"
 for f in results.json:result manifest.json:manifest results.csv:results.csv \
 	figures.json:figures delta.csv:delta.csv cost.csv:cost.csv hcalls.csv:hcalls.csv \
 	tradeoff.csv:tradeoff.csv activity.csv:activity.csv; do
 	echo "${f#*:}.schema.json=$T/rep/${f%%:*}" >>"$T/pairs"
 done
-run hist-a.json result.schema.json run -s "$SC" -S ddw,window32 -j "$D"
-run hist-b.json result.schema.json run -s "$SC" -S ddw,svm -j "$D"
+run hist-a.json result.schema.json run -s "$SC" -S ddw,window32 --json "$D"
+run hist-b.json result.schema.json run -s "$SC" -S ddw,svm --json "$D"
 expect_exit 0 "$ISM_BIN" plot history "$T/hist-a.json" "$T/hist-b.json" -o "$T/trend.svg"
 echo "history.csv.schema.json=$T/trend.csv" >>"$T/pairs"
 expect_exit 0 "$ISM_BIN" timeline -s "$SC" -S ddw,svm -o "$T/tl.json" "$ISM_SRCDIR/tests/data/bt/pseries.txt"

@@ -12,7 +12,7 @@ S=window32,direct-tce,ddw,svm
 
 expect_exit 0 "$ISM_BIN" timeline -s "$SC" -S "$S" -o "$T/tl.json" "$TR"
 grep -q "ui.perfetto.dev" "$ERR" || fail "timeline does not say where it wrote"
-expect_exit 0 "$ISM_BIN" run -s "$SC" -S "$S" -j "$TR"
+expect_exit 0 "$ISM_BIN" run -s "$SC" -S "$S" --json "$TR"
 cp "$OUT" "$T/run.json"
 expect_exit 0 "$ISM_BIN" stats --json "$TR"
 cp "$OUT" "$T/stats.json"

@@ -164,9 +164,9 @@ ls -A "$T" | grep -q '^\.' && fail "a temporary file was left: $(ls -A "$T" | gr
 # a folder that is not an earlier iommusim output is never replaced
 mkdir "$T/mine"
 echo notes >"$T/mine/notes.txt"
-expect_exit 2 "$ISM_BIN" compare -S ddw -o "$T/mine" "$GOOD"
-grep -q "not an earlier iommusim output" "$ERR" || fail "compare -o into a foreign folder"
-[ -f "$T/mine/notes.txt" ] || fail "compare -o removed a file it did not write"
+expect_exit 2 "$ISM_BIN" compare -S ddw -O "$T/mine" "$GOOD"
+grep -q "not an earlier iommusim output" "$ERR" || fail "compare -O into a foreign folder"
+[ -f "$T/mine/notes.txt" ] || fail "compare -O removed a file it did not write"
 expect_exit 2 "$ISM_BIN" sweep -S ddw -p machine.cpus=1,2 -o "$T/mine" "$GOOD"
 [ -f "$T/mine/notes.txt" ] || fail "sweep -o removed a file it did not write"
 # a bad trace creates no sweep folder at all

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Interrupted output never looks complete: convert, compare -o, sweep (with and without -o) and
+# Interrupted output never looks complete: convert, compare -O, sweep (with and without -o) and
 # record are killed at pseudo-random points (SIGINT, SIGTERM, SIGKILL in turn), ISM_KILL_RUNS
 # times each (default 5). After each: the command finished (exit 0) or died of the signal
 # (130, 143, 137), and what is under the final name is the earlier output, unchanged, or a
@@ -124,15 +124,15 @@ for sig in $SIGS; do
 	no_litter "$T/o" "$sig"
 done
 
-# ---- compare -o DIR (a report folder), over an earlier report ---------------------------
-"$ISM_BIN" compare -S ddw -o "$T/o/rep" "$ISM_SRCDIR/tests/data/native-v1.ist" >/dev/null 2>"$ERR" ||
+# ---- compare -O DIR (a report folder), over an earlier report ---------------------------
+"$ISM_BIN" compare -S ddw -O "$T/o/rep" "$ISM_SRCDIR/tests/data/native-v1.ist" >/dev/null 2>"$ERR" ||
 	fail "compare -o"
 old=$(cksum <"$T/o/rep/manifest.json")
-measure "$ISM_BIN" compare -o "$T/o/rep2" "$TRACE"
+measure "$ISM_BIN" compare -O "$T/o/rep2" "$TRACE"
 rm -rf "$T/o/rep2"
 for sig in $SIGS; do
 	k=$((k + 1))
-	run_killed "$(point $k)" "$sig" "$ISM_BIN" compare -o "$T/o/rep" "$TRACE"
+	run_killed "$(point $k)" "$sig" "$ISM_BIN" compare -O "$T/o/rep" "$TRACE"
 	[ -f "$T/o/rep/manifest.json" ] || fail "compare killed ($sig): the earlier report is gone"
 	if [ "$RC" -eq 0 ]; then
 		[ -f "$T/o/rep/report.html" ] && [ -f "$T/o/rep/results.json" ] ||
