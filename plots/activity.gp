@@ -4,7 +4,7 @@
 # trace's phases shaded and numbered (the key is under the figure).
 # Usage: gnuplot -c activity.gp activity.csv OUT.png|OUT.svg TITLE "PANEL..." "STRATEGY..."
 #        "SERIES..." "START:END:N..." "N=NAME..." PHASES_FROM
-# Input: activity.csv of `iommusim compare -o DIR`: t_s, then for each PANEL a column per
+# Input: activity.csv of `iommusim compare -O DIR`: t_s, then for each PANEL a column per
 # STRATEGY; SERIES are the strategies' colour numbers (style.gp).
 if (ARGC < 9) {
 	print "usage: gnuplot -c activity.gp activity.csv OUT.png|OUT.svg TITLE \"PANEL...\""

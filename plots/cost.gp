@@ -2,7 +2,7 @@
 # counted once, as setup) and one for the time after it. Categories no strategy spends time in
 # are left out (the report says which). Colours are the categories', not the strategies'.
 # Usage: gnuplot -c cost.gp cost.csv OUT.png|OUT.svg TITLE NCAT "CATEGORY..." boot|noboot
-# Input: cost.csv of `iommusim compare -o DIR`: series, strategy, NCAT boot_*_ms columns, then
+# Input: cost.csv of `iommusim compare -O DIR`: series, strategy, NCAT boot_*_ms columns, then
 # NCAT after_*_ms columns.
 if (ARGC < 6) {
 	print "usage: gnuplot -c cost.gp cost.csv OUT.png|OUT.svg TITLE NCAT \"CATEGORY...\" boot|noboot"

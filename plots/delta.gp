@@ -4,7 +4,7 @@
 # does not look dramatic; the model's error (grey) and the run-to-run noise (hatched, filling
 # the panel when it is wider than every difference) are shaded when known.
 # Usage: gnuplot -c delta.gp delta.csv OUT.png|OUT.svg TITLE "PANEL..." BASELINE ERROR "NOISE..."
-# Input: delta.csv of `iommusim compare -o DIR`; PANEL: boot_pct, after_pct, throughput_pct;
+# Input: delta.csv of `iommusim compare -O DIR`; PANEL: boot_pct, after_pct, throughput_pct;
 # ERROR and each NOISE in percent or nan.
 if (ARGC < 7) {
 	print "usage: gnuplot -c delta.gp delta.csv OUT.png|OUT.svg TITLE \"PANEL...\" BASELINE ERROR \"NOISE...\""

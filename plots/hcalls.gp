@@ -2,7 +2,7 @@
 # per opcode on a linear axis from 0, so that differences in count show as differences in
 # length; the count at each bar's end. Opcodes no strategy calls are left out.
 # Usage: gnuplot -c hcalls.gp hcalls.csv OUT.png|OUT.svg TITLE NOPCODES "OPCODE..."
-# Input: hcalls.csv of `iommusim compare -o DIR`: series, strategy, a column per opcode.
+# Input: hcalls.csv of `iommusim compare -O DIR`: series, strategy, a column per opcode.
 if (ARGC < 5) {
 	print "usage: gnuplot -c hcalls.gp hcalls.csv OUT.png|OUT.svg TITLE NOPCODES \"OPCODE...\""
 	exit status 2

@@ -6,7 +6,7 @@
 # Usage: gnuplot -c sweep.gp sweep-plot.csv OUT.png|OUT.svg TITLE "PANELS|SERIES|LINES|AXIS"
 #        XLABEL "LABEL|..." ["PANEL:X:MARK..."] ["X|LABEL"] [BASELINE]
 # AXIS: lin, log, or bytes (log scale with binary-prefix ticks). LINES: series per strategy.
-# Input: sweep-plot.csv of `iommusim sweep -o DIR`: column 1 is the swept value, then SERIES
+# Input: sweep-plot.csv of `iommusim sweep -O DIR`: column 1 is the swept value, then SERIES
 # columns (METRIC:SERIES) for each of the PANELS metrics.
 if (ARGC < 6) {
 	print "usage: gnuplot -c sweep.gp sweep-plot.csv OUT.png|OUT.svg TITLE \"PANELS|SERIES|LINES|AXIS\""

@@ -3,7 +3,7 @@
 # can read at peak (log scale; an unprotected VM: all guest RAM), y the time in percent against
 # the baseline on an axis at least +-1% wide. Labels are placed apart so that none overprints.
 # Usage: gnuplot -c tradeoff.gp tradeoff.csv OUT.png|OUT.svg TITLE SPAN BASELINE "WHAT" ERROR RAM
-# Input: tradeoff.csv of `iommusim compare -o DIR`.
+# Input: tradeoff.csv of `iommusim compare -O DIR`.
 if (ARGC < 8) {
 	print "usage: gnuplot -c tradeoff.gp tradeoff.csv OUT.png|OUT.svg TITLE SPAN BASELINE \"WHAT\" ERROR RAM"
 	exit status 2

@@ -30,7 +30,7 @@ echo "== ci-reports: compare -O $out/pseries-noddw"
 
 echo "== ci-reports: sweep of cost.h_put_tce.fixed_ns"
 "$bin" sweep -s "$sc" -S direct-tce,indirect-tce:share-per-call \
-	-p cost.h_put_tce.fixed_ns=100:100000:log:16 -m run_ns -o "$out/sweep-h_put_tce" \
+	-p cost.h_put_tce.fixed_ns=100:100000:log:16 -m run_ns -O "$out/sweep-h_put_tce" \
 	"$top/traces/pseries-noddw.txt.xz" | sed -n '/^crossovers/,$p'
 
 for t in noddw ddw swiotlb multitce-off; do

@@ -19,7 +19,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -155,30 +154,43 @@ static int solve_unknowns(double a[NUNK][NUNK + 1], const double *x0, double *x,
 	return nf;
 }
 
-void help_calibrate(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim calibrate [-s BASE.json] -o OUT.json [options] TRACE...\n\n"
-		"Fit the cost model from traces of one machine: TCE hypercall costs per opcode\n"
-		"(fixed + per entry) from hcall_entry/exit pairs, and, from traces of two or more\n"
-		"configurations (e.g. DDW on and off), guest software per IOMMU page from each\n"
-		"trace replayed as the other configuration against that configuration's recorded\n"
-		"phase durations. OUT.json is BASE with the fitted values and a \"calibration\"\n"
-		"record of each value's source, samples, spread and the residual; values the traces\n"
-		"cannot determine stay as in BASE and are marked so.\n\n"
-		"  -s, --scenario FILE     the base scenario (default: the built-in defaults)\n"
-		"  -o, --output FILE       the calibrated scenario (required)\n"
-		"      --set PATH=VALUE    override one base parameter (repeatable)\n"
-		"      --phase NAME        fit on this phase only (repeatable; default: every phase\n"
-		"                          with an end marker, else every phase)\n"
-		"  -H, --hold-out TRACE    after the fit, predict each of these traces as the other\n"
-		"                          configurations (repeatable): their RMS error becomes\n"
-		"                          sim.model_error_pct, which verdicts compare against\n"
-		"      --no-fit            fit nothing: only the held-out check, on the TRACEs given\n"
-		"  -f, --format-in FORMAT  read the traces as FORMAT\n"
-		"  -h, --help              this help\n\n"
-		"Exit status: 0 success, 1 runtime failure, 2 usage error or bad input.\n");
-}
+enum { OPT_SET = 0x1100, OPT_PHASE, OPT_NO_FIT };
+
+static const struct cmd_opt calibrate_opts[] = {
+	{ 's', 's', "scenario", "FILE", "the base scenario (default: the built-in defaults)", NULL },
+	{ 'o', 'o', "output", "FILE", "the calibrated scenario (required)", NULL },
+	{ OPT_SET, 0, "set", "PATH=VALUE", "override one base parameter (repeatable)", NULL },
+	{ OPT_PHASE, 0, "phase", "NAME",
+	  "fit on this phase only (repeatable; default: every phase with an end marker, else "
+	  "every phase)", NULL },
+	{ 'H', 'H', "hold-out", "TRACE",
+	  "after the fit, predict each of these traces as the other configurations "
+	  "(repeatable): their RMS error becomes sim.model_error_pct, which verdicts compare "
+	  "against", NULL },
+	{ OPT_NO_FIT, 0, "no-fit", NULL, "fit nothing: only the held-out check, on the TRACEs given",
+	  NULL },
+	CMD_OPTS_INPUT,
+	{ 'f', 0, "format-in", "FORMAT", NULL, NULL },  /* the old -f */
+	CMD_OPT_RETIRED_J,
+	CMD_OPT_END,
+};
+
+const struct cmd_entry cmd_calibrate_entry = {
+	.name = "calibrate",
+	.args = "[-s BASE.json] -o OUT.json [options] TRACE...",
+	.summary = "fit the cost model from traces of the machine",
+	.fn = cmd_calibrate,
+	.opts = calibrate_opts,
+	.about = "Fit the cost model from traces of one machine: TCE hypercall costs per opcode\n"
+		 "(fixed + per entry) from hcall_entry/exit pairs, and, from traces of two or more\n"
+		 "configurations (e.g. DDW on and off), guest software per IOMMU page from each\n"
+		 "trace replayed as the other configuration against that configuration's recorded\n"
+		 "phase durations. OUT.json is BASE with the fitted values and a \"calibration\"\n"
+		 "record of each value's source, samples, spread and the residual; values the traces\n"
+		 "cannot determine stay as in BASE and are marked so.\n",
+	.after = "TRACE... are the operands and -i TRACE, in order.\n"
+		 "Exit status: 0 success, 1 runtime failure, 2 usage error or bad input.\n",
+};
 
 struct cal_trace {
 	const char *path;
@@ -803,70 +815,76 @@ static int cal_write(struct cal *k, const char *outpath, const char *base, int n
 
 int cmd_calibrate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "scenario", required_argument, NULL, 's' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "set", required_argument, NULL, 'S' },
-		{ "phase", required_argument, NULL, 'p' },
-		{ "format-in", required_argument, NULL, 'f' },
-		{ "hold-out", required_argument, NULL, 'H' },
-		{ "no-fit", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *base = NULL, *outpath = NULL, *format = NULL;
 	char *sets[64], *phases[64], *holds[CAL_MAX_TRACES], *cause = NULL;
 	unsigned nsets = 0, nphases = 0, nholds = 0;
+	struct cmd_input in = { 0 };
+	struct cmd_args ca;
 	struct cal *k;
 	int no_fit = 0;
 	json_t *scratch = NULL;
 	int c, status = EXIT_FAIL;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:o:f:H:h", opts, NULL)) != -1) {
+	status = 0;
+	cmd_args_init(&ca, &cmd_calibrate_entry, argc, argv);
+	while ((c = cmd_next(&ca)) > 0) {
+		if (cmd_input_opt(&ca, &in, c))
+			continue;
+		status = 0;
 		switch (c) {
 		case 's':
-			base = optarg;
+			base = ca.arg;
 			break;
 		case 'o':
-			outpath = optarg;
+			outpath = ca.arg;
 			break;
-		case 'S':
+		case OPT_SET:
 			if (nsets == ISM_ARRAY_SIZE(sets))
-				return usage_error("calibrate", "too many --set");
-			sets[nsets++] = optarg;
+				status = usage_error("calibrate", "too many --set");
+			else
+				sets[nsets++] = (char *)ca.arg;
 			break;
-		case 'p':
+		case OPT_PHASE:
 			if (nphases == ISM_ARRAY_SIZE(phases))
-				return usage_error("calibrate", "too many --phase");
-			phases[nphases++] = optarg;
-			break;
-		case 'f':
-			format = optarg;
+				status = usage_error("calibrate", "too many --phase");
+			else
+				phases[nphases++] = (char *)ca.arg;
 			break;
 		case 'H':
 			if (nholds == ISM_ARRAY_SIZE(holds))
-				return usage_error("calibrate", "more than 64 --hold-out traces");
-			holds[nholds++] = optarg;
+				status = usage_error("calibrate", "more than 64 --hold-out traces");
+			else
+				holds[nholds++] = (char *)ca.arg;
 			break;
-		case 'N':
+		case OPT_NO_FIT:
 			no_fit = 1;
 			break;
-		case 'h':
-			help_calibrate(stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("calibrate", "bad option");
 		}
+		if (status)
+			break;
 	}
+	cmd_args_free(&ca);
+	if (c < 0 || status) {
+		cmd_input_free(&in);
+		return c < 0 ? ca.status : status;
+	}
+	cmd_input_operands(&ca, &in);
+	format = in.format;
+	status = EXIT_USAGE;
 	if (!outpath)
-		return usage_error("calibrate", "no -o OUT.json given");
-	if (no_fit && nholds)
-		return usage_error("calibrate", "--no-fit checks the traces given: no --hold-out too");
-	if (optind >= argc)
-		return usage_error("calibrate", "no trace given");
-	if (argc - optind > CAL_MAX_TRACES)
-		return usage_error("calibrate", "more than 64 traces");
+		usage_error("calibrate", "no -o OUT.json given");
+	else if (no_fit && nholds)
+		usage_error("calibrate", "--no-fit checks the traces given: no --hold-out too");
+	else if (!in.n)
+		usage_error("calibrate", "no trace given");
+	else if (in.n > CAL_MAX_TRACES)
+		usage_error("calibrate", "more than 64 traces");
+	else
+		status = EXIT_OK;
+	if (status) {
+		cmd_input_free(&in);
+		return status;
+	}
 	k = xcalloc(1, sizeof(*k));
 	k->format = format;
 	k->phases = phases;
@@ -875,6 +893,7 @@ int cmd_calibrate(int argc, char **argv)
 		ism_err("%s", cause);
 		free(cause);
 		free(k);
+		cmd_input_free(&in);
 		return EXIT_USAGE;
 	}
 	for (unsigned i = 0; i < nsets; i++)
@@ -887,16 +906,16 @@ int cmd_calibrate(int argc, char **argv)
 		}
 	if ((status = cal_document(k, base, no_fit, &scratch)))
 		goto out;
-	k->tr = xcalloc((size_t)(argc - optind), sizeof(*k->tr));
-	k->ho = xcalloc((size_t)(argc - optind) + nholds, sizeof(*k->ho));
+	k->tr = xcalloc(in.n, sizeof(*k->tr));
+	k->ho = xcalloc(in.n + nholds, sizeof(*k->ho));
 	k->fit = xcalloc(1, sizeof(*k->fit));
 
 	/* 1. each trace as recorded: its strategy, its phases, its hypercall samples */
-	for (int a = optind; a < argc; a++) {
+	for (size_t a = 0; a < in.n; a++) {
 		struct cal_trace *t = no_fit ? &k->ho[k->nho++] : &k->tr[k->ntr++];
 		json_t *jt;
 
-		if ((status = load_trace(t, argv[a], format, &k->sc, no_fit ? NULL : k->fit,
+		if ((status = load_trace(t, in.traces[a], format, &k->sc, no_fit ? NULL : k->fit,
 					 no_fit ? &k->ho_any_end : &k->any_end)))
 			goto out;
 		if (no_fit)
@@ -924,5 +943,6 @@ out:
 	free(k->fit);
 	scenario_free(&k->sc);
 	free(k);
+	cmd_input_free(&in);
 	return status;
 }

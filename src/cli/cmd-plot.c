@@ -32,31 +32,46 @@ int plot_finish(struct plot_out *po, int write_render)
 
 /* ---- iommusim plot ------------------------------------------------------------------------ */
 
-void help_plot(FILE *out)
+enum { OPT_TITLE = 0x1100, OPT_METRIC, OPT_LABEL };
+
+static const struct cmd_opt plot_opts[] = {
+	{ 'o', 'o', "output", "FIGURE", "the figure (.svg or .png; required)", NULL },
+	{ OPT_TITLE, 0, "title", "TEXT", "the figure's title", NULL },
+	{ OPT_METRIC, 0, "metric", "LIST",
+	  "history: metrics, a panel each (default boot_ns,run_ns); the names are those of "
+	  "`iommusim regress --list-metrics`", NULL },
+	{ OPT_LABEL, 0, "label", "LIST",
+	  "history: a label per result, comma-separated (default: the file names without "
+	  ".json), e.g. commit ids", NULL },
+	{ 'S', 'S', "strategies", "LIST", "history: only these strategies", NULL },
+	CMD_OPT_RETIRED_J,
+	CMD_OPT_END,
+};
+
+/* --help: the figure kinds, from plot_kinds[] */
+static void plot_kinds_help(FILE *out)
 {
-	fprintf(out,
-		"usage: iommusim plot KIND [options] INPUT... -o FIGURE.svg|FIGURE.png\n\n"
-		"Draw a figure with gnuplot (plots/KIND.gp run with gnuplot -c). The\n"
-		"figure's data (FIGURE.csv) and script (FIGURE.gp) are written next to it;\n"
-		"without gnuplot they are still written and the command to draw them is\n"
-		"printed.\n\nkinds:\n");
+	fprintf(out, "kinds:\n");
 	for (const struct plot_kind *k = plot_kinds; k->name; k++)
 		fprintf(out, "  %-11s %s\n              input: %s\n", k->name, k->summary,
 			k->input);
-	fprintf(out,
-		"\noptions:\n"
-		"  -o, --output FIGURE     the figure (.svg or .png; required)\n"
-		"      --title TEXT        the figure's title\n"
-		"  history:\n"
-		"      --metric LIST       metrics, a panel each (default boot_ns,run_ns); the\n"
-		"                          names are those of `iommusim regress --list-metrics`\n"
-		"      --label LIST        a label per result, comma-separated (default: the file\n"
-		"                          names without .json), e.g. commit ids\n"
-		"  -S, --strategies LIST   only these strategies\n"
-		"  -h, --help              this help\n"
-		"Exit status: 0 drawn (or gnuplot missing: data and script written), 1 gnuplot\n"
-		"failed or a file could not be written, 2 usage error or bad input.\n");
+	fputc('\n', out);
 }
+
+const struct cmd_entry cmd_plot_entry = {
+	.name = "plot",
+	.args = "KIND INPUT... -o FIGURE",
+	.summary = "figures: history, sweep, or a report's (delta, cost, ...)",
+	.fn = cmd_plot,
+	.opts = plot_opts,
+	.more = plot_kinds_help,
+	.about = "Draw a figure with gnuplot (plots/KIND.gp run with gnuplot -c). The\n"
+		 "figure's data (FIGURE.csv) and script (FIGURE.gp) are written next to it;\n"
+		 "without gnuplot they are still written and the command to draw them is\n"
+		 "printed.\n",
+	.after = "Exit status: 0 drawn (or gnuplot missing: data and script written), 1 gnuplot\n"
+		 "failed or a file could not be written, 2 usage error or bad input.\n",
+};
 
 /* Split a comma-separated list into a NULL-terminated array (malloc'd strings). */
 static char **split_list(const char *s, unsigned *n)
@@ -259,7 +274,7 @@ static int plot_sweep(const char *figure, const char *title, const char *in)
 	fig = json_object_get(j, "figure");
 	a = json_object_get(fig, "args");
 	if (!json_is_string(json_object_get(fig, "data")) || !json_is_array(a)) {
-		ism_err("%s: no \"figure\" object (not written by iommusim sweep -o?)", jpath);
+		ism_err("%s: no \"figure\" object (not written by iommusim sweep -O?)", jpath);
 		json_decref(j);
 		free(dir);
 		free(jpath);
@@ -306,7 +321,7 @@ static int plot_report(const char *kind, const char *figure, const char *title, 
 	jpath = plot_path(dir, "figures.json");
 	j = json_load_file(jpath, JSON_REJECT_DUPLICATES, &e);
 	if (!j) {
-		ism_err("%s: %s (not a folder written by iommusim compare -o?)", jpath, e.text);
+		ism_err("%s: %s (not a folder written by iommusim compare -O?)", jpath, e.text);
 		free(dir);
 		free(jpath);
 		return EXIT_USAGE;
@@ -341,46 +356,35 @@ static int plot_report(const char *kind, const char *figure, const char *title, 
 
 int cmd_plot(int argc, char **argv)
 {
-	enum { OPT_TITLE = 256, OPT_METRIC, OPT_LABEL };
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "title", required_argument, NULL, OPT_TITLE },
-		{ "metric", required_argument, NULL, OPT_METRIC },
-		{ "label", required_argument, NULL, OPT_LABEL },
-		{ "strategies", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *figure = NULL, *title = NULL, *metric = "boot_ns,run_ns", *label = NULL;
 	const char *strats = NULL;
 	const struct plot_kind *k;
+	struct cmd_args a;
 	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:S:h", opts, NULL)) != -1) {
+	cmd_args_init(&a, &cmd_plot_entry, argc, argv);
+	while ((c = cmd_next(&a)) > 0) {
 		switch (c) {
 		case 'o':
-			figure = optarg;
+			figure = a.arg;
 			break;
 		case OPT_TITLE:
-			title = optarg;
+			title = a.arg;
 			break;
 		case OPT_METRIC:
-			metric = optarg;
+			metric = a.arg;
 			break;
 		case OPT_LABEL:
-			label = optarg;
+			label = a.arg;
 			break;
 		case 'S':
-			strats = optarg;
+			strats = a.arg;
 			break;
-		case 'h':
-			help_plot(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("plot", opts, argv);
 		}
 	}
+	cmd_args_free(&a);
+	if (c < 0)
+		return a.status;
 	if (optind >= argc)
 		return usage_error("plot", "no figure kind (history, sweep, delta, cost, ...)");
 	k = plot_kind_find(argv[optind]);

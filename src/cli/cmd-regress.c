@@ -22,27 +22,35 @@
 #include "regress.h"
 #include "util.h"
 
-void help_regress(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim regress --baseline BASE.json [options] CURRENT.json\n\n"
-		"Compare CURRENT with BASE (both written by run or compare with --format json)\n"
-		"metric by metric for every strategy. A metric is REGRESSED when it moved the\n"
-		"worse way by more than its threshold (time, calls, failures, pool and window\n"
-		"use, exposure: up; throughput: down), improved when it moved the better way by\n"
-		"more than it.\n\n"
-		"  -b, --baseline FILE         the reference result (required)\n"
-		"  -t, --threshold [METRIC=]PCT  allowed change in percent (default %.0f%%);\n"
-		"                              repeatable, e.g. -t 3%% -t boot_ns=1%%\n"
-		"  -m, --metric LIST           compare only these metrics\n"
-		"      --list-metrics          list the metrics and which way is worse\n"
-		"      --format text|json      the verdict's format (default text); -j = json\n"
-		"  -o, --output FILE           write the verdict there\n"
-		"  -v, --verbose               list every comparison, not only changes\n"
-		"  -h, --help                  this help\n\n"
-		"Exit status: 0 pass, 1 a metric regressed or a strategy of the baseline is\n"
-		"missing, 2 usage error or bad input.\n", REGRESS_DEFAULT_THRESHOLD_PCT);
-}
+enum { OPT_LIST = 0x1100 };
+
+static const struct cmd_opt regress_opts[] = {
+	{ 'b', 'b', "baseline", "FILE", "the reference result (required)", NULL },
+	{ 't', 't', "threshold", "[METRIC=]PCT",
+	  "allowed change in percent (default 5%); repeatable, e.g. -t 3% -t boot_ns=1%", NULL },
+	{ 'm', 'm', "metric", "LIST", "compare only these metrics", NULL },
+	{ OPT_LIST, 0, "list-metrics", NULL, "list the metrics and which way is worse", NULL },
+	CMD_OPTS_FORMAT_TEXT_JSON,
+	{ 'o', 'o', "output", "FILE", "write the verdict there", NULL },
+	{ 'v', 'v', "verbose", NULL, "list every comparison, not only changes", NULL },
+	CMD_OPT_RETIRED_J,
+	CMD_OPT_END,
+};
+
+const struct cmd_entry cmd_regress_entry = {
+	.name = "regress",
+	.args = "--baseline BASE.json [options] CURRENT.json",
+	.summary = "per-metric verdict; exit 1 on regression",
+	.fn = cmd_regress,
+	.opts = regress_opts,
+	.about = "Compare CURRENT with BASE (both written by run or compare with --format json)\n"
+		 "metric by metric for every strategy. A metric is REGRESSED when it moved the\n"
+		 "worse way by more than its threshold (time, calls, failures, pool and window\n"
+		 "use, exposure: up; throughput: down), improved when it moved the better way by\n"
+		 "more than it.\n",
+	.after = "Exit status: 0 pass, 1 a metric regressed or a strategy of the baseline is\n"
+		 "missing, 2 usage error or bad input.\n",
+};
 
 static void list_metrics(FILE *out)
 {
@@ -124,20 +132,7 @@ static void check_same(json_t *b, json_t *c)
 
 int cmd_regress(int argc, char **argv)
 {
-	enum { OPT_LIST = 256, OPT_FORMAT };
-	static const struct option opts[] = {
-		{ "baseline", required_argument, NULL, 'b' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "metric", required_argument, NULL, 'm' },
-		{ "list-metrics", no_argument, NULL, OPT_LIST },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "json", no_argument, NULL, 'j' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *base_path = NULL, *output = NULL, *metric = NULL;
+	const char *base_path = NULL, *output = NULL, *metric = NULL, *cur_path;
 	struct regress_threshold *th = NULL;
 	const struct metric **metrics = NULL;
 	struct regress_opts o;
@@ -148,16 +143,17 @@ int cmd_regress(int argc, char **argv)
 	int c, json = 0, verbose = 0, status = EXIT_USAGE, ret;
 	FILE *out = stdout;
 	struct ofile *of = NULL;
+	struct cmd_args a;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:t:m:jo:vh", opts, NULL)) != -1) {
+	cmd_args_init(&a, &cmd_regress_entry, argc, argv);
+	while ((c = cmd_next(&a)) > 0) {
 		switch (c) {
 		case 'b':
-			base_path = optarg;
+			base_path = a.arg;
 			break;
 		case 't':
 			th = xreallocarray(th, nth + 1, sizeof(*th));
-			if (regress_parse_threshold(optarg, &th[nth], &cause) < 0) {
+			if (regress_parse_threshold(a.arg, &th[nth], &cause) < 0) {
 				usage_error("regress", "%s", cause);
 				free(cause);
 				goto out;
@@ -165,36 +161,33 @@ int cmd_regress(int argc, char **argv)
 			nth++;
 			break;
 		case 'm':
-			metric = optarg;
+			metric = a.arg;
 			break;
 		case OPT_LIST:
 			list_metrics(stdout);
 			status = EXIT_OK;
 			goto out;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
-				usage_error("regress", "--format %s: text or json", optarg);
+		case CMD_OPT_FORMAT:
+			if (strcmp(a.arg, "json") != 0 && strcmp(a.arg, "text") != 0) {
+				usage_error("regress", "--format %s: text or json", a.arg);
 				goto out;
 			}
-			json = strcmp(optarg, "json") == 0;
+			json = strcmp(a.arg, "json") == 0;
 			break;
-		case 'j':
+		case CMD_OPT_JSON:
 			json = 1;
 			break;
 		case 'o':
-			output = optarg;
+			output = a.arg;
 			break;
 		case 'v':
 			verbose = 1;
 			break;
-		case 'h':
-			help_regress(stdout);
-			status = EXIT_OK;
-			goto out;
-		default:
-			bad_option("regress", opts, argv);
-			goto out;
 		}
+	}
+	if (c < 0) {
+		status = a.status;
+		goto out;
 	}
 	if (!base_path) {
 		usage_error("regress", "no --baseline BASE.json");
@@ -204,12 +197,13 @@ int cmd_regress(int argc, char **argv)
 		usage_error("regress", "expected exactly one current result");
 		goto out;
 	}
+	cur_path = argv[optind];
 	if (metric && plot_metrics_parse(metric, &metrics, &nm) < 0)
 		goto out;
 	base = plot_load_result(base_path);
 	if (!base)
 		goto out;
-	cur = plot_load_result(argv[optind]);
+	cur = plot_load_result(cur_path);
 	if (!cur)
 		goto out;
 	check_same(base, cur);
@@ -219,7 +213,7 @@ int cmd_regress(int argc, char **argv)
 	o.metrics = metrics;
 	o.nmetrics = nm;
 	if (regress_compare(base, cur, &o, &r, &cause) < 0) {
-		ism_err("%s and %s: %s", base_path, argv[optind], cause);
+		ism_err("%s and %s: %s", base_path, cur_path, cause);
 		free(cause);
 		goto out;
 	}
@@ -233,13 +227,13 @@ int cmd_regress(int argc, char **argv)
 	if (of)
 		out = ofile_stream(of);
 	if (json) {
-		json_t *j = regress_json(&r, base_path, argv[optind]);
+		json_t *j = regress_json(&r, base_path, cur_path);
 
 		json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		fputc('\n', out);
 		json_decref(j);
 	} else {
-		print_text(out, &r, base_path, argv[optind], verbose);
+		print_text(out, &r, base_path, cur_path, verbose);
 	}
 	status = r.regressed || r.missing ? EXIT_FAIL : EXIT_OK;
 	if (of) {
@@ -253,6 +247,7 @@ int cmd_regress(int argc, char **argv)
 	}
 	regress_free(&r);
 out:
+	cmd_args_free(&a);
 	json_decref(base);
 	json_decref(cur);
 	free(th);

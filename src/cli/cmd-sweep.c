@@ -38,56 +38,72 @@
 #define MAX_CROSS 64
 #define MAX_MARKS 12
 
-void help_sweep(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim sweep [-s SCENARIO] -p PATH=VALUES [-p ...] [options] TRACE\n\n"
-		"Replay TRACE at every point of a sweep of scenario parameters (several -p:\n"
-		"every combination), in parallel, and report each strategy's metrics, the\n"
-		"crossovers where two strategies' order flips along the first parameter and,\n"
-		"when a pool size (machine.swiotlb_bytes) is swept, the smallest pool with no\n"
-		"failed map and its margin.\n\n"
-		"  -s, --scenario FILE     machine and cost model (default: built-in defaults)\n"
-		"  -p, --param PATH=VALUES a parameter and its values: a list (2GiB,8GiB) or\n"
-		"                          a range LO:HI:lin:N or LO:HI:log:N (N values, ends\n"
-		"                          included), e.g. cost.h_put_tce.fixed_ns=100:1e5:log:16;\n"
-		"                          the first -p is the x axis; `iommusim list params`\n"
-		"                          lists the paths\n"
-		"      --set PATH=VALUE    a fixed override for every point (repeatable)\n"
-		"  -S, --strategies LIST   strategies (default: every strategy of the mission)\n"
-		"  -m, --metric LIST       metrics to report and plot (default boot_ns,run_ns);\n"
-		"                          `iommusim regress --list-metrics` lists them\n"
-		"  -x, --crossover A,B     report where A and B swap order (repeatable; default:\n"
-		"                          every pair of strategies)\n"
-		"  -l, --level S:METRIC=V  report where strategy S's METRIC crosses V\n"
-		"                          (repeatable), e.g. ddw:setup_share=0.5 (setup is\n"
-		"                          half of boot)\n"
-		"  -j, --jobs N            worker threads sharing each pass (default: online\n"
-		"                          CPUs); a pass decodes the trace once for up to 64\n"
-		"                          points\n"
-		"  -o, --output DIR        write sweep.csv, sweep.json, sweep.txt, the figure\n"
-		"                          (sweep.png, sweep.svg, its data and script) and every\n"
-		"                          point's result with its manifest (points/NNNN.json);\n"
-		"                          DIR appears when complete (an earlier sweep's DIR is\n"
-		"                          replaced, any other non-empty folder refused)\n"
-		"      --format FORMAT     standard output as text (default), json or csv\n"
-		"  -f, --format-in FORMAT  read the trace as FORMAT\n"
-		"      --allow-truncated   a trace cut short is replayed up to the cut, with a warning\n"
-		"  -h, --help              this help\n\n"
-		"On a cluster (the same options):\n"
-		"      --emit slurm|parallel  with -o DIR: write the sweep as tasks instead\n"
-		"                          (DIR/tasks.txt, run-task.sh, sweep.sbatch or\n"
-		"                          parallel.sh, sweep-job.json); run nothing\n"
-		"      --block N           points per task (default: at most 1000 tasks)\n"
-		"      --points A-B        with -o DIR: run points A..B of DIR's job into\n"
-		"                          DIR/points (what each task does)\n"
-		"  iommusim sweep --merge DIR [--format FORMAT]\n"
-		"                          check every point of DIR (present, same trace,\n"
-		"                          scenario, strategies and version) and write the\n"
-		"                          local sweep's outputs into DIR\n\n"
-		"Exit status: 0 success, 1 a point failed at run time, 2 usage error or bad\n"
-		"input.\n");
-}
+enum { OPT_SET = 0x1100, OPT_POINTS, OPT_EMIT, OPT_BLOCK, OPT_MERGE };
+
+static const struct cmd_opt sweep_opts[] = {
+	{ 's', 's', "scenario", "FILE", "machine and cost model (default: built-in defaults)",
+	  NULL },
+	{ 'p', 'p', "param", "PATH=VALUES",
+	  "a parameter and its values: a list (2GiB,8GiB) or a range LO:HI:lin:N or "
+	  "LO:HI:log:N (N values, ends included), e.g. cost.h_put_tce.fixed_ns=100:1e5:log:16; "
+	  "the first -p is the x axis; `iommusim list params` lists the paths", NULL },
+	{ OPT_SET, 0, "set", "PATH=VALUE", "a fixed override for every point (repeatable)", NULL },
+	{ 'S', 'S', "strategies", "LIST", "strategies (default: every strategy of the mission)",
+	  NULL },
+	{ 'm', 'm', "metric", "LIST",
+	  "metrics to report and plot (default boot_ns,run_ns); `iommusim regress "
+	  "--list-metrics` lists them", NULL },
+	{ 'x', 'x', "crossover", "A,B",
+	  "report where A and B swap order (repeatable; default: every pair of strategies)",
+	  NULL },
+	{ 'l', 'l', "level", "S:METRIC=V",
+	  "report where strategy S's METRIC crosses V (repeatable), e.g. ddw:setup_share=0.5 "
+	  "(setup is half of boot)", NULL },
+	CMD_OPT_JOBS("worker threads sharing each pass (default: online CPUs); a pass decodes "
+		     "the trace once for up to 64 points"),
+	CMD_OPT_REPORT_DIR("write sweep.csv, sweep.json, sweep.txt, the figure (sweep.png, "
+			   "sweep.svg, its data and script) and every point's result with its "
+			   "manifest (points/NNNN.json); DIR appears when complete (an earlier "
+			   "sweep's DIR is replaced, any other non-empty folder refused)"),
+	{ 'o', 'o', "output", "DIR", NULL, NULL },   /* the old -O, for a folder */
+	{ CMD_OPT_FORMAT, 0, "format", "FORMAT", "standard output as text (default), json or csv",
+	  NULL },
+	CMD_OPTS_INPUT,
+	{ 'f', 0, "format-in", "FORMAT", NULL, NULL },  /* the old -f */
+	{ OPT_EMIT, 0, "emit", "slurm|parallel",
+	  "with -O DIR: write the sweep as tasks of a cluster's job instead (DIR/tasks.txt, "
+	  "run-task.sh, sweep.sbatch or parallel.sh, sweep-job.json); run nothing", NULL },
+	{ OPT_BLOCK, 0, "block", "N", "with --emit: points per task (default: at most 1000 tasks)",
+	  NULL },
+	{ OPT_POINTS, 0, "points", "A-B",
+	  "with -O DIR: run points A..B of DIR's job into DIR/points (what each task does)",
+	  NULL },
+	{ OPT_MERGE, 0, "merge", "DIR",
+	  "check every point of DIR (present, same trace, scenario, strategies and version) "
+	  "and write the local sweep's outputs into DIR; takes no other option than --format",
+	  NULL },
+	CMD_OPT_END,
+};
+
+const struct cmd_entry cmd_sweep_entry = {
+	.name = "sweep",
+	.args = "-p PATH=VALUES [-O DIR] TRACE",
+	.summary = "parameter sweeps: curves, crossovers, sizing",
+	.fn = cmd_sweep,
+	.opts = sweep_opts,
+	.about = "Replay TRACE at every point of a sweep of scenario parameters (several -p:\n"
+		 "every combination), in parallel, and report each strategy's metrics, the\n"
+		 "crossovers where two strategies' order flips along the first parameter and,\n"
+		 "when a pool size (machine.swiotlb_bytes) is swept, the smallest pool with no\n"
+		 "failed map and its margin.\n",
+	.after = "TRACE is the operand or -i TRACE. On a cluster: --emit, --block and --points\n"
+		 "take the sweep's other options;\n"
+		 "  iommusim sweep --merge DIR [--format FORMAT]\n"
+		 "merges the points. -o DIR, the old spelling of -O DIR, is still taken when DIR\n"
+		 "is an existing folder or ends in '/', with a warning.\n"
+		 "Exit status: 0 success, 1 a point failed at run time, 2 usage error or bad\n"
+		 "input.\n",
+};
 
 #define NBSP "\xc2\xa0"
 
@@ -988,7 +1004,7 @@ static char *task_line(const struct sw *w, const char *bin, const char *cwd, con
 	snprintf(pts, sizeof(pts), "%llu-%llu", (unsigned long long)a, (unsigned long long)b);
 	add_str(&v, &n, "--points");
 	add_str(&v, &n, pts);
-	add_str(&v, &n, "-o");
+	add_str(&v, &n, "-O");
 	add_str(&v, &n, dir);
 	if (w->s.scenario) {
 		add_str(&v, &n, "-s");
@@ -1311,6 +1327,7 @@ static int sweep_merge(const char *given, int format)
 		ism_err("sweep --merge %s: the sweep's folder %s: %s", given, cwd, strerror(errno));
 		goto out;
 	}
+	w.merged = given;     /* its -o DIR (before -O) is taken without a warning */
 	status = parse_sweep(&w, (int)nav, av);
 	if (status != -1) {
 		ism_err("sweep --merge %s: the job's command does not parse", given);
@@ -1399,69 +1416,57 @@ out:
 /* Parse the options into @wp: -1 to go on, or an exit status. */
 static int parse_sweep(struct sw *wp, int argc, char **argv)
 {
-	enum { OPT_SET = 256, OPT_FORMAT, OPT_POINTS };
-	static const struct option opts[] = {
-		{ "points", required_argument, NULL, OPT_POINTS },
-		{ "scenario", required_argument, NULL, 's' },
-		{ "param", required_argument, NULL, 'p' },
-		{ "set", required_argument, NULL, OPT_SET },
-		{ "strategies", required_argument, NULL, 'S' },
-		{ "metric", required_argument, NULL, 'm' },
-		{ "crossover", required_argument, NULL, 'x' },
-		{ "level", required_argument, NULL, 'l' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "format-in", required_argument, NULL, 'f' },
-		OPT_ALLOW_TRUNCATED_LONG,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *metric = "boot_ns,run_ns";
-	char *cause = NULL, *end;
-	long n;
-	int c, status = EXIT_USAGE;
+	static const char *const formats[] = { "text", "json", "csv", NULL };
+	struct cmd_input in = { 0 };
+	struct cmd_args a;
+	const char *metric = "boot_ns,run_ns", *old_o = NULL;
+	char *cause = NULL;
+	int c, f, status = EXIT_USAGE;
 
 	wp->argc = argc;
 	wp->argv = argv;       /* "sweep" ... for the manifest */
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:p:S:m:x:l:j:o:f:h", opts, NULL)) != -1) {
+	cmd_args_init(&a, &cmd_sweep_entry, argc, argv);
+	while ((c = cmd_next(&a)) > 0) {
+		if (c == OPT_ALLOW_TRUNCATED)
+			wp->truncated = 1;
+		if (cmd_input_opt(&a, &in, c))
+			continue;
 		switch (c) {
 		case 's':
-			wp->s.scenario = optarg;
+			wp->s.scenario = a.arg;
 			break;
 		case 'p':
 			if (wp->s.np == ISM_ARRAY_SIZE(wp->s.ps)) {
 				usage_error("sweep", "at most %zu --param", ISM_ARRAY_SIZE(wp->s.ps));
 				goto out;
 			}
-			if (sweep_param_parse(optarg, &wp->s.ps[wp->s.np], &cause) < 0) {
+			if (sweep_param_parse(a.arg, &wp->s.ps[wp->s.np], &cause) < 0) {
 				usage_error("sweep", "--param %s", cause);
 				free(cause);
 				goto out;
 			}
 			wp->s.np++;
-			add_str(&wp->praw, &wp->npraw, optarg);
+			add_str(&wp->praw, &wp->npraw, a.arg);
 			break;
 		case OPT_POINTS: {
-			unsigned long long a, b;
+			unsigned long long x, y;
 			int used = 0;
 
-			if (sscanf(optarg, "%llu-%llu%n", &a, &b, &used) != 2 || optarg[used] ||
-			    a > b) {
-				usage_error("sweep", "--points %s: expected FIRST-LAST, e.g. 0-15", optarg);
+			if (sscanf(a.arg, "%llu-%llu%n", &x, &y, &used) != 2 || a.arg[used] ||
+			    x > y) {
+				usage_error("sweep", "--points %s: expected FIRST-LAST, e.g. 0-15", a.arg);
 				goto out;
 			}
-			wp->pt_first = a;
-			wp->pt_last = b;
+			wp->pt_first = x;
+			wp->pt_last = y;
 			wp->task = 1;
 			break;
 		}
 		case OPT_SET:
-			add_str(&wp->s.sets, &wp->s.nsets, optarg);
+			add_str(&wp->s.sets, &wp->s.nsets, a.arg);
 			break;
 		case 'S': {
-			char *dup = xstrdup(optarg), *save = NULL;
+			char *dup = xstrdup(a.arg), *save = NULL;
 
 			for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
 				add_str(&wp->s.specs, &wp->s.nspecs, t);
@@ -1469,59 +1474,62 @@ static int parse_sweep(struct sw *wp, int argc, char **argv)
 			break;
 		}
 		case 'm':
-			metric = optarg;
+			metric = a.arg;
 			break;
 		case 'x':
-			if (!strchr(optarg, ',')) {
-				usage_error("sweep", "--crossover %s: expected A,B", optarg);
+			if (!strchr(a.arg, ',')) {
+				usage_error("sweep", "--crossover %s: expected A,B", a.arg);
 				goto out;
 			}
-			add_str(&wp->s.cross, &wp->s.ncross, optarg);
+			add_str(&wp->s.cross, &wp->s.ncross, a.arg);
 			break;
 		case 'l':
-			add_str(&wp->levels, &wp->nlevels, optarg);
+			add_str(&wp->levels, &wp->nlevels, a.arg);
 			break;
 		case 'j':
-			n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 1024) {
-				usage_error("sweep", "-j %s: a number of workers (1..1024)",
-					    optarg);
-				goto out;
-			}
-			wp->jobs = (unsigned)n;
+			cmd_jobs(&a, a.arg, &wp->jobs);
+			break;
+		case 'O':
+			if (cmd_report_dir(&a, a.arg) == 0)
+				wp->outdir = a.arg;
 			break;
 		case 'o':
-			wp->outdir = optarg;
+			old_o = a.arg;
 			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0) {
-				wp->format = 0;
-			} else if (strcmp(optarg, "json") == 0) {
-				wp->format = 1;
-			} else if (strcmp(optarg, "csv") == 0) {
-				wp->format = 2;
-			} else {
-				usage_error("sweep", "--format %s: text, json or csv", optarg);
-				goto out;
-			}
+		case CMD_OPT_FORMAT:
+			if ((f = cmd_output_format(&a, &in, a.arg, formats)) >= 0)
+				wp->format = f;
 			break;
-		case 'f':
-			wp->s.format_in = optarg;
-			break;
-		case OPT_ALLOW_TRUNCATED:
-			reader_allow_truncated(1);
-			wp->truncated = 1;
-			break;
-		case 'h':
-			help_sweep(stdout);
-			status = EXIT_OK;
-			goto out;
 		default:
-			bad_option("sweep", opts, argv);
+			/* --emit, --block, --merge: cmd_sweep() took them out */
+			usage_error("sweep", "'%s' goes before the other options", argv[optind - 1]);
 			goto out;
 		}
 	}
-	if (optind != argc - 1) {
+	cmd_args_free(&a);
+	if (c < 0) {
+		status = a.status;
+		goto out;
+	}
+	cmd_input_operands(&a, &in);
+	wp->s.format_in = in.format;
+	if (old_o && wp->outdir) {
+		usage_error("sweep", "-o is the old spelling of -O: give one");
+		goto out;
+	}
+	if (old_o) {
+		/* the job of an earlier --emit says -o: no warning when merging it */
+		if (!wp->merged && !cmd_names_folder(old_o)) {
+			usage_error("sweep", "-o %s: sweep writes a folder: -O DIR (--report-dir)",
+				    old_o);
+			goto out;
+		}
+		if (!wp->merged)
+			ism_warn("'-o %s' for the sweep's folder is deprecated: use -O %s "
+				 "(--report-dir)", old_o, old_o);
+		wp->outdir = old_o;
+	}
+	if (in.n != 1) {
 		usage_error("sweep", "expected exactly one trace");
 		goto out;
 	}
@@ -1529,7 +1537,7 @@ static int parse_sweep(struct sw *wp, int argc, char **argv)
 		usage_error("sweep", "no --param PATH=VALUES");
 		goto out;
 	}
-	wp->s.trace = argv[optind];
+	wp->s.trace = in.traces[0];
 	if (!wp->s.nspecs)
 		for (unsigned i = 0; compare_default_specs[i]; i++)
 			add_str(&wp->s.specs, &wp->s.nspecs, compare_default_specs[i]);
@@ -1565,6 +1573,8 @@ static int parse_sweep(struct sw *wp, int argc, char **argv)
 	}
 	status = -1;
 out:
+	cmd_args_free(&a);
+	cmd_input_free(&in);
 	return status;
 }
 
@@ -1654,12 +1664,12 @@ int cmd_sweep(int argc, char **argv)
 	status = parse_sweep(&w, nk, kept);
 	if (status == -1) {
 		if (w.emit && (!w.outdir || w.task))
-			status = usage_error("sweep", "--emit %s needs -o DIR (the job's folder) and "
+			status = usage_error("sweep", "--emit %s needs -O DIR (the job's folder) and "
 					     "no --points", w.emit);
 		else if (w.block && !w.emit)
 			status = usage_error("sweep", "--block needs --emit");
 		else if (w.task && !w.outdir)
-			status = usage_error("sweep", "--points needs -o DIR (a folder made by "
+			status = usage_error("sweep", "--points needs -O DIR (a folder made by "
 					     "sweep --emit)");
 		else if (w.emit)
 			status = sweep_emit(&w);

@@ -17,7 +17,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,26 +34,37 @@
 #include "strategy.h"
 #include "util.h"
 
-void help_timeline(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim timeline -S STRATEGY[,STRATEGY...] [-s SCENARIO] -o FILE TRACE\n\n"
-		"Write the recorded run and the simulated run of each strategy as a Chrome\n"
-		"trace-event file (JSON) that Perfetto (ui.perfetto.dev) and chrome://tracing open:\n"
-		"a process per source (the recording, each strategy), a thread per CPU, a slice per\n"
-		"DMA operation with a slice per hypercall inside it, counter tracks for swiotlb slots\n"
-		"and TCEs in use and bytes shared with the hypervisor, phase markers as instants.\n"
-		"Written as the replay goes: memory does not grow with the trace; the file grows with\n"
-		"the events (about 100 bytes each).\n\n"
-		"  -S, --strategies LIST   comma-separated strategy specs (required)\n"
-		"  -s, --scenario FILE     machine and cost model (default: the built-in defaults)\n"
-		"      --set PATH=VALUE    override one scenario parameter (repeatable)\n"
-		"  -o, --output FILE       the timeline (required; - for standard output)\n"
-		"      --no-recorded       leave the recording out\n"
-		"  -f, --format-in FORMAT  read the trace as FORMAT\n"
-		"  -h, --help              this help\n"
-		"Exit status: 0 written, 1 runtime failure, 2 usage error or bad input.\n");
-}
+enum { OPT_SET = 0x1100, OPT_NOREC };
+
+static const struct cmd_opt timeline_opts[] = {
+	{ 'S', 'S', "strategies", "LIST", "comma-separated strategy specs (required)", NULL },
+	{ 's', 's', "scenario", "FILE", "machine and cost model (default: the built-in defaults)",
+	  NULL },
+	{ OPT_SET, 0, "set", "PATH=VALUE", "override one scenario parameter (repeatable)", NULL },
+	{ 'o', 'o', "output", "FILE", "the timeline (required; - for standard output)", NULL },
+	{ OPT_NOREC, 0, "no-recorded", NULL, "leave the recording out", NULL },
+	CMD_OPTS_INPUT,
+	{ 'f', 0, "format-in", "FORMAT", NULL, NULL },  /* the old -f */
+	CMD_OPT_RETIRED_J,
+	CMD_OPT_END,
+};
+
+const struct cmd_entry cmd_timeline_entry = {
+	.name = "timeline",
+	.args = "-S STRATEGY,... -o FILE TRACE",
+	.summary = "recorded and simulated run for Perfetto / chrome://tracing",
+	.fn = cmd_timeline,
+	.opts = timeline_opts,
+	.about = "Write the recorded run and the simulated run of each strategy as a Chrome\n"
+		 "trace-event file (JSON) that Perfetto (ui.perfetto.dev) and chrome://tracing open:\n"
+		 "a process per source (the recording, each strategy), a thread per CPU, a slice per\n"
+		 "DMA operation with a slice per hypercall inside it, counter tracks for swiotlb slots\n"
+		 "and TCEs in use and bytes shared with the hypervisor, phase markers as instants.\n"
+		 "Written as the replay goes: memory does not grow with the trace; the file grows with\n"
+		 "the events (about 100 bytes each).\n",
+	.after = "TRACE is the operand or -i TRACE.\n"
+		 "Exit status: 0 written, 1 runtime failure, 2 usage error or bad input.\n",
+};
 
 #define TL_MAXRUNS 64
 #define TL_MAXACT 4096
@@ -548,61 +558,51 @@ static int timeline(const struct tl_opts *o, const char *trace)
 
 int cmd_timeline(int argc, char **argv)
 {
-	enum { OPT_SET = 256, OPT_NOREC };
-	static const struct option opts[] = {
-		{ "strategies", required_argument, NULL, 'S' },
-		{ "scenario", required_argument, NULL, 's' },
-		{ "set", required_argument, NULL, OPT_SET },
-		{ "output", required_argument, NULL, 'o' },
-		{ "no-recorded", no_argument, NULL, OPT_NOREC },
-		{ "format-in", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_input in = { 0 };
+	struct cmd_args a;
 	struct tl_opts o;
-	int c, status;
+	int c, status = EXIT_OK;
 
 	memset(&o, 0, sizeof(o));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "S:s:o:f:h", opts, NULL)) != -1) {
+	cmd_args_init(&a, &cmd_timeline_entry, argc, argv);
+	while ((c = cmd_next(&a)) > 0) {
+		if (cmd_input_opt(&a, &in, c))
+			continue;
 		switch (c) {
 		case 'S':
-			add_list(&o.specs, &o.nspecs, optarg);
+			add_list(&o.specs, &o.nspecs, a.arg);
 			break;
 		case 's':
-			o.scenario = optarg;
+			o.scenario = a.arg;
 			break;
 		case OPT_SET:
 			o.sets = xreallocarray(o.sets, o.nsets + 1, sizeof(*o.sets));
-			o.sets[o.nsets++] = xstrdup(optarg);
+			o.sets[o.nsets++] = xstrdup(a.arg);
 			break;
 		case 'o':
-			o.output = optarg;
+			o.output = a.arg;
 			break;
 		case OPT_NOREC:
 			o.no_recorded = 1;
 			break;
-		case 'f':
-			o.format_in = optarg;
-			break;
-		case 'h':
-			help_timeline(stdout);
-			status = EXIT_OK;
-			goto out;
-		default:
-			status = bad_option("timeline", opts, argv);
-			goto out;
 		}
 	}
+	cmd_args_free(&a);
+	if (c < 0) {
+		status = a.status;
+		goto out;
+	}
+	cmd_input_operands(&a, &in);
+	o.format_in = in.format;
 	if (!o.nspecs)
 		status = usage_error("timeline", "no strategy (-S); `iommusim list strategies` "
 				     "lists them");
 	else if (!o.output)
 		status = usage_error("timeline", "no -o FILE");
-	else if (optind != argc - 1)
+	else if (in.n != 1)
 		status = usage_error("timeline", "expected exactly one trace");
 	else
-		status = timeline(&o, argv[optind]);
+		status = timeline(&o, in.traces[0]);
 out:
 	for (unsigned i = 0; i < o.nspecs; i++)
 		free(o.specs[i]);
@@ -610,5 +610,6 @@ out:
 		free(o.sets[i]);
 	free(o.specs);
 	free(o.sets);
+	cmd_input_free(&in);
 	return status;
 }

@@ -15,15 +15,6 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /*
- * --allow-truncated for the commands that still parse their own options (the others take it
- * from CMD_OPTS_INPUT, cmdopt.h).
- */
-#define OPT_ALLOW_TRUNCATED_LONG { "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED }
-#define OPT_ALLOW_TRUNCATED_HELP \
-	"      --allow-truncated    a trace cut short (no end record, a last line without its\n" \
-	"                           newline) is read up to the cut, with a warning\n"
-
-/*
  * Flush standard output and report a write error on it ("standard output: write error: No
  * space left on device"). Returns @status, or EXIT_FAIL after the message.
  */
@@ -42,6 +33,8 @@ struct cmd_entry {
 	const struct cmd_opt *opts;   /* ends with CMD_OPT_END */
 	const char *about;    /* --help before the options (lines of at most 80 columns) */
 	const char *after;    /* --help after the options */
+	void (*more)(FILE *out);  /* --help between about and the options (a table's rows) */
+	int options_first;    /* the options end at the first operand (record -- CMD ARGS) */
 };
 
 /* NULL-terminated */
@@ -49,15 +42,17 @@ extern const struct cmd_entry *const cmd_table[];
 /* --help of @c, from its table or its own function */
 void cmd_print_help(const struct cmd_entry *c, FILE *out);
 extern const struct cmd_entry cmd_stats_entry, cmd_lint_entry, cmd_convert_entry,
-	cmd_dump_entry, cmd_run_entry, cmd_compare_entry;
+	cmd_dump_entry, cmd_run_entry, cmd_compare_entry, cmd_sweep_entry,
+	cmd_regress_entry, cmd_timeline_entry, cmd_plot_entry,
+	cmd_calibrate_entry;
 
 void ism_err(const char *fmt, ...) ISM_PRINTF(1, 2);
 void ism_warn(const char *fmt, ...) ISM_PRINTF(1, 2);
 /* Print "iommusim CMD: ..." usage error with a hint, return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) ISM_PRINTF(2, 3);
 /*
- * getopt_long() returned '?': usage_error() saying so, with the nearest long option of @opts
- * when the bad one is a long option with a near miss ("did you mean '--check-hcalls'?").
+ * getopt_long() returned '?' (record, which still parses its own options): usage_error()
+ * saying so, with the nearest long option of @opts ("did you mean '--duration'?").
  */
 struct option;
 int bad_option(const char *cmd, const struct option *opts, char **argv);
@@ -86,17 +81,12 @@ int cmd_dump(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
-void help_calibrate(FILE *out);
 void help_list(FILE *out);
 /* Reports: sweeps, the CI gate, figures (cmd-sweep.c, cmd-regress.c, cmd-plot.c). */
 int cmd_sweep(int argc, char **argv);
 int cmd_regress(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
-void help_timeline(FILE *out);
-void help_sweep(FILE *out);
-void help_regress(FILE *out);
-void help_plot(FILE *out);
 /* Live capture (cmd-record.c); without libbpf it says it is not built. */
 int cmd_record(int argc, char **argv);
 void help_record(FILE *out);

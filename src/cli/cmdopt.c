@@ -30,7 +30,9 @@ void cmd_args_init(struct cmd_args *a, const struct cmd_entry *cmd, int argc, ch
 	for (const struct cmd_opt *o = cmd->opts; o->id; o++)
 		n++;
 	lo = xcalloc(n + 2, sizeof(*lo));
-	a->shorts = xcalloc(2 * n + 4, 1);
+	a->shorts = xcalloc(2 * n + 5, 1);
+	if (cmd->options_first)
+		a->shorts[s++] = '+';   /* stop at the first operand */
 	a->shorts[s++] = ':';   /* first: a missing argument returns ':', not '?' */
 	n = 0;
 	for (const struct cmd_opt *o = cmd->opts;; o++) {
@@ -233,6 +235,8 @@ void cmd_help(const struct cmd_entry *c, FILE *out)
 	fprintf(out, "usage: iommusim %s %s\n\n", c->name, c->args);
 	if (c->about)
 		fprintf(out, "%s\n", c->about);
+	if (c->more)
+		c->more(out);
 	fprintf(out, "options:\n");
 	for (const struct cmd_opt *o = c->opts; o->id; o++)
 		if (o->help)

@@ -19,40 +19,21 @@
 #include "scenario-find.h"
 #include "util.h"
 
-/* The commands that still parse their own options (each with its help function). */
+/* list and record parse their own options (each with its help function); the others have tables. */
 static const struct cmd_entry cmd_list_entry = {
-	"list", "[-v] [strategies|params|readers|kinds|hcalls]",
-	"strategies, scenario parameters, readers, event kinds, hcall names",
-	cmd_list, help_list, NULL, NULL, NULL,
-};
-static const struct cmd_entry cmd_calibrate_entry = {
-	"calibrate", "[-s BASE.json] -o OUT.json TRACE...",
-	"fit the cost model from traces of the machine", cmd_calibrate, help_calibrate,
-	NULL, NULL, NULL,
-};
-static const struct cmd_entry cmd_sweep_entry = {
-	"sweep", "-p PATH=VALUES [-o DIR] TRACE",
-	"parameter sweeps: curves, crossovers, sizing", cmd_sweep, help_sweep, NULL, NULL, NULL,
-};
-static const struct cmd_entry cmd_regress_entry = {
-	"regress", "--baseline BASE.json CURRENT.json", "per-metric verdict; exit 1 on regression",
-	cmd_regress, help_regress, NULL, NULL, NULL,
-};
-static const struct cmd_entry cmd_timeline_entry = {
-	"timeline", "-S STRATEGY,... -o FILE TRACE",
-	"recorded and simulated run for Perfetto / chrome://tracing", cmd_timeline,
-	help_timeline, NULL, NULL, NULL,
-};
-static const struct cmd_entry cmd_plot_entry = {
-	"plot", "KIND INPUT... -o FIGURE",
-	"figures: history, sweep, or a report's (delta, cost, ...)", cmd_plot, help_plot,
-	NULL, NULL, NULL,
+	.name = "list",
+	.args = "[-v] [strategies|params|readers|kinds|hcalls]",
+	.summary = "strategies, scenario parameters, readers, event kinds, hcall names",
+	.fn = cmd_list,
+	.help = help_list,
 };
 static const struct cmd_entry cmd_record_entry = {
-	"record", "[-o FILE] [--duration S] [-- CMD]", "capture DMA and hcall events (root, BPF)",
-	cmd_record, help_record, NULL, NULL, NULL,
+	.name = "record",
+	.args = "[-o FILE] [--duration S] [-- CMD]",
+	.summary = "capture DMA and hcall events (root, BPF)",
+	.fn = cmd_record,
+	.help = help_record,
 };
-
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_stats_entry, &cmd_lint_entry, &cmd_convert_entry, &cmd_dump_entry,
 	&cmd_run_entry, &cmd_compare_entry, &cmd_list_entry, &cmd_calibrate_entry,
@@ -189,6 +170,7 @@ static void usage(FILE *out)
 		     "input.\n");
 }
 
+/* record's getopt block (until it has a table): the usage error, with a near miss */
 int bad_option(const char *cmd, const struct option *opts, char **argv)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : NULL;

@@ -120,4 +120,42 @@ expect_exit 0 "$ISM_BIN" compare -S $S -o "$T/plain" "$TR"
 [ -f "$T/plain" ] || fail "compare -o PATH (no folder) did not write a file"
 cmp -s "$T/plain" "$T/run1" 2>/dev/null || grep -q "verdict\|Verdict" "$T/plain" ||
 	fail "compare -o FILE: not the text report"
+# every command with a table: a long option misspelt (one letter too many) is named, exit 2
+while read -r cmd opts; do
+	last=
+	for o in $opts; do
+		case $o in --*) last=$o ;; esac
+	done
+	[ -n "$last" ] || continue
+	expect_exit 2 "$ISM_BIN" "$cmd" "${last}x" "$TR"
+	grep -q "did you mean '$last'?" "$ERR" || fail "$cmd ${last}x: $(cat "$ERR")"
+done < "$T/opts"
+for c in stats lint run compare calibrate sweep regress timeline plot; do
+	grep -q "^$c " "$T/opts" || fail "$c has no option table"
+done
+# -j is parallel work only: the commands without it refuse it, naming --format json
+for c in regress calibrate timeline plot; do
+	expect_exit 2 "$ISM_BIN" $c -j "$TR"
+	grep -q -- "--format json" "$ERR" || fail "$c -j: $(cat "$ERR")"
+done
+# sweep: -O is the folder (not a .json path), -o DIR only for an existing folder, -j the workers
+SW="-S ddw -p machine.cpus=1,2 -m run_ns --format csv"
+expect_exit 2 "$ISM_BIN" sweep $SW -O "$T/sw.json" "$TR"
+grep -q "not a json file" "$ERR" || fail "sweep -O sw.json: $(cat "$ERR")"
+expect_exit 2 "$ISM_BIN" sweep $SW -o "$T/newsw" "$TR"
+grep -q -- "-O DIR" "$ERR" || fail "sweep -o NEW: $(cat "$ERR")"
+[ ! -e "$T/newsw" ] || fail "sweep -o NEW wrote $T/newsw"
+mkdir "$T/oldsw"
+expect_exit 0 "$ISM_BIN" sweep $SW -j 1 -o "$T/oldsw" "$TR"
+grep -q "deprecated.*-O" "$ERR" || fail "sweep -o DIR: no warning naming -O: $(cat "$ERR")"
+[ -s "$T/oldsw/sweep.json" ] || fail "sweep -o DIR (an existing folder) wrote no sweep"
+cp "$OUT" "$T/sw1"
+expect_exit 0 "$ISM_BIN" sweep $SW -j 2 -i "$TR"
+cmp -s "$OUT" "$T/sw1" || fail "sweep -j 2 -i TRACE differs from -j 1 TRACE"
+expect_exit 0 "$ISM_BIN" sweep $SW --format-in ftrace "$TR"
+cmp -s "$OUT" "$T/sw1" || fail "sweep --format-in (the old -f) differs"
+# timeline and calibrate read the trace with -i too
+expect_exit 0 "$ISM_BIN" timeline -S ddw -o "$T/tl1.json" "$TR"
+expect_exit 0 "$ISM_BIN" timeline -S ddw -o "$T/tl2.json" -f ftrace -i "$TR"
+cmp -s "$T/tl1.json" "$T/tl2.json" || fail "timeline -f -i TRACE differs from timeline TRACE"
 pass

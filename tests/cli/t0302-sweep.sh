@@ -13,9 +13,9 @@ command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
 
 # the H_PUT_TCE latency above which share-per-call indirect beats direct TCE
 expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S "$A,$B" -p cost.h_put_tce.fixed_ns=100:100000:log:6 \
-	-m run_ns -j 2 -o "$T/s" "$TR"
+	-m run_ns -j 2 -O "$T/s" "$TR"
 for f in sweep.txt sweep.csv sweep.json sweep-plot.csv render.sh plots/sweep.gp; do
-	[ -s "$T/s/$f" ] || fail "sweep -o: no $f"
+	[ -s "$T/s/$f" ] || fail "sweep -O: no $f"
 done
 # long form: a row per point, strategy and metric; the version in a column
 head -1 "$T/s/sweep.csv" | grep -q '^point,cost.h_put_tce.fixed_ns,strategy,metric,value,schema_version$' ||

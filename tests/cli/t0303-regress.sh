@@ -57,7 +57,7 @@ grep -q '"regressed": 1,' "$OUT" || fail "JSON does not count one regression"
 compared=$(grep -o '"compared": [0-9]*' "$OUT" | awk '{print $2}')
 rows=$(grep -c '"metric": "' "$OUT")
 [ "$compared" -eq "$rows" ] || fail "$rows rows for $compared comparisons"
-expect_exit 0 "$ISM_BIN" regress -b "$T/base.json" -j -o "$T/verdict.json" "$T/boot02.json"
+expect_exit 0 "$ISM_BIN" regress -b "$T/base.json" --json -o "$T/verdict.json" "$T/boot02.json"
 grep -q '"verdict": "pass"' "$T/verdict.json" || fail "-o: no pass verdict in the file"
 
 # a strategy of the baseline missing from the current result fails; a new one does not

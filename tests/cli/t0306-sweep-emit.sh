@@ -11,7 +11,7 @@ set -- -s "$SC" -S direct-tce,indirect-tce:share-per-call,swiotlb \
 	-p cost.h_put_tce.fixed_ns=100:100000:log:4 -p machine.swiotlb_bytes=1MiB,4MiB,8MiB -m run_ns \
 	"$TR"
 mkdir "$T/local" "$T/job"
-(cd "$T/local" && "$ISM_BIN" sweep -o out "$@" >stdout 2>stderr) || fail "local sweep failed"
+(cd "$T/local" && "$ISM_BIN" sweep -O out "$@" >stdout 2>stderr) || fail "local sweep failed"
 
 # same_as_local: every file of the local sweep, identical in the merged folder (sweep.txt's
 # line with the run's time and passes aside)
@@ -33,7 +33,7 @@ same_as_local() {
 }
 
 cd "$T/job" || fail "no $T/job"
-expect_exit 0 "$ISM_BIN" sweep --emit parallel --block 5 -o out "$@"
+expect_exit 0 "$ISM_BIN" sweep --emit parallel --block 5 -O out "$@"
 grep -q '^sweep: 12 points in 3 tasks of 5 written to out$' "$OUT" || fail "emit: $(cat "$OUT")"
 [ "$(wc -l <out/tasks.txt)" -eq 3 ] || fail "not 3 tasks"
 grep -q ' --points 5-9 ' out/tasks.txt || fail "task 1 is not points 5-9"
@@ -79,10 +79,10 @@ fi
 
 # usage errors
 expect_exit 2 "$ISM_BIN" sweep --emit slurm "$@"
-grep -q 'needs -o DIR' "$ERR" || fail "--emit without -o"
-expect_exit 2 "$ISM_BIN" sweep --emit lsf -o x "$@"
+grep -q 'needs -O DIR' "$ERR" || fail "--emit without -O"
+expect_exit 2 "$ISM_BIN" sweep --emit lsf -O x "$@"
 expect_exit 2 "$ISM_BIN" sweep --merge out -j 2
 expect_exit 2 "$ISM_BIN" sweep --merge "$T/nothing"
-expect_exit 2 "$ISM_BIN" sweep --points 0-99 -o out "$@"
-expect_exit 2 "$ISM_BIN" sweep --points 0-1 -o "$T/local" "$@"
+expect_exit 2 "$ISM_BIN" sweep --points 0-99 -O out "$@"
+expect_exit 2 "$ISM_BIN" sweep --points 0-1 -O "$T/local" "$@"
 pass

@@ -80,9 +80,9 @@ set -- -s "$SC" -S direct-tce,indirect-tce:share-per-call,swiotlb \
 	-p cost.h_put_tce.fixed_ns=100:100000:log:4 -p machine.swiotlb_bytes=1MiB,4MiB,8MiB -m run_ns \
 	"$TRACES/pseries-noddw.txt.xz"
 mkdir "$T/local" "$T/job"
-(cd "$T/local" && "$ISM_BIN" sweep -o out "$@" >stdout 2>stderr) || fail "local sweep failed"
+(cd "$T/local" && "$ISM_BIN" sweep -O out "$@" >stdout 2>stderr) || fail "local sweep failed"
 cd "$T/job" || fail "no $T/job"
-expect_exit 0 "$ISM_BIN" sweep --emit slurm --block 4 -o out "$@"
+expect_exit 0 "$ISM_BIN" sweep --emit slurm --block 4 -O out "$@"
 grep -q '^#SBATCH --array=0-2$' out/sweep.sbatch || fail "not an array of 3 tasks"
 timeout 300 sbatch --wait out/sweep.sbatch >"$OUT" 2>"$ERR" ||
 	fail "sbatch --wait failed: $(cat "$ERR" out/logs/*.log 2>/dev/null | tail -5)"

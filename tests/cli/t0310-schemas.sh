@@ -29,7 +29,7 @@ run run.json result.schema.json run -s "$SC" -S svm,ddw,window32 --check-hcalls 
 run run.csv results.csv.schema.json run -s "$SC" -S svm,ddw,swiotlb --format csv "$W"
 run base.json result.schema.json run -s "$SC" -S svm,ddw --json "$D"
 run stats-reg.json result.schema.json run -s "$SC" -S template,iommu-dma:lazy --json "$N"
-run regress.json regress.schema.json regress -j -v --baseline "$T/base.json" "$T/base.json"
+run regress.json regress.schema.json regress --json -v --baseline "$T/base.json" "$T/base.json"
 
 expect_exit 0 "$ISM_BIN" compare -s "$SC" -S window32,ddw,svm -O "$T/rep" "$N"
 for f in results.json:result manifest.json:manifest results.csv:results.csv \
@@ -44,7 +44,7 @@ echo "history.csv.schema.json=$T/trend.csv" >>"$T/pairs"
 expect_exit 0 "$ISM_BIN" timeline -s "$SC" -S ddw,svm -o "$T/tl.json" "$ISM_SRCDIR/tests/data/bt/pseries.txt"
 echo "timeline.schema.json=$T/tl.json" >>"$T/pairs"
 expect_exit 0 "$ISM_BIN" sweep -s "$SC" -S ddw,swiotlb+ddw -p machine.swiotlb_bytes=1MiB,64MiB \
-	-p cost.h_put_tce.fixed_ns=1000,20000 -l ddw:setup_share=0.5 -o "$T/sw" "$W"
+	-p cost.h_put_tce.fixed_ns=1000,20000 -l ddw:setup_share=0.5 -O "$T/sw" "$W"
 echo "sweep.schema.json=$T/sw/sweep.json" >>"$T/pairs"
 echo "sweep.csv.schema.json=$T/sw/sweep.csv" >>"$T/pairs"
 echo "sweep-plot.csv.schema.json=$T/sw/sweep-plot.csv" >>"$T/pairs"

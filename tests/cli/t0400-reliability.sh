@@ -167,15 +167,15 @@ echo notes >"$T/mine/notes.txt"
 expect_exit 2 "$ISM_BIN" compare -S ddw -O "$T/mine" "$GOOD"
 grep -q "not an earlier iommusim output" "$ERR" || fail "compare -O into a foreign folder"
 [ -f "$T/mine/notes.txt" ] || fail "compare -O removed a file it did not write"
-expect_exit 2 "$ISM_BIN" sweep -S ddw -p machine.cpus=1,2 -o "$T/mine" "$GOOD"
-[ -f "$T/mine/notes.txt" ] || fail "sweep -o removed a file it did not write"
+expect_exit 2 "$ISM_BIN" sweep -S ddw -p machine.cpus=1,2 -O "$T/mine" "$GOOD"
+[ -f "$T/mine/notes.txt" ] || fail "sweep -O removed a file it did not write"
 # a bad trace creates no sweep folder at all
-expect_exit 2 "$ISM_BIN" sweep -S ddw -p machine.cpus=1,2 -o "$T/sw" "$BAD/size-2e64.txt"
-[ ! -e "$T/sw" ] || fail "sweep -o on a bad trace left $T/sw"
+expect_exit 2 "$ISM_BIN" sweep -S ddw -p machine.cpus=1,2 -O "$T/sw" "$BAD/size-2e64.txt"
+[ ! -e "$T/sw" ] || fail "sweep -O on a bad trace left $T/sw"
 # an earlier output of the same kind is replaced whole
-expect_exit 0 "$ISM_BIN" sweep -S ddw -p machine.cpus=1,2 -o "$T/sw" "$GOOD"
-expect_exit 0 "$ISM_BIN" sweep -S ddw -p machine.cpus=1,2,4 -o "$T/sw" "$GOOD"
-[ -f "$T/sw/points/0002.json" ] || fail "sweep -o did not replace the earlier sweep"
+expect_exit 0 "$ISM_BIN" sweep -S ddw -p machine.cpus=1,2 -O "$T/sw" "$GOOD"
+expect_exit 0 "$ISM_BIN" sweep -S ddw -p machine.cpus=1,2,4 -O "$T/sw" "$GOOD"
+[ -f "$T/sw/points/0002.json" ] || fail "sweep -O did not replace the earlier sweep"
 ls -A "$T" | grep -q '^\.' && fail "a temporary folder was left: $(ls -A "$T" | grep '^\.')"
 
 # ---- write errors: the path, exit 1 --------------------------------------------------------

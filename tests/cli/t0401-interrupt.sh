@@ -1,5 +1,5 @@
 #!/bin/sh
-# Interrupted output never looks complete: convert, compare -O, sweep (with and without -o) and
+# Interrupted output never looks complete: convert, compare -O, sweep (with and without -O) and
 # record are killed at pseudo-random points (SIGINT, SIGTERM, SIGKILL in turn), ISM_KILL_RUNS
 # times each (default 5). After each: the command finished (exit 0) or died of the signal
 # (130, 143, 137), and what is under the final name is the earlier output, unchanged, or a
@@ -147,7 +147,7 @@ for sig in $SIGS; do
 	no_litter "$T/o" "$sig"
 done
 
-# ---- sweep, without -o (a temporary folder in $TMPDIR) and with -o DIR -------------------
+# ---- sweep, without -o (a temporary folder in $TMPDIR) and with -O DIR -------------------
 measure "$ISM_BIN" sweep -S ddw,swiotlb -p machine.cpus=1,2,4,8 "$TRACE"
 for sig in $SIGS; do
 	k=$((k + 1))
@@ -158,7 +158,7 @@ for sig in $SIGS; do
 	k=$((k + 1))
 	rm -rf "$T/o/sw"
 	run_killed "$(point $k)" "$sig" "$ISM_BIN" sweep -S ddw,swiotlb -p machine.cpus=1,2,4,8 \
-		-o "$T/o/sw" "$TRACE"
+		-O "$T/o/sw" "$TRACE"
 	if [ "$RC" -eq 0 ]; then
 		[ -f "$T/o/sw/sweep.json" ] && [ -f "$T/o/sw/points/0003.json" ] ||
 			fail "sweep finished but its folder is not complete"

@@ -64,8 +64,8 @@ golden_sweep sweep-two-json sweep -s $SC -S ddw,window32 --set machine.max_ram_b
 	--format json traces/pseries-ddw.txt.xz
 # the figure's data and a point's file (with its manifest) from a sweep folder
 "$ISM_BIN" sweep -s $SC -S direct-tce,indirect-tce:share-per-call \
-	-p cost.h_put_tce.fixed_ns=100:100000:log:6 -m run_ns,boot_ns -o "$T/sw" \
-	traces/pseries-noddw.txt.xz >/dev/null 2>"$ERR" || fail "sweep -o failed"
+	-p cost.h_put_tce.fixed_ns=100:100000:log:6 -m run_ns,boot_ns -O "$T/sw" \
+	traces/pseries-noddw.txt.xz >/dev/null 2>"$ERR" || fail "sweep -O failed"
 name=sweep-plot-csv
 cat "$T/sw/sweep-plot.csv" "$T/sw/points/0003.json" >"$T/$name.out"
 unhash "$T/$name.out"
