@@ -1458,34 +1458,35 @@ static void ick_event(struct run *run, unsigned cpu, const struct ism_event *ev,
 		}
 }
 
-void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
+/* One DMA event or marker being replayed: what every run's replay of it shares. */
+struct evctx {
+	const struct ism_event *ev;
+	uint64_t pos;             /* its reader position */
+	struct rcpu *rc;          /* its CPU, as recorded */
+	enum req_op op;
+	uint8_t tag;
+	uint64_t key;
+	struct dma_req rq;
+	int inferred;             /* a map_sg whose input lengths were inferred */
+	double t;                 /* recorded time */
+	double think;             /* think time before it (recorded gap less recorded work) */
+	double rec_model, rec_dev;/* the recorded strategy's modelled work: CPU, device */
+	double debt;              /* an earlier gap's recorded work taken from this one */
+	/* dependencies across CPUs (iommusim(1), RE-TIMING) */
+	int follow_last, first_dma, boot_end, follow_mark, follow_done;
+	double mark_think, done_think;
+};
+
+/*
+ * The recorded figures every event adds to (counts, end time, timestamps), and the events
+ * that only feed the recording's side (hypercalls, lost events, bounces, IOMMU events):
+ * returns 1 when @ev is done with, 0 when it is a DMA event or a marker to replay.
+ */
+static int recorded_side(struct sim *sim, struct rcpu *rc, const struct ism_event *ev,
+			 uint64_t pos)
 {
 	struct sim_recorded *r = &sim->r;
-	struct rcpu *rc;
-	enum req_op op;
-	uint8_t tag = 0;
-	uint64_t key = 0;
-	double t = (double)ev->ts_ns, gap, think, rec_model = 0, rec_dev = 0;
-	struct dma_req rq;
-	int inferred = 0;
 
-	if (sim->nparts) {
-		evblock_add(&sim->blk, ev, pos);
-		if (evblock_full(&sim->blk))
-			flush_block(sim);
-		return;
-	}
-	if (!sim->started) {
-		const char *bs = sim->sc->sim.boot_start_marker;
-
-		if (bs && *bs && !(ev->kind == ISM_EV_MARKER && strstr(ev->text, bs)))
-			return;
-		start(sim, ev);
-	}
-	r->events++;
-	if (t > r->end_ns)
-		r->end_ns = t;
-	rc = rcpu(sim, ev->cpu);
 	if (ev->kind != ISM_EV_LOST) {
 		if (ev->ts_ns == 0 && !r->zero_timestamps++)
 			r->first_zero_pos = pos;
@@ -1495,335 +1496,413 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 			rc->last_ts = ev->ts_ns;
 		rc->have_ts = 1;
 	}
-	if (t > rc->t_last)
-		rc->t_last = t;
+	if ((double)ev->ts_ns > rc->t_last)
+		rc->t_last = (double)ev->ts_ns;
 	switch (ev->kind) {
 	case ISM_EV_HCALL_ENTRY:
 	case ISM_EV_HCALL_EXIT:
 		hcall_event(sim, rc, ev);
-		return;
+		return 1;
 	case ISM_EV_LOST:
 		r->lost_events += ev->count ? ev->count : 1;
 		rc->hc_pending = 0;
-		return;
+		return 1;
 	case ISM_EV_BOUNCE:
 		r->bounces++;
-		return;
+		return 1;
 	case ISM_EV_IOMMU_MAP:
 	case ISM_EV_IOMMU_UNMAP:
 	case ISM_EV_IOTLB_INV:
 		iommu_recorded(sim, rc, ev);
-		return;
+		return 1;
 	case ISM_EV_MARKER:
 		iommu_note(sim, ev);
-		break;
+		return 0;
 	default:
-		break;
+		return 0;
 	}
-	op = classify(ev, &tag, &key);
-	if (op == OP_NONE) {
-		r->unknown_kinds++;
-		return;
-	}
-	if (op != OP_MARK)
-		r->dma_events++;
+}
 
-	memset(&rq, 0, sizeof(rq));
-	rq.cpu = ev->cpu;
-	rq.dev = ev->dev;
-	rq.dir = ev->dir;
-	rq.attrs = ev->attrs;
-	rq.key = key;
-	rq.phys = ev->paddr;
-	rq.size = ev->size;
-	rq.coherent = op == OP_ALLOC || op == OP_FREE;
-	if (op == OP_MAP || op == OP_MAP_SG)
+/* The request the strategies get for @x's event (map_sg: its input segments, inferred). */
+static void make_request(struct sim *sim, struct evctx *x)
+{
+	struct sim_recorded *r = &sim->r;
+	const struct ism_event *ev = x->ev;
+	struct dma_req *rq = &x->rq;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->cpu = ev->cpu;
+	rq->dev = ev->dev;
+	rq->dir = ev->dir;
+	rq->attrs = ev->attrs;
+	rq->key = x->key;
+	rq->phys = ev->paddr;
+	rq->size = ev->size;
+	rq->coherent = x->op == OP_ALLOC || x->op == OP_FREE;
+	if (x->op == OP_MAP || x->op == OP_MAP_SG)
 		r->bytes[ev->dir <= ISM_DIR_UNKNOWN ? ev->dir : ISM_DIR_UNKNOWN] += ev->size;
-	if (op == OP_MAP_SG) {
+	if (x->op == OP_MAP_SG) {
 		uint64_t before = r->sg_inferred_lists;
 
-		rq.nsegs = sg_infer(sim, ev);
-		rq.segs = sim->segs;
-		inferred = r->sg_inferred_lists != before;
-	} else if (op == OP_UNMAP_SG) {
-		rq.nsegs = 0;
+		rq->nsegs = sg_infer(sim, ev);
+		rq->segs = sim->segs;
+		x->inferred = r->sg_inferred_lists != before;
+	} else if (x->op == OP_UNMAP_SG) {
+		rq->nsegs = 0;
 	}
+}
+
+/*
+ * The think time before @x's event: the recorded gap on its CPU less the recording's own work
+ * in it (its traced hypercalls, the recorded strategy's modelled cost) and what an earlier gap
+ * could not hold.
+ */
+static void think_time(struct sim *sim, struct evctx *x)
+{
+	struct sim_recorded *r = &sim->r;
+	struct rcpu *rc = x->rc;
+	double gap;
 
 	/* the recording's own cost inside the gap */
-	if (sim->rec && op != OP_MARK) {
+	if (sim->rec && x->op != OP_MARK) {
 		/* layers that rewrite segment addresses restore them before returning */
-		call_stack(sim->rec, op, &rq);
-		rec_model = model_cost(sim, sim->rec, &rec_dev);
+		call_stack(sim->rec, x->op, &x->rq);
+		x->rec_model = model_cost(sim, sim->rec, &x->rec_dev);
 	}
-	gap = rc->have_prev ? t - rc->t_prev : t - r->start_ns;
+	gap = rc->have_prev ? x->t - rc->t_prev : x->t - r->start_ns;
 	/* the recording's work for this event sits before its tracepoint, except for
 	 * traced-first events (unmap_sg, free) whose work follows it: due in the next gap */
-	think = gap - rc->ovh_ns - rc->pending_rec;
-	if (!ism_kind_traced_first(ev->kind))
-		think -= rec_model;
+	x->think = gap - rc->ovh_ns - rc->pending_rec;
+	if (!ism_kind_traced_first(x->ev->kind))
+		x->think -= x->rec_model;
 	/*
 	 * The recording's modelled cost that did not fit in an earlier gap of this CPU is
 	 * taken from this one: the model puts it in the wrong gap, the time was spent all
 	 * the same (never lost, never counted twice). What is still left is carried on.
 	 */
 	/* an unmap, free or sync starts after the device: its gap is not think time */
-	double debt = op == OP_MAP || op == OP_MAP_SG || op == OP_ALLOC ? rc->debt : 0;
-	{
-		think -= debt;
-		rc->debt -= debt;
-		if (think < 0) {
-			r->think_clamps++;
-			r->clamped_ns += -think;
-			if (op != OP_MARK)
-				rc->debt += -think;
-			think = 0;
-		}
+	x->debt = x->op == OP_MAP || x->op == OP_MAP_SG || x->op == OP_ALLOC ? rc->debt : 0;
+	x->think -= x->debt;
+	rc->debt -= x->debt;
+	if (x->think < 0) {
+		r->think_clamps++;
+		r->clamped_ns += -x->think;
+		if (x->op != OP_MARK)
+			rc->debt += -x->think;
+		x->think = 0;
 	}
+}
 
-	/*
-	 * Dependencies across CPUs (iommusim(1), RE-TIMING): a marker follows the latest DMA event
-	 * or marker recorded before it on another CPU; the first DMA event of a CPU after a marker
-	 * recorded on another CPU follows that marker. The gap the CPU spent waiting is not think
-	 * time then: the dependency carries the time.
-	 */
-	int follow_last = op == OP_MARK && sim->have_last && sim->last_cpu != ev->cpu;
-	int first_dma = op != OP_MARK && !rc->dma_seen;
+/*
+ * Dependencies across CPUs (iommusim(1), RE-TIMING): a marker follows the latest DMA event
+ * or marker recorded before it on another CPU; the first DMA event of a CPU after a marker
+ * recorded on another CPU follows that marker. The gap the CPU spent waiting is not think
+ * time then: the dependency carries the time.
+ */
+static void dependencies(struct sim *sim, struct evctx *x)
+{
+	struct sim_recorded *r = &sim->r;
+	const struct ism_event *ev = x->ev;
+	struct rcpu *rc = x->rc;
+	enum req_op op = x->op;
 	const char *bm = sim->sc->sim.boot_end_marker;
-	int boot_end = op == OP_MARK && bm && *bm && !sim->boot_done && ev->text &&
-		       strstr(ev->text, bm);
-	int follow_mark = op != OP_MARK && sim->have_mark && sim->mark_cpu != ev->cpu &&
-			  (!rc->have_prev || rc->t_prev < sim->mark_t);
-	double mark_think = 0, done_think = 0;
+
+	x->follow_last = op == OP_MARK && sim->have_last && sim->last_cpu != ev->cpu;
+	x->first_dma = op != OP_MARK && !rc->dma_seen;
+	x->boot_end = op == OP_MARK && bm && *bm && !sim->boot_done && ev->text &&
+		      strstr(ev->text, bm);
+	x->follow_mark = op != OP_MARK && sim->have_mark && sim->mark_cpu != ev->cpu &&
+			 (!rc->have_prev || rc->t_prev < sim->mark_t);
 	/*
 	 * A map after a completion of its device recorded on another CPU since this CPU's
 	 * previous DMA event (the issuing task woken by the interrupt that unmapped the
 	 * previous request) follows that completion.
 	 */
-	int follow_done = (op == OP_MAP || op == OP_MAP_SG) && ev->dev < SIM_DEVS &&
-			  sim->done_t[ev->dev] > 0 && sim->done_cpu[ev->dev] != ev->cpu &&
-			  (!rc->have_prev || rc->t_prev < sim->done_t[ev->dev]);
+	x->follow_done = (op == OP_MAP || op == OP_MAP_SG) && ev->dev < SIM_DEVS &&
+			 sim->done_t[ev->dev] > 0 && sim->done_cpu[ev->dev] != ev->cpu &&
+			 (!rc->have_prev || rc->t_prev < sim->done_t[ev->dev]);
+	x->mark_think = x->done_think = 0;
 
-	if (follow_last)
+	if (x->follow_last)
 		r->deps_marker++;
-	if (follow_done) {
+	if (x->follow_done) {
 		r->deps_completion++;
-		done_think = t - sim->done_t[ev->dev] - rc->ovh_ns - rc->pending_rec - rec_model -
-			     debt;
-		if (done_think < 0)
-			done_think = 0;
+		x->done_think = x->t - sim->done_t[ev->dev] - rc->ovh_ns - rc->pending_rec -
+				x->rec_model - x->debt;
+		if (x->done_think < 0)
+			x->done_think = 0;
 	}
-	if (follow_mark) {
+	if (x->follow_mark) {
 		r->deps_after_marker++;
-		mark_think = t - sim->mark_t - rc->ovh_ns - rc->pending_rec - debt;
+		x->mark_think = x->t - sim->mark_t - rc->ovh_ns - rc->pending_rec - x->debt;
 		if (!ism_kind_traced_first(ev->kind))
-			mark_think -= rec_model;
-		if (mark_think < 0)
-			mark_think = 0;
+			x->mark_think -= x->rec_model;
+		if (x->mark_think < 0)
+			x->mark_think = 0;
 	}
-	for (unsigned i = 0; i < sim->nruns; i++) {
-		struct run *run = &sim->runs[i];
-		struct live_entry *dep = NULL;
-		double begin = run->T[ev->cpu] + think, end, dev = 0;
-		int failed = 0, created;
+}
 
-		memset(run->ipred, 0, sizeof(run->ipred));
+/* When @run's CPU starts @x's event: after its think time, or after what it depends on. */
+static double run_begin(const struct sim *sim, struct run *run, const struct evctx *x)
+{
+	unsigned cpu = x->ev->cpu;
+	double begin = run->T[cpu] + x->think;
 
-		if (follow_last) {
-			double b = run->last_T + (t - sim->last_t);
+	if (x->follow_last) {
+		double b = run->last_T + (x->t - sim->last_t);
 
-			begin = b > run->T[ev->cpu] ? b : run->T[ev->cpu];
-		} else if (follow_mark) {
-			double b = run->mark_T + mark_think;
+		begin = b > run->T[cpu] ? b : run->T[cpu];
+	} else if (x->follow_mark) {
+		double b = run->mark_T + x->mark_think;
 
-			begin = b > run->T[ev->cpu] ? b : run->T[ev->cpu];
-		}
-		if (follow_done) {
-			double b = run->done_T[ev->dev] + done_think;
-
-			begin = b > run->T[ev->cpu] ? b : run->T[ev->cpu];
-		}
-		if (first_dma && run->setup_left > 0) {
-			double x = run->setup_left < rc->ovh_ns ? run->setup_left : rc->ovh_ns;
-
-			begin += x;
-			run->setup_left -= x;
-		}
-		if (boot_end) {
-			begin += run->setup_left;
-			run->setup_left = 0;
-		}
-		if (op == OP_MARK) {
-			if (run->stack->ops->marker) {
-				/* work the strategy makes at a marker, charged there */
-				actbuf_reset(&run->ab);
-				rq.ts_ns = (uint64_t)begin;
-				run->stack->ops->marker(run->stack, &rq, ev->text, &run->ab);
-				if (run->ab.n)
-					begin = execute(sim, run, ev->cpu, begin, &dev, 0);
-			}
-			run->T[ev->cpu] = begin;
-			run->last_T = begin;
-			run->mark_T = begin;
-			continue;
-		}
-		if (op == OP_UNMAP || op == OP_UNMAP_SG || op == OP_FREE || op == OP_SYNC_CPU ||
-		    op == OP_SYNC_DEV) {
-			dep = livemap_find(&run->deps, tag, ev->dev, key);
-			if (!dep) {
-				if (i == 0)
-					r->orphans++;
-				run->T[ev->cpu] = begin;
-				continue;
-			}
-			/*
-			 * The device's time, as recorded, then this run's extra: from the latest
-			 * map of the same device on the map's CPU (the request's later maps come
-			 * before the device starts: their costs are on that CPU's clock, not in
-			 * the device time), else from the map itself. The recorded gap on this
-			 * CPU before the unmap is that wait, not think time: it counts once, as
-			 * device time, and the CPU's own clock only orders the events.
-			 */
-			begin = run->T[ev->cpu];
-			{
-				double rec_start = ism_kind_traced_first(ev->kind) ? t :
-						   t - rc->ovh_ns - rec_model;
-				double a_t = d2u(dep->d[1]), a_T = d2u(dep->d[0]);
-				double dev_time, dmax = (double)sim->sc->sim.device_time_max_ns;
-				struct rcpu *mc = dep->cpu < sim->ncpus ? &sim->cpus[dep->cpu] : NULL;
-
-				if (mc && mc->dev_t && ev->dev < SIM_DEVS &&
-				    mc->dev_t[ev->dev] > a_t && mc->dev_t[ev->dev] <= rec_start) {
-					a_t = mc->dev_t[ev->dev];
-					a_T = run->dev_T[(size_t)dep->cpu * SIM_DEVS + ev->dev];
-					if (i == 0)
-						r->deps_device_later++;
-				} else if (i == 0) {
-					r->deps_device_own++;
-				}
-				/* a marker since then is a synchronisation point: it is the anchor */
-				if (sim->have_mark && sim->mark_t > a_t && sim->mark_t <= rec_start) {
-					a_t = sim->mark_t;
-					a_T = run->mark_T;
-					if (i == 0)
-						r->deps_device_marker++;
-				}
-				dev_time = rec_start - a_t;
-				if (dev_time < 0)
-					dev_time = 0;
-				if (dev_time > dmax)
-					dev_time = dmax;
-				if (a_T + dev_time + d2u(dep->d[2]) > begin)
-					begin = a_T + dev_time + d2u(dep->d[2]);
-			}
-			if (dep->pad & 1) {
-				/* the map failed: nothing to undo */
-				if (op != OP_SYNC_CPU && op != OP_SYNC_DEV) {
-					dep->refs = 1;
-					livemap_remove(&run->deps, dep);
-				}
-				run->T[ev->cpu] = begin;
-				continue;
-			}
-		}
-		rq.ts_ns = (uint64_t)begin;
-		if (run->ilayer)
-			ick_counts(run, &run->ibefore);
-		failed = call_stack(run, op, &rq) < 0;
-		if (run->ilayer)
-			ick_predict(sim, run);
-		if (run->as_recorded) {
-			uint64_t seen[3];
-			double dur[3], *on = &run->owed_ns[(size_t)ev->cpu * 3];
-			uint64_t *oc = &run->owed_calls[(size_t)ev->cpu * 3];
-			struct rec_hc rh = { seen, dur };
-			int tf = ism_kind_traced_first(ev->kind);
-
-			/* the previous traced-first event's calls: their recorded time, not the model's */
-			for (int k = 0; k < 3; k++) {
-				seen[k] = rc->seen[k];
-				dur[k] = rc->dur[k];
-				if (oc[k] && oc[k] <= seen[k]) {
-					double share = dur[k] * (double)oc[k] / (double)seen[k];
-
-					begin += share - on[k];
-					if (begin < run->T[ev->cpu])
-						begin = run->T[ev->cpu];
-					seen[k] -= oc[k];
-					dur[k] -= share;
-				}
-				oc[k] = 0;
-				on[k] = 0;
-			}
-			end = execute_rec(sim, run, ev->cpu, begin, &dev, 0, tf ? NULL : &rh);
-			if (tf)
-				for (unsigned a = 0; a < run->ab.n; a++) {
-					int k;
-					double ns = cost_plan_action(&sim->cost, &run->ab.a[a], &k).cpu_ns;
-
-					if (k >= 0) {
-						oc[k] += run->ab.a[a].calls;
-						on[k] += ns;
-					}
-				}
-		} else {
-			end = execute(sim, run, ev->cpu, begin, &dev, 0);
-		}
-		run->T[ev->cpu] = end;
-		run->last_T = end;
-		if (sim->fit && i == sim->fit_run && !ism_kind_traced_first(ev->kind))
-			fit_sample(sim, run, rc, first_dma);
-		if (sim->observed && sim->obs.op)
-			sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
-		if (sim->chk && sim->chk->event && op != OP_SYNC_CPU && op != OP_SYNC_DEV)
-			sim->chk->event(&run->chk, chk_cpu(sim, run, ev->cpu),
-					chk_rec(sim, ev->cpu), ev, pos,
-					inferred || (dep && (dep->pad & 2)), &run->ab);
-		switch (op) {
-		case OP_MAP:
-		case OP_MAP_SG:
-		case OP_ALLOC:
-			run->res.maps++;
-			lat_add(&run->res.map_lat, end - begin);
-			if (failed)
-				run->res.map_failures++;
-			dep = livemap_get(&run->deps, tag, ev->dev, key, &created);
-			if (!created)
-				dep->refs++;
-			dep->d[0] = u2d(end);
-			dep->d[1] = u2d(t);
-			dep->d[2] = u2d(dev - rec_dev);
-			dep->pad = (uint8_t)(failed | (inferred ? 2 : 0));
-			dep->cpu = ev->cpu;
-			if (ev->dev < SIM_DEVS)
-				run->dev_T[(size_t)ev->cpu * SIM_DEVS + ev->dev] = end;
-			run->res.dev_ns += dev;
-			break;
-		case OP_UNMAP:
-		case OP_UNMAP_SG:
-		case OP_FREE:
-			if (ev->dev < SIM_DEVS)
-				run->done_T[ev->dev] = end;
-			run->res.unmaps++;
-			lat_add(&run->res.unmap_lat, end - begin);
-			if (--dep->refs == 0) {
-				dep->refs = 1;
-				livemap_remove(&run->deps, dep);
-			}
-			break;
-		default:
-			break;
-		}
+		begin = b > run->T[cpu] ? b : run->T[cpu];
 	}
+	if (x->follow_done) {
+		double b = run->done_T[x->ev->dev] + x->done_think;
+
+		begin = b > run->T[cpu] ? b : run->T[cpu];
+	}
+	if (x->first_dma && run->setup_left > 0) {
+		double v = run->setup_left < x->rc->ovh_ns ? run->setup_left : x->rc->ovh_ns;
+
+		begin += v;
+		run->setup_left -= v;
+	}
+	if (x->boot_end) {
+		begin += run->setup_left;
+		run->setup_left = 0;
+	}
+	return begin;
+}
+
+/* A marker on @run: the work the strategy makes at it, charged there. */
+static void run_marker(struct sim *sim, struct run *run, struct evctx *x, double begin)
+{
+	unsigned cpu = x->ev->cpu;
+	double dev = 0;
+
+	if (run->stack->ops->marker) {
+		actbuf_reset(&run->ab);
+		x->rq.ts_ns = (uint64_t)begin;
+		run->stack->ops->marker(run->stack, &x->rq, x->ev->text, &run->ab);
+		if (run->ab.n)
+			begin = execute(sim, run, cpu, begin, &dev, 0);
+	}
+	run->T[cpu] = begin;
+	run->last_T = begin;
+	run->mark_T = begin;
+}
+
+/*
+ * An unmap, free or sync of run @i: its map in *@depp, and its start in *@begin: after the
+ * device's time as recorded plus this run's extra. Returns 1 when the run is done with the
+ * event: no map (an orphan) or the map failed (nothing to undo).
+ */
+static int run_after_device(struct sim *sim, unsigned i, struct evctx *x, double *begin,
+			    struct live_entry **depp)
+{
+	struct sim_recorded *r = &sim->r;
+	struct run *run = &sim->runs[i];
+	const struct ism_event *ev = x->ev;
+	struct live_entry *dep = livemap_find(&run->deps, x->tag, ev->dev, x->key);
+
+	*depp = dep;
+	if (!dep) {
+		if (i == 0)
+			r->orphans++;
+		run->T[ev->cpu] = *begin;
+		return 1;
+	}
+	/*
+	 * The device's time, as recorded, then this run's extra: from the latest map of the
+	 * same device on the map's CPU (the request's later maps come before the device
+	 * starts: their costs are on that CPU's clock, not in the device time), else from
+	 * the map itself. The recorded gap on this CPU before the unmap is that wait, not
+	 * think time: it counts once, as device time, and the CPU's own clock only orders
+	 * the events.
+	 */
+	*begin = run->T[ev->cpu];
+	{
+		double rec_start = ism_kind_traced_first(ev->kind) ? x->t :
+				   x->t - x->rc->ovh_ns - x->rec_model;
+		double a_t = d2u(dep->d[1]), a_T = d2u(dep->d[0]);
+		double dev_time, dmax = (double)sim->sc->sim.device_time_max_ns;
+		struct rcpu *mc = dep->cpu < sim->ncpus ? &sim->cpus[dep->cpu] : NULL;
+
+		if (mc && mc->dev_t && ev->dev < SIM_DEVS && mc->dev_t[ev->dev] > a_t &&
+		    mc->dev_t[ev->dev] <= rec_start) {
+			a_t = mc->dev_t[ev->dev];
+			a_T = run->dev_T[(size_t)dep->cpu * SIM_DEVS + ev->dev];
+			if (i == 0)
+				r->deps_device_later++;
+		} else if (i == 0) {
+			r->deps_device_own++;
+		}
+		/* a marker since then is a synchronisation point: it is the anchor */
+		if (sim->have_mark && sim->mark_t > a_t && sim->mark_t <= rec_start) {
+			a_t = sim->mark_t;
+			a_T = run->mark_T;
+			if (i == 0)
+				r->deps_device_marker++;
+		}
+		dev_time = rec_start - a_t;
+		if (dev_time < 0)
+			dev_time = 0;
+		if (dev_time > dmax)
+			dev_time = dmax;
+		if (a_T + dev_time + d2u(dep->d[2]) > *begin)
+			*begin = a_T + dev_time + d2u(dep->d[2]);
+	}
+	if (dep->pad & 1) {
+		/* the map failed: nothing to undo */
+		if (x->op != OP_SYNC_CPU && x->op != OP_SYNC_DEV) {
+			dep->refs = 1;
+			livemap_remove(&run->deps, dep);
+		}
+		run->T[ev->cpu] = *begin;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The strategy the trace was recorded under: its hypercalls cost what the recording shows
+ * (execute_rec()), and a traced-first event's calls, recorded after it, are settled at the
+ * CPU's next event with their recorded time. Returns the end; *@begin may move.
+ */
+static double execute_as_recorded(struct sim *sim, struct run *run, const struct evctx *x,
+				  double *begin, double *dev)
+{
+	const struct ism_event *ev = x->ev;
+	uint64_t seen[3];
+	double dur[3], *on = &run->owed_ns[(size_t)ev->cpu * 3], end;
+	uint64_t *oc = &run->owed_calls[(size_t)ev->cpu * 3];
+	struct rec_hc rh = { seen, dur };
+	int tf = ism_kind_traced_first(ev->kind);
+
+	/* the previous traced-first event's calls: their recorded time, not the model's */
+	for (int k = 0; k < 3; k++) {
+		seen[k] = x->rc->seen[k];
+		dur[k] = x->rc->dur[k];
+		if (oc[k] && oc[k] <= seen[k]) {
+			double share = dur[k] * (double)oc[k] / (double)seen[k];
+
+			*begin += share - on[k];
+			if (*begin < run->T[ev->cpu])
+				*begin = run->T[ev->cpu];
+			seen[k] -= oc[k];
+			dur[k] -= share;
+		}
+		oc[k] = 0;
+		on[k] = 0;
+	}
+	end = execute_rec(sim, run, ev->cpu, *begin, dev, 0, tf ? NULL : &rh);
+	if (tf)
+		for (unsigned a = 0; a < run->ab.n; a++) {
+			int k;
+			double ns = cost_plan_action(&sim->cost, &run->ab.a[a], &k).cpu_ns;
+
+			if (k >= 0) {
+				oc[k] += run->ab.a[a].calls;
+				on[k] += ns;
+			}
+		}
+	return end;
+}
+
+/*
+ * @run's stack does @x's operation from *@begin (which may move): its actions, costed.
+ * Returns the end; *@dev: device time; *@failed: the map failed (window or pool full).
+ */
+static double run_execute(struct sim *sim, struct run *run, struct evctx *x, double *begin,
+			  double *dev, int *failed)
+{
+	x->rq.ts_ns = (uint64_t)*begin;
+	if (run->ilayer)
+		ick_counts(run, &run->ibefore);
+	*failed = call_stack(run, x->op, &x->rq) < 0;
+	if (run->ilayer)
+		ick_predict(sim, run);
+	if (run->as_recorded)
+		return execute_as_recorded(sim, run, x, begin, dev);
+	return execute(sim, run, x->ev->cpu, *begin, dev, 0);
+}
+
+/*
+ * Run @i did @x's operation in [@begin, @end) (@dev: device time; @dep: an unmap's map): its
+ * clocks, the observer and the check, the counts, latencies and the map's entry.
+ */
+static void run_done(struct sim *sim, unsigned i, const struct evctx *x, struct live_entry *dep,
+		     double begin, double end, double dev, int failed)
+{
+	struct run *run = &sim->runs[i];
+	const struct ism_event *ev = x->ev;
+	int created;
+
+	run->T[ev->cpu] = end;
+	run->last_T = end;
+	if (sim->fit && i == sim->fit_run && !ism_kind_traced_first(ev->kind))
+		fit_sample(sim, run, x->rc, x->first_dma);
+	if (sim->observed && sim->obs.op)
+		sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
+	if (sim->chk && sim->chk->event && x->op != OP_SYNC_CPU && x->op != OP_SYNC_DEV)
+		sim->chk->event(&run->chk, chk_cpu(sim, run, ev->cpu), chk_rec(sim, ev->cpu), ev,
+				x->pos, x->inferred || (dep && (dep->pad & 2)), &run->ab);
+	switch (x->op) {
+	case OP_MAP:
+	case OP_MAP_SG:
+	case OP_ALLOC:
+		run->res.maps++;
+		lat_add(&run->res.map_lat, end - begin);
+		if (failed)
+			run->res.map_failures++;
+		dep = livemap_get(&run->deps, x->tag, ev->dev, x->key, &created);
+		if (!created)
+			dep->refs++;
+		dep->d[0] = u2d(end);
+		dep->d[1] = u2d(x->t);
+		dep->d[2] = u2d(dev - x->rec_dev);
+		dep->pad = (uint8_t)(failed | (x->inferred ? 2 : 0));
+		dep->cpu = ev->cpu;
+		if (ev->dev < SIM_DEVS)
+			run->dev_T[(size_t)ev->cpu * SIM_DEVS + ev->dev] = end;
+		run->res.dev_ns += dev;
+		break;
+	case OP_UNMAP:
+	case OP_UNMAP_SG:
+	case OP_FREE:
+		if (ev->dev < SIM_DEVS)
+			run->done_T[ev->dev] = end;
+		run->res.unmaps++;
+		lat_add(&run->res.unmap_lat, end - begin);
+		if (--dep->refs == 0) {
+			dep->refs = 1;
+			livemap_remove(&run->deps, dep);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* After every run replayed @x's event: the recorded state the next events depend on. */
+static void event_done(struct sim *sim, const struct evctx *x)
+{
+	const struct ism_event *ev = x->ev;
+	struct rcpu *rc = x->rc;
+	enum req_op op = x->op;
+	double t = x->t;
+
 	if (op != OP_MARK && op != OP_SYNC_CPU && op != OP_SYNC_DEV) {
 		/* the IOMMU events since this CPU's previous DMA event belong to this one */
 		if (sim->check & SIM_CHECK_IOMMU)
 			for (unsigned i = 0; i < sim->nruns; i++)
 				if (sim->runs[i].ilayer)
-					ick_event(&sim->runs[i], ev->cpu, ev, pos, rc->iseen);
+					ick_event(&sim->runs[i], ev->cpu, ev, x->pos, rc->iseen);
 		memset(rc->iseen, 0, sizeof(rc->iseen));
 		rc->after_unmap = 0;
 	}
-	if (first_dma)
+	if (x->first_dma)
 		rc->dma_seen = 1;
 	if ((op == OP_UNMAP || op == OP_UNMAP_SG || op == OP_FREE) && ev->dev < SIM_DEVS) {
 		sim->done_t[ev->dev] = t;
@@ -1848,10 +1927,70 @@ void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
 	rc->ovh_ns = 0;
 	memset(rc->dur, 0, sizeof(rc->dur));
 	if (op != OP_MARK)
-		rc->pending_rec = ism_kind_traced_first(ev->kind) ? rec_model : 0;
+		rc->pending_rec = ism_kind_traced_first(ev->kind) ? x->rec_model : 0;
 	memset(rc->seen, 0, sizeof(rc->seen));
 	if (sim->chk)
 		memset(chk_rec(sim, ev->cpu), 0, sim->chk->rec_size);
+}
+
+void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
+{
+	struct sim_recorded *r = &sim->r;
+	struct evctx x;
+
+	if (sim->nparts) {
+		evblock_add(&sim->blk, ev, pos);
+		if (evblock_full(&sim->blk))
+			flush_block(sim);
+		return;
+	}
+	if (!sim->started) {
+		const char *bs = sim->sc->sim.boot_start_marker;
+
+		if (bs && *bs && !(ev->kind == ISM_EV_MARKER && strstr(ev->text, bs)))
+			return;
+		start(sim, ev);
+	}
+	memset(&x, 0, sizeof(x));
+	x.ev = ev;
+	x.pos = pos;
+	x.t = (double)ev->ts_ns;
+	r->events++;
+	if (x.t > r->end_ns)
+		r->end_ns = x.t;
+	x.rc = rcpu(sim, ev->cpu);
+	if (recorded_side(sim, x.rc, ev, pos))
+		return;
+	x.op = classify(ev, &x.tag, &x.key);
+	if (x.op == OP_NONE) {
+		r->unknown_kinds++;
+		return;
+	}
+	if (x.op != OP_MARK)
+		r->dma_events++;
+	make_request(sim, &x);
+	think_time(sim, &x);
+	dependencies(sim, &x);
+	for (unsigned i = 0; i < sim->nruns; i++) {
+		struct run *run = &sim->runs[i];
+		struct live_entry *dep = NULL;
+		double begin, end, dev = 0;
+		int failed;
+
+		memset(run->ipred, 0, sizeof(run->ipred));
+		begin = run_begin(sim, run, &x);
+		if (x.op == OP_MARK) {
+			run_marker(sim, run, &x, begin);
+			continue;
+		}
+		if ((x.op == OP_UNMAP || x.op == OP_UNMAP_SG || x.op == OP_FREE ||
+		     x.op == OP_SYNC_CPU || x.op == OP_SYNC_DEV) &&
+		    run_after_device(sim, i, &x, &begin, &dep))
+			continue;
+		end = run_execute(sim, run, &x, &begin, &dev, &failed);
+		run_done(sim, i, &x, dep, begin, end, dev, failed);
+	}
+	event_done(sim, &x);
 }
 
 void sim_finish(struct sim *sim)

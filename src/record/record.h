@@ -1,6 +1,6 @@
 /*
  * record.h: what the recorder's BPF program (record.bpf.c) and `iommusim record`
- * (cmd-record.c) share: the ring-buffer record and the tracepoint numbering.
+ * (recorder.c) share: the ring-buffer record and the tracepoint numbering.
  *
  * One record per event: struct ism_rec, then for scatter-gather events sg_in/sg_out-many
  * struct ism_rec_sge (max of the two). Kinds are the ISM_EV_* values of event.h.
@@ -12,7 +12,7 @@
 #define ISM_REC_SG_MAX 128
 #define ISM_REC_ARENA 65536
 
-/* Kind values (the same numbers as enum ism_kind in event.h; cmd-record.c checks). */
+/* Kind values (the same numbers as enum ism_kind in event.h; recorder.c checks). */
 #define ISM_REC_MAP 1
 #define ISM_REC_UNMAP 2
 #define ISM_REC_MAP_SG 3
