@@ -813,354 +813,484 @@ static int payload_dev(struct reader *r, const char *payload, struct ism_event *
 	return 0;
 }
 
-#define BAD(what) do { bad = what; goto malformed; } while (0)
-/* rc: the failed check (NUM_RANGE: a number that does not fit) */
+/*
+ * parse_event()'s state: the event's tokens, the event being filled, and when a field is bad,
+ * which one (@bad) and the check that failed (@rc; NUM_RANGE: a number that does not fit).
+ * Each pe_*() parses one family of events: 1, 0 when the line is not one of ours, or -1 after
+ * BAD(field).
+ */
+struct ft_parse {
+	struct reader *r;
+	struct ft_priv *arr;      /* the list buffers */
+	int fe;                   /* FT_* */
+	const char *payload;
+	const struct ft_tok *t;
+	struct ism_event *ev;
+	const char *bad;
+	int rc;
+};
 
+#define BAD(what) do { x->bad = what; return -1; } while (0)
+
+/* dma_map_page, dma_map_phys, dma_map_resource and their unmaps */
+static int pe_single(struct ft_parse *x)
+{
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+	int fe = x->fe;
+	int map = fe == FT_MAP_PAGE || fe == FT_MAP_PHYS || fe == FT_MAP_RESOURCE;
+
+	ev->kind = map ? ISM_EV_MAP : ISM_EV_UNMAP;
+	if ((x->rc = payload_dev(x->r, x->payload, ev)) != 0)
+		BAD("device");
+	if ((x->rc = parse_dir(t, &ev->dir)) != 0)
+		BAD("dir");
+	if ((x->rc = key_u64(t, "dma_addr", 16, &ev->addr)) != 0)
+		BAD("dma_addr");
+	if ((x->rc = key_u64(t, "size", 10, &ev->size)) != 0)
+		BAD("size");
+	if (map && (x->rc = key_u64(t, "phys_addr", 16, &ev->paddr)) != 0)
+		BAD("phys_addr");
+	if ((x->rc = parse_attrs(t, &ev->attrs)) != 0)
+		BAD("attrs");
+	if (fe == FT_MAP_RESOURCE || fe == FT_UNMAP_RESOURCE || (ev->attrs & ISM_ATTR_MMIO))
+		ev->flags |= ISM_EF_MMIO;
+	return 1;
+}
+
+/* powerpc hcall_entry / hcall_exit (the exit's retval signed or, on old kernels, not) */
+static int pe_hcall(struct ft_parse *x)
+{
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+	const char *rv;
+	uint64_t v;
+
+	ev->kind = x->fe == FT_HCALL_ENTRY ? ISM_EV_HCALL_ENTRY : ISM_EV_HCALL_EXIT;
+	ev->dir = ISM_DIR_UNKNOWN;
+	if ((x->rc = key_u64(t, "opcode", 10, &ev->opcode)) != 0)
+		BAD("opcode");
+	if (x->fe == FT_HCALL_ENTRY)
+		return 1;
+	rv = TK(t, "retval");
+	if (rv && *rv != '-') {
+		/* old kernels print it unsigned: 18446744073709551612 is H_PARAMETER */
+		if ((x->rc = parse_u64(rv, 10, &v)) != 0)
+			BAD("retval");
+		ev->retval = (int64_t)v;
+	} else if (parse_s64(rv, &ev->retval)) {
+		BAD("retval");
+	}
+	return 1;
+}
+
+/* dma_map_sg: the input (phys_addrs) and output (dma_addrs, sizes) lists, a capped kernel's full counts */
+static int pe_map_sg(struct ft_parse *x)
+{
+	struct reader *r = x->r;
+	struct ft_priv *arr = x->arr;
+	const char *payload = x->payload;
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+	long na, nb, nc;
+	struct ism_sge *sg;
+	const char *nv;
+	long n;
+
+	ev->kind = ISM_EV_MAP_SG;
+	if ((x->rc = (payload_dev(r, payload, ev))) != 0)
+		BAD("device");
+	if ((x->rc = (parse_dir(t, &ev->dir))) != 0)
+		BAD("dir");
+	na = parse_array(TK(t, "phys_addrs"), &arr->a, &arr->ca);
+	nb = parse_array(TK(t, "dma_addrs"), &arr->b, &arr->cb);
+	nc = parse_array(TK(t, "sizes"), &arr->c, &arr->cc);
+	if (na < 0) {
+		x->rc = (int)na;
+		BAD("phys_addrs");
+	}
+	if (nb < 0) {
+		x->rc = (int)nb;
+		BAD("dma_addrs");
+	}
+	if ((x->rc = (nc < 0 ? (int)nc : nc != nb ? NUM_BAD : sizes_u32(arr->c, nc))) != 0)
+		BAD("sizes");
+	if ((x->rc = (parse_attrs(t, &ev->attrs))) != 0)
+		BAD("attrs");
+	ev->nents = (uint32_t)na;
+	ev->ents = (uint32_t)nb;
+	/* capped kernels: nents=STORED/FULL ents=STORED/FULL [TRUNCATED] */
+	if ((nv = TK(t, "nents")) != NULL) {
+		const char *s = strchr(nv, '/');
+
+		if ((x->rc = (!s ? NUM_BAD : parse_u32(s + 1, 10, &ev->nents))) != 0)
+			BAD("nents");
+	}
+	if ((nv = TK(t, "ents")) != NULL) {
+		const char *s = strchr(nv, '/');
+
+		if ((x->rc = (!s ? NUM_BAD : parse_u32(s + 1, 10, &ev->ents))) != 0)
+			BAD("ents");
+	}
+	if (t->truncated)
+		ev->flags |= ISM_EF_TRUNCATED;
+	n = na > nb ? na : nb;
+	sg = reader_sg_reserve(r, (size_t)n);
+	for (long i = 0; i < n; i++) {
+		sg[i].flags = 0;
+		sg[i].phys = sg[i].dma = 0;
+		sg[i].len = 0;
+		if (i < na) {
+			sg[i].phys = arr->a[i];
+			sg[i].flags |= ISM_SGE_PHYS;
+		}
+		if (i < nb) {
+			sg[i].dma = arr->b[i];
+			sg[i].len = (uint32_t)arr->c[i];
+			sg[i].flags |= ISM_SGE_DMA;
+			ev->size += (uint32_t)arr->c[i];
+		}
+	}
+	ev->sg = sg;
+	ev->nsg = (uint32_t)n;
+	return 1;
+}
+
+/* dma_unmap_sg, dma_map_sg_err, dma_alloc_sgt, dma_free_sgt: a list of input addresses */
+static int pe_sg_list(struct ft_parse *x)
+{
+	struct reader *r = x->r;
+	struct ft_priv *arr = x->arr;
+	int fe = x->fe;
+	const char *payload = x->payload;
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+	long na;
+	struct ism_sge *sg;
+
+	ev->kind = fe == FT_UNMAP_SG ? ISM_EV_UNMAP_SG :
+		   fe == FT_MAP_SG_ERR ? ISM_EV_MAP_SG_ERR :
+		   fe == FT_ALLOC_SGT ? ISM_EV_ALLOC : ISM_EV_FREE;
+	if ((x->rc = (payload_dev(r, payload, ev))) != 0)
+		BAD("device");
+	if (fe == FT_UNMAP_SG || fe == FT_MAP_SG_ERR) {
+		if ((x->rc = (parse_dir(t, &ev->dir))) != 0)
+			BAD("dir");
+	} else if (parse_dir(t, &ev->dir)) {
+		ev->dir = ISM_DIR_UNKNOWN;
+	}
+	/* dma_map_sg_err prints its phys_addrs under the label dma_addrs (sic) */
+	na = parse_array((fe == FT_MAP_SG_ERR ? TK(t, "dma_addrs") : TK(t, "phys_addrs")),
+			 &arr->a, &arr->ca);
+	if (na < 0) {
+		x->rc = (int)na;
+		BAD("phys_addrs");
+	}
+	if ((x->rc = (parse_attrs(t, &ev->attrs))) != 0)
+		BAD("attrs");
+	if (fe == FT_MAP_SG_ERR) {
+		if ((x->rc = (parse_s64(TK(t, "err"), &ev->err))) != 0)
+			BAD("err");
+	}
+	if (fe == FT_ALLOC_SGT || fe == FT_FREE_SGT) {
+		ev->flags |= ISM_EF_SGT;
+		if ((x->rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
+			BAD("dma_addr");
+		if ((x->rc = (key_u64(t, "size", 10, &ev->size))) != 0)
+			BAD("size");
+	}
+	ev->nents = (uint32_t)na;
+	sg = reader_sg_reserve(r, (size_t)na);
+	for (long i = 0; i < na; i++) {
+		sg[i].phys = arr->a[i];
+		sg[i].dma = 0;
+		sg[i].len = 0;
+		sg[i].flags = ISM_SGE_PHYS;
+	}
+	ev->sg = sg;
+	ev->nsg = (uint32_t)na;
+	return 1;
+}
+
+/* dma_alloc, dma_alloc_pages, dma_alloc_sgt_err, dma_free, dma_free_pages */
+static int pe_alloc(struct ft_parse *x)
+{
+	struct reader *r = x->r;
+	int fe = x->fe;
+	const char *payload = x->payload;
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+
+	ev->kind = (fe == FT_FREE || fe == FT_FREE_PAGES) ? ISM_EV_FREE :
+		   fe == FT_ALLOC_SGT_ERR ? ISM_EV_ALLOC_ERR : ISM_EV_ALLOC;
+	if (fe == FT_ALLOC_PAGES || fe == FT_FREE_PAGES)
+		ev->flags |= ISM_EF_PAGES;
+	if ((x->rc = (payload_dev(r, payload, ev))) != 0)
+		BAD("device");
+	if (parse_dir(t, &ev->dir))
+		ev->dir = ISM_DIR_UNKNOWN; /* no dir before 6.13 / 6.12.48 */
+	if ((x->rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
+		BAD("dma_addr");
+	if ((x->rc = (key_u64(t, "size", 10, &ev->size))) != 0)
+		BAD("size");
+	/* virt_addr is %p: hashed unless no_hash_pointers; keep what is printed */
+	if (TK(t, "virt_addr") &&
+	    key_u64(t, "virt_addr", 16, &ev->paddr))
+		ev->paddr = 0;
+	if ((x->rc = (parse_attrs(t, &ev->attrs))) != 0)
+		BAD("attrs");
+	return 1;
+}
+
+/* dma_sync_single_for_cpu / _for_device */
+static int pe_sync(struct ft_parse *x)
+{
+	struct reader *r = x->r;
+	int fe = x->fe;
+	const char *payload = x->payload;
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+
+	ev->kind = fe == FT_SYNC_CPU ? ISM_EV_SYNC_CPU : ISM_EV_SYNC_DEV;
+	if ((x->rc = (payload_dev(r, payload, ev))) != 0)
+		BAD("device");
+	if ((x->rc = (parse_dir(t, &ev->dir))) != 0)
+		BAD("dir");
+	if ((x->rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
+		BAD("dma_addr");
+	if ((x->rc = (key_u64(t, "size", 10, &ev->size))) != 0)
+		BAD("size");
+	return 1;
+}
+
+/* dma_sync_sg_for_cpu / _for_device: the output list */
+static int pe_sync_sg(struct ft_parse *x)
+{
+	struct reader *r = x->r;
+	struct ft_priv *arr = x->arr;
+	int fe = x->fe;
+	const char *payload = x->payload;
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+	long nb, nc;
+	struct ism_sge *sg;
+
+	ev->kind = fe == FT_SYNC_SG_CPU ? ISM_EV_SYNC_SG_CPU : ISM_EV_SYNC_SG_DEV;
+	if ((x->rc = (payload_dev(r, payload, ev))) != 0)
+		BAD("device");
+	if ((x->rc = (parse_dir(t, &ev->dir))) != 0)
+		BAD("dir");
+	nb = parse_array(TK(t, "dma_addrs"), &arr->b, &arr->cb);
+	nc = parse_array(TK(t, "sizes"), &arr->c, &arr->cc);
+	if (nb < 0) {
+		x->rc = (int)nb;
+		BAD("dma_addrs");
+	}
+	if ((x->rc = (nc < 0 ? (int)nc : nc != nb ? NUM_BAD : sizes_u32(arr->c, nc))) != 0)
+		BAD("sizes");
+	sg = reader_sg_reserve(r, (size_t)nb);
+	for (long i = 0; i < nb; i++) {
+		sg[i].phys = 0;
+		sg[i].dma = arr->b[i];
+		sg[i].len = (uint32_t)arr->c[i];
+		sg[i].flags = ISM_SGE_DMA;
+		ev->size += (uint32_t)arr->c[i];
+	}
+	ev->nents = ev->ents = (uint32_t)nb;
+	ev->sg = sg;
+	ev->nsg = (uint32_t)nb;
+	return 1;
+}
+
+/* swiotlb_bounced */
+static int pe_bounce(struct ft_parse *x)
+{
+	struct reader *r = x->r;
+	const char *payload = x->payload;
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+	const char *p = payload;
+	const char *last;
+
+	ev->kind = ISM_EV_BOUNCE;
+	ev->dir = ISM_DIR_UNKNOWN;
+	if (strncmp(p, "dev_name: ", 10) == 0)
+		p += 10;
+	if ((x->rc = (payload_dev(r, p, ev))) != 0)
+		BAD("dev_name");
+	if ((x->rc = (key_u64(t, "dma_mask", 16, &ev->dma_mask))) != 0)
+		BAD("dma_mask");
+	if ((x->rc = (key_u64(t, "dev_addr", 16, &ev->addr))) != 0)
+		BAD("dev_addr");
+	if ((x->rc = (key_u64(t, "size", 10, &ev->size))) != 0)
+		BAD("size");
+	/* the last word of the payload (of @p: dev_name: has no space after it) */
+	last = t->last_sp && t->last_sp >= p ? t->last_sp : NULL;
+	if (last && strcmp(last + 1, "FORCE") == 0)
+		ev->flags |= ISM_EF_FORCE;
+	return 1;
+}
+
+/* iommu map / unmap (0: another event of that name) */
+static int pe_iommu(struct ft_parse *x)
+{
+	int fe = x->fe;
+	const char *payload = x->payload;
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+	const char *p = payload;
+
+	if (strncmp(p, "IOMMU: ", 7) != 0)
+		return 0; /* some other event called map/unmap */
+	ev->kind = fe == FT_IOMMU_MAP ? ISM_EV_IOMMU_MAP : ISM_EV_IOMMU_UNMAP;
+	ev->dir = ISM_DIR_UNKNOWN;
+	p += 7;
+	if ((x->rc = (strncmp(p, "iova=0x", 7) || parse_u64(p + 7, 16, &ev->addr))) != 0)
+		BAD("iova");
+	if ((x->rc = (key_u64(t, "size", 10, &ev->size))) != 0)
+		BAD("size");
+	if (fe == FT_IOMMU_MAP) {
+		const char *pa = TK(t, "paddr");
+
+		if ((x->rc = (!pa || strncmp(pa, "0x", 2) || parse_u64(pa + 2, 16, &ev->paddr))) != 0)
+			BAD("paddr");
+	} else if (key_u64(t, "unmapped_size", 10, &ev->arg)) {
+		BAD("unmapped_size");
+	}
+	return 1;
+}
+
+/* an IOTLB invalidation (VT-d, SMMUv3 kprobe), with its range when it has one */
+static int pe_inval(struct ft_parse *x)
+{
+	int fe = x->fe;
+	const char *payload = x->payload;
+	const struct ft_tok *t = x->t;
+	struct ism_event *ev = x->ev;
+	/*
+	 * The range when the event gives one: VT-d "[0xSTART-0xLAST]", the SMMUv3 kprobe
+	 * "start=0x.. end=0x.." (the gather, end inclusive); else 0 (not given).
+	 */
+	const char *b = strstr(payload, "[0x"), *st = TK(t, "start"), *en = TK(t, "end");
+	uint64_t lo = 0, hi = 0;
+	int have = 0;
+
+	ev->kind = ISM_EV_IOTLB_INV;
+	ev->dir = ISM_DIR_UNKNOWN;
+	ev->arg = fe == FT_INV_ALL ? ISM_INV_ALL : fe == FT_INV_MAP ? ISM_INV_MAP : ISM_INV_RANGE;
+	if (b) {
+		int o1, o2;
+		const char *e1 = scan_hex(b + 1, &lo, &o1), *e2;
+
+		if (!o1 && *e1 == '-' && is_xdig(e1[1])) {
+			e2 = scan_hex(e1 + 1, &hi, &o2);
+			have = !o2 && *e2 == ']';
+		}
+	} else if (st && en && !strncmp(st, "0x", 2) && !strncmp(en, "0x", 2)) {
+		have = !parse_u64(st + 2, 16, &lo) && !parse_u64(en + 2, 16, &hi);
+	}
+	if (have && hi >= lo && hi - lo < UINT64_MAX) {
+		ev->addr = lo;
+		ev->size = hi - lo + 1;
+	}
+	return 1;
+}
+
+/* a trace_marker write (tracing_mark_write, or print: in trace-cmd report) */
+static int pe_marker(struct ft_parse *x)
+{
+	struct reader *r = x->r;
+	int fe = x->fe;
+	const char *payload = x->payload;
+	struct ism_event *ev = x->ev;
+	const char *m = payload;
+	size_t n;
+	char *txt;
+
+	if (fe == FT_PRINT) {
+		/* trace-cmd report: "print: tracing_mark_write: TEXT" or "ADDR: TEXT" */
+		const char *c = strstr(m, ": ");
+
+		if (c && (strncmp(m, "tracing_mark_write", 18) == 0 ||
+			  strncmp(m, "0x", 2) == 0))
+			m = c + 2;
+	}
+	n = strlen(m);
+	while (n && (m[n - 1] == '\n' || m[n - 1] == '\r'))
+		n--;
+	ev->kind = ISM_EV_MARKER;
+	ev->dir = ISM_DIR_UNKNOWN;
+	txt = reader_text_reserve(r, n);
+	memcpy(txt, m, n);
+	txt[n] = '\0';
+	ev->text = txt;
+	ev->text_len = (uint32_t)n;
+	return 1;
+}
+
+/* One event of the tracepoints we know (@fe): 1, 0 when it is not one, or -ISM_E* (reported). */
 static int parse_event(struct reader *r, int fe, const char *payload, const struct ft_tok *t,
 		       struct ism_event *ev)
 {
-	struct ft_priv *arr = r->priv;
-	const char *bad = NULL;
-	int rc = 0;
-	uint64_t v;
-	long na, nb, nc;
-	struct ism_sge *sg;
+	struct ft_parse x = { r, r->priv, fe, payload, t, ev, NULL, 0 };
+	int ret;
 
 	switch (fe) {
 	case FT_MAP_PAGE: case FT_MAP_PHYS: case FT_MAP_RESOURCE:
-		ev->kind = ISM_EV_MAP;
-		if ((rc = (payload_dev(r, payload, ev))) != 0)
-			BAD("device");
-		if ((rc = (parse_dir(t, &ev->dir))) != 0)
-			BAD("dir");
-		if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
-			BAD("dma_addr");
-		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
-			BAD("size");
-		if ((rc = (key_u64(t, "phys_addr", 16, &ev->paddr))) != 0)
-			BAD("phys_addr");
-		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
-			BAD("attrs");
-		if (fe == FT_MAP_RESOURCE || (ev->attrs & ISM_ATTR_MMIO))
-			ev->flags |= ISM_EF_MMIO;
-		return 1;
 	case FT_UNMAP_PAGE: case FT_UNMAP_PHYS: case FT_UNMAP_RESOURCE:
-		ev->kind = ISM_EV_UNMAP;
-		if ((rc = (payload_dev(r, payload, ev))) != 0)
-			BAD("device");
-		if ((rc = (parse_dir(t, &ev->dir))) != 0)
-			BAD("dir");
-		if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
-			BAD("dma_addr");
-		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
-			BAD("size");
-		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
-			BAD("attrs");
-		if (fe == FT_UNMAP_RESOURCE || (ev->attrs & ISM_ATTR_MMIO))
-			ev->flags |= ISM_EF_MMIO;
-		return 1;
-	case FT_MAP_SG: {
-		const char *nv;
-		long n;
-
-		ev->kind = ISM_EV_MAP_SG;
-		if ((rc = (payload_dev(r, payload, ev))) != 0)
-			BAD("device");
-		if ((rc = (parse_dir(t, &ev->dir))) != 0)
-			BAD("dir");
-		na = parse_array(TK(t, "phys_addrs"), &arr->a, &arr->ca);
-		nb = parse_array(TK(t, "dma_addrs"), &arr->b, &arr->cb);
-		nc = parse_array(TK(t, "sizes"), &arr->c, &arr->cc);
-		if (na < 0) {
-			rc = (int)na;
-			BAD("phys_addrs");
-		}
-		if (nb < 0) {
-			rc = (int)nb;
-			BAD("dma_addrs");
-		}
-		if ((rc = (nc < 0 ? (int)nc : nc != nb ? NUM_BAD : sizes_u32(arr->c, nc))) != 0)
-			BAD("sizes");
-		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
-			BAD("attrs");
-		ev->nents = (uint32_t)na;
-		ev->ents = (uint32_t)nb;
-		/* capped kernels: nents=STORED/FULL ents=STORED/FULL [TRUNCATED] */
-		if ((nv = TK(t, "nents")) != NULL) {
-			const char *s = strchr(nv, '/');
-
-			if ((rc = (!s ? NUM_BAD : parse_u32(s + 1, 10, &ev->nents))) != 0)
-				BAD("nents");
-		}
-		if ((nv = TK(t, "ents")) != NULL) {
-			const char *s = strchr(nv, '/');
-
-			if ((rc = (!s ? NUM_BAD : parse_u32(s + 1, 10, &ev->ents))) != 0)
-				BAD("ents");
-		}
-		if (t->truncated)
-			ev->flags |= ISM_EF_TRUNCATED;
-		n = na > nb ? na : nb;
-		sg = reader_sg_reserve(r, (size_t)n);
-		for (long i = 0; i < n; i++) {
-			sg[i].flags = 0;
-			sg[i].phys = sg[i].dma = 0;
-			sg[i].len = 0;
-			if (i < na) {
-				sg[i].phys = arr->a[i];
-				sg[i].flags |= ISM_SGE_PHYS;
-			}
-			if (i < nb) {
-				sg[i].dma = arr->b[i];
-				sg[i].len = (uint32_t)arr->c[i];
-				sg[i].flags |= ISM_SGE_DMA;
-				ev->size += (uint32_t)arr->c[i];
-			}
-		}
-		ev->sg = sg;
-		ev->nsg = (uint32_t)n;
-		return 1;
-	}
+		ret = pe_single(&x);
+		break;
+	case FT_MAP_SG:
+		ret = pe_map_sg(&x);
+		break;
 	case FT_UNMAP_SG: case FT_MAP_SG_ERR: case FT_ALLOC_SGT: case FT_FREE_SGT:
-		ev->kind = fe == FT_UNMAP_SG ? ISM_EV_UNMAP_SG :
-			   fe == FT_MAP_SG_ERR ? ISM_EV_MAP_SG_ERR :
-			   fe == FT_ALLOC_SGT ? ISM_EV_ALLOC : ISM_EV_FREE;
-		if ((rc = (payload_dev(r, payload, ev))) != 0)
-			BAD("device");
-		if (fe == FT_UNMAP_SG || fe == FT_MAP_SG_ERR) {
-			if ((rc = (parse_dir(t, &ev->dir))) != 0)
-				BAD("dir");
-		} else if (parse_dir(t, &ev->dir)) {
-			ev->dir = ISM_DIR_UNKNOWN;
-		}
-		/* dma_map_sg_err prints its phys_addrs under the label dma_addrs (sic) */
-		na = parse_array((fe == FT_MAP_SG_ERR ? TK(t, "dma_addrs") : TK(t, "phys_addrs")),
-				 &arr->a, &arr->ca);
-		if (na < 0) {
-			rc = (int)na;
-			BAD("phys_addrs");
-		}
-		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
-			BAD("attrs");
-		if (fe == FT_MAP_SG_ERR) {
-			if ((rc = (parse_s64(TK(t, "err"), &ev->err))) != 0)
-				BAD("err");
-		}
-		if (fe == FT_ALLOC_SGT || fe == FT_FREE_SGT) {
-			ev->flags |= ISM_EF_SGT;
-			if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
-				BAD("dma_addr");
-			if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
-				BAD("size");
-		}
-		ev->nents = (uint32_t)na;
-		sg = reader_sg_reserve(r, (size_t)na);
-		for (long i = 0; i < na; i++) {
-			sg[i].phys = arr->a[i];
-			sg[i].dma = 0;
-			sg[i].len = 0;
-			sg[i].flags = ISM_SGE_PHYS;
-		}
-		ev->sg = sg;
-		ev->nsg = (uint32_t)na;
-		return 1;
+		ret = pe_sg_list(&x);
+		break;
 	case FT_ALLOC: case FT_ALLOC_PAGES: case FT_ALLOC_SGT_ERR:
 	case FT_FREE: case FT_FREE_PAGES:
-		ev->kind = (fe == FT_FREE || fe == FT_FREE_PAGES) ? ISM_EV_FREE :
-			   fe == FT_ALLOC_SGT_ERR ? ISM_EV_ALLOC_ERR : ISM_EV_ALLOC;
-		if (fe == FT_ALLOC_PAGES || fe == FT_FREE_PAGES)
-			ev->flags |= ISM_EF_PAGES;
-		if ((rc = (payload_dev(r, payload, ev))) != 0)
-			BAD("device");
-		if (parse_dir(t, &ev->dir))
-			ev->dir = ISM_DIR_UNKNOWN; /* no dir before 6.13 / 6.12.48 */
-		if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
-			BAD("dma_addr");
-		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
-			BAD("size");
-		/* virt_addr is %p: hashed unless no_hash_pointers; keep what is printed */
-		if (TK(t, "virt_addr") &&
-		    key_u64(t, "virt_addr", 16, &ev->paddr))
-			ev->paddr = 0;
-		if ((rc = (parse_attrs(t, &ev->attrs))) != 0)
-			BAD("attrs");
-		return 1;
+		ret = pe_alloc(&x);
+		break;
 	case FT_SYNC_CPU: case FT_SYNC_DEV:
-		ev->kind = fe == FT_SYNC_CPU ? ISM_EV_SYNC_CPU : ISM_EV_SYNC_DEV;
-		if ((rc = (payload_dev(r, payload, ev))) != 0)
-			BAD("device");
-		if ((rc = (parse_dir(t, &ev->dir))) != 0)
-			BAD("dir");
-		if ((rc = (key_u64(t, "dma_addr", 16, &ev->addr))) != 0)
-			BAD("dma_addr");
-		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
-			BAD("size");
-		return 1;
+		ret = pe_sync(&x);
+		break;
 	case FT_SYNC_SG_CPU: case FT_SYNC_SG_DEV:
-		ev->kind = fe == FT_SYNC_SG_CPU ? ISM_EV_SYNC_SG_CPU : ISM_EV_SYNC_SG_DEV;
-		if ((rc = (payload_dev(r, payload, ev))) != 0)
-			BAD("device");
-		if ((rc = (parse_dir(t, &ev->dir))) != 0)
-			BAD("dir");
-		nb = parse_array(TK(t, "dma_addrs"), &arr->b, &arr->cb);
-		nc = parse_array(TK(t, "sizes"), &arr->c, &arr->cc);
-		if (nb < 0) {
-			rc = (int)nb;
-			BAD("dma_addrs");
-		}
-		if ((rc = (nc < 0 ? (int)nc : nc != nb ? NUM_BAD : sizes_u32(arr->c, nc))) != 0)
-			BAD("sizes");
-		sg = reader_sg_reserve(r, (size_t)nb);
-		for (long i = 0; i < nb; i++) {
-			sg[i].phys = 0;
-			sg[i].dma = arr->b[i];
-			sg[i].len = (uint32_t)arr->c[i];
-			sg[i].flags = ISM_SGE_DMA;
-			ev->size += (uint32_t)arr->c[i];
-		}
-		ev->nents = ev->ents = (uint32_t)nb;
-		ev->sg = sg;
-		ev->nsg = (uint32_t)nb;
-		return 1;
-	case FT_BOUNCE: {
-		const char *p = payload;
-		const char *last;
-
-		ev->kind = ISM_EV_BOUNCE;
-		ev->dir = ISM_DIR_UNKNOWN;
-		if (strncmp(p, "dev_name: ", 10) == 0)
-			p += 10;
-		if ((rc = (payload_dev(r, p, ev))) != 0)
-			BAD("dev_name");
-		if ((rc = (key_u64(t, "dma_mask", 16, &ev->dma_mask))) != 0)
-			BAD("dma_mask");
-		if ((rc = (key_u64(t, "dev_addr", 16, &ev->addr))) != 0)
-			BAD("dev_addr");
-		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
-			BAD("size");
-		/* the last word of the payload (of @p: dev_name: has no space after it) */
-		last = t->last_sp && t->last_sp >= p ? t->last_sp : NULL;
-		if (last && strcmp(last + 1, "FORCE") == 0)
-			ev->flags |= ISM_EF_FORCE;
-		return 1;
+		ret = pe_sync_sg(&x);
+		break;
+	case FT_BOUNCE:
+		ret = pe_bounce(&x);
+		break;
+	case FT_HCALL_ENTRY: case FT_HCALL_EXIT:
+		ret = pe_hcall(&x);
+		break;
+	case FT_IOMMU_MAP: case FT_IOMMU_UNMAP:
+		ret = pe_iommu(&x);
+		break;
+	case FT_INV_RANGE: case FT_INV_ALL: case FT_INV_MAP:
+		ret = pe_inval(&x);
+		break;
+	case FT_MARK: case FT_PRINT:
+		ret = pe_marker(&x);
+		break;
+	default:
+		return 0;
 	}
-	case FT_HCALL_ENTRY:
-		ev->kind = ISM_EV_HCALL_ENTRY;
-		ev->dir = ISM_DIR_UNKNOWN;
-		if ((rc = (key_u64(t, "opcode", 10, &ev->opcode))) != 0)
-			BAD("opcode");
-		return 1;
-	case FT_HCALL_EXIT: {
-		const char *rv;
-
-		ev->kind = ISM_EV_HCALL_EXIT;
-		ev->dir = ISM_DIR_UNKNOWN;
-		if ((rc = (key_u64(t, "opcode", 10, &ev->opcode))) != 0)
-			BAD("opcode");
-		rv = TK(t, "retval");
-		if (rv && *rv != '-') {
-			/* old kernels print it unsigned: 18446744073709551612 is H_PARAMETER */
-			if ((rc = (parse_u64(rv, 10, &v))) != 0)
-				BAD("retval");
-			ev->retval = (int64_t)v;
-		} else if (parse_s64(rv, &ev->retval)) {
-			BAD("retval");
-		}
-		return 1;
-	}
-	case FT_IOMMU_MAP: case FT_IOMMU_UNMAP: {
-		const char *p = payload;
-
-		if (strncmp(p, "IOMMU: ", 7) != 0)
-			return 0; /* some other event called map/unmap */
-		ev->kind = fe == FT_IOMMU_MAP ? ISM_EV_IOMMU_MAP : ISM_EV_IOMMU_UNMAP;
-		ev->dir = ISM_DIR_UNKNOWN;
-		p += 7;
-		if ((rc = (strncmp(p, "iova=0x", 7) || parse_u64(p + 7, 16, &ev->addr))) != 0)
-			BAD("iova");
-		if ((rc = (key_u64(t, "size", 10, &ev->size))) != 0)
-			BAD("size");
-		if (fe == FT_IOMMU_MAP) {
-			const char *pa = TK(t, "paddr");
-
-			if ((rc = (!pa || strncmp(pa, "0x", 2) || parse_u64(pa + 2, 16, &ev->paddr))) != 0)
-				BAD("paddr");
-		} else if (key_u64(t, "unmapped_size", 10, &ev->arg)) {
-			BAD("unmapped_size");
-		}
-		return 1;
-	}
-	case FT_INV_RANGE: case FT_INV_ALL: case FT_INV_MAP: {
-		/*
-		 * The range when the event gives one: VT-d "[0xSTART-0xLAST]", the SMMUv3 kprobe
-		 * "start=0x.. end=0x.." (the gather, end inclusive); else 0 (not given).
-		 */
-		const char *b = strstr(payload, "[0x"), *st = TK(t, "start"), *en = TK(t, "end");
-		uint64_t lo = 0, hi = 0;
-		int have = 0;
-
-		ev->kind = ISM_EV_IOTLB_INV;
-		ev->dir = ISM_DIR_UNKNOWN;
-		ev->arg = fe == FT_INV_ALL ? ISM_INV_ALL : fe == FT_INV_MAP ? ISM_INV_MAP : ISM_INV_RANGE;
-		if (b) {
-			int o1, o2;
-			const char *e1 = scan_hex(b + 1, &lo, &o1), *e2;
-
-			if (!o1 && *e1 == '-' && is_xdig(e1[1])) {
-				e2 = scan_hex(e1 + 1, &hi, &o2);
-				have = !o2 && *e2 == ']';
-			}
-		} else if (st && en && !strncmp(st, "0x", 2) && !strncmp(en, "0x", 2)) {
-			have = !parse_u64(st + 2, 16, &lo) && !parse_u64(en + 2, 16, &hi);
-		}
-		if (have && hi >= lo && hi - lo < UINT64_MAX) {
-			ev->addr = lo;
-			ev->size = hi - lo + 1;
-		}
-		return 1;
-	}
-	case FT_MARK: case FT_PRINT: {
-		const char *m = payload;
-		size_t n;
-		char *txt;
-
-		if (fe == FT_PRINT) {
-			/* trace-cmd report: "print: tracing_mark_write: TEXT" or "ADDR: TEXT" */
-			const char *c = strstr(m, ": ");
-
-			if (c && (strncmp(m, "tracing_mark_write", 18) == 0 ||
-				  strncmp(m, "0x", 2) == 0))
-				m = c + 2;
-		}
-		n = strlen(m);
-		while (n && (m[n - 1] == '\n' || m[n - 1] == '\r'))
-			n--;
-		ev->kind = ISM_EV_MARKER;
-		ev->dir = ISM_DIR_UNKNOWN;
-		txt = reader_text_reserve(r, n);
-		memcpy(txt, m, n);
-		txt[n] = '\0';
-		ev->text = txt;
-		ev->text_len = (uint32_t)n;
-		return 1;
-	}
-	}
-	return 0;
-malformed:
+	if (ret >= 0)
+		return ret;
 	if (r->err)
 		return r->errcode;
-	if (rc == NUM_RANGE) {
-		const char *val = tok_key(t, bad, strlen(bad));
+	if (x.rc == NUM_RANGE) {
+		const char *val = tok_key(t, x.bad, strlen(x.bad));
 		size_t n = val ? strcspn(val, " ") : 0;
 
 		return reader_fail(r, -ISM_ERANGE, "line %llu: %s: %s=%.*s%s out of range (does not "
 				   "fit the event's field)", (unsigned long long)in_lineno(r->in),
-				   ism_kind_name(ev->kind), bad, n > 40 ? 40 : (int)n, val ? val : "",
+				   ism_kind_name(ev->kind), x.bad, n > 40 ? 40 : (int)n, val ? val : "",
 				   n > 40 ? "..." : "");
 	}
 	return reader_fail(r, -ISM_ECORRUPT, "line %llu: malformed %s event: bad or missing '%s'",
-			   (unsigned long long)in_lineno(r->in), ism_kind_name(ev->kind), bad);
+			   (unsigned long long)in_lineno(r->in), ism_kind_name(ev->kind), x.bad);
 }
+#undef BAD
 
 /*
  * Queue a loss; losses of the same CPU and kind merge, and a full queue merges into its last.
