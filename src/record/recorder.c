@@ -1007,6 +1007,7 @@ int recorder_open(const struct recorder_opts *o, struct recorder **out, int *loa
 {
 	struct recorder *st = xcalloc(1, sizeof(*st));
 	int err, fd;
+	sigset_t held;
 
 	*out = NULL;
 	*load_err = 0;
@@ -1036,15 +1037,21 @@ int recorder_open(const struct recorder_opts *o, struct recorder **out, int *loa
 		*cause = xasprintf("cannot load the BPF programs: %s", strerror(-err));
 		goto fail;
 	}
+	/* created and registered with the cleanup signals held, so that a SIGINT or SIGTERM in
+	 * between cannot leave it behind; removed on a signal after the capture; kept if we crash
+	 * (read it with --allow-truncated: a native trace without its end record) */
+	output_hold(&held);
 	st->spool_path = spool_name(o->output, &fd);
 	if (!st->spool_path) {
+		int e = errno;
+
+		output_release(&held);
 		*cause = xasprintf("cannot create a spool file next to %s: %s", o->output,
-				   strerror(errno));
+				   strerror(e));
 		goto fail;
 	}
-	/* removed on a signal after the capture; kept if we crash (read it with
-	 * --allow-truncated: it is a native trace without its end record) */
 	st->spool_slot = output_temp_add(st->spool_path);
+	output_release(&held);
 	writer_open_fd(fd, st->spool_path, NULL, &st->spool);
 	st->sg = xcalloc(2 * ISM_REC_SG_MAX, sizeof(*st->sg));
 	st->rb = ring_buffer__new(bpf_map__fd(st->skel->maps.rb), rec_event, st, NULL);
