@@ -20,15 +20,52 @@
 
 #include "cmd.h"
 
-#ifndef HAVE_RECORD
+enum { OPT_INJECT = 0x1100, OPT_REPEAT };
 
-void help_record(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim record [-o FILE] [--duration S] [--buffer MB] [-- COMMAND [ARG]...]\n\n"
-		"Not built: this iommusim was configured without libbpf, clang or bpftool.\n"
-		"Install them (scripts/setup.sh) and run configure again.\n");
-}
+static const struct cmd_opt record_opts[] = {
+	{ 'o', 'o', "output", "FILE", "output file (default trace.ist; '-' = standard output)",
+	  NULL },
+	{ 'd', 'd', "duration", "S", "stop after S seconds", NULL },
+	{ 'b', 'b', "buffer", "MB", "ring buffer size, rounded up to a power of two (default 16)",
+	  NULL },
+	{ 'v', 'v', "verbose", NULL, "show libbpf's messages", NULL },
+	{ OPT_INJECT, 0, "inject", "SPEC",
+	  "testing: feed the events described in SPEC through the programs with "
+	  "BPF_PROG_TEST_RUN instead of attaching", NULL },
+	{ OPT_REPEAT, 0, "repeat", "N",
+	  "with --inject: inject each event N times and report the cost per event", NULL },
+	CMD_OPT_RETIRED_J,
+	CMD_OPT_END,
+};
+
+#ifdef HAVE_RECORD
+#define RECORD_NOT_BUILT ""
+#else
+#define RECORD_NOT_BUILT                                                                     \
+	"Not built: this iommusim was configured without libbpf, clang or bpftool.\n"        \
+	"Install them (scripts/setup.sh) and run configure again.\n\n"
+#endif
+
+const struct cmd_entry cmd_record_entry = {
+	.name = "record",
+	.args = "[-o FILE] [--duration S] [--buffer MB] [-- COMMAND [ARG]...]",
+	.summary = "capture DMA and hcall events (root, BPF)",
+	.fn = cmd_record,
+	.opts = record_opts,
+	.options_first = 1,   /* COMMAND's own options are its */
+	.about = RECORD_NOT_BUILT
+		 "Record the kernel's DMA-API (dma:*), swiotlb, iommu and powerpc hypercall\n"
+		 "tracepoints into a native trace (iommusim-trace(5)), with a BPF program attached\n"
+		 "as tp_btf to whichever of them this kernel has (dma_map_phys on 6.18+,\n"
+		 "dma_map_page before). Stops on SIGINT (Ctrl-C) or SIGTERM, after S seconds, or\n"
+		 "when COMMAND exits (with --duration, COMMAND then gets SIGTERM).\n"
+		 "Needs root (CAP_BPF + CAP_PERFMON) and a kernel with BTF; tracefs is not needed.\n"
+		 "Timestamps are CLOCK_MONOTONIC ns. Events the ring buffer had no room for are\n"
+		 "counted and reported (provenance key dropped).\n",
+	.after = "Exit status: 0 recorded, 1 cannot load or attach (reason given), 2 usage.\n",
+};
+
+#ifndef HAVE_RECORD
 
 int cmd_record(int argc, char **argv)
 {
@@ -41,7 +78,6 @@ int cmd_record(int argc, char **argv)
 
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -54,30 +90,6 @@ int cmd_record(int argc, char **argv)
 
 #include "error.h"
 #include "src/record/recorder.h"
-
-void help_record(FILE *out)
-{
-	fprintf(out,
-		"usage: iommusim record [-o FILE] [--duration S] [--buffer MB] [-- COMMAND [ARG]...]\n\n"
-		"Record the kernel's DMA-API (dma:*), swiotlb, iommu and powerpc hypercall\n"
-		"tracepoints into a native trace (iommusim-trace(5)), with a BPF program attached\n"
-		"as tp_btf to whichever of them this kernel has (dma_map_phys on 6.18+,\n"
-		"dma_map_page before). Stops on SIGINT (Ctrl-C) or SIGTERM, after S seconds, or\n"
-		"when COMMAND exits (with --duration, COMMAND then gets SIGTERM).\n"
-		"Needs root (CAP_BPF + CAP_PERFMON) and a kernel with BTF; tracefs is not needed.\n"
-		"Timestamps are CLOCK_MONOTONIC ns. Events the ring buffer had no room for are\n"
-		"counted and reported (provenance key dropped).\n\n"
-		"  -o, --output FILE    output file (default trace.ist; '-' = standard output)\n"
-		"  -d, --duration S     stop after S seconds\n"
-		"  -b, --buffer MB      ring buffer size, rounded up to a power of two (default 16)\n"
-		"  -v, --verbose        show libbpf's messages\n"
-		"      --inject SPEC    testing: feed the events described in SPEC through the\n"
-		"                       programs with BPF_PROG_TEST_RUN instead of attaching\n"
-		"      --repeat N       with --inject: inject each event N times and report the\n"
-		"                       cost per event\n"
-		"  -h, --help           this help\n\n"
-		"Exit status: 0 recorded, 1 cannot load or attach (reason given), 2 usage.\n");
-}
 
 static volatile sig_atomic_t stop_sig;
 static int verbose;
@@ -162,60 +174,53 @@ struct rec_args {
 /* The options; returns -1 to go on, else the exit status (--help, a usage error). */
 static int rec_options(int argc, char **argv, struct rec_args *a)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "buffer", required_argument, NULL, 'b' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "inject", required_argument, NULL, 'I' },
-		{ "repeat", required_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_args ca;
 	char *end;
-	int c;
+	int c, bad = 0;
 
 	memset(a, 0, sizeof(*a));
 	a->out = "trace.ist";
 	a->buffer_mb = 16;
 	a->repeat = 1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:d:b:vh", opts, NULL)) != -1) {
+	cmd_args_init(&ca, &cmd_record_entry, argc, argv);
+	while ((c = cmd_next(&ca)) > 0) {
+		const char *arg = ca.arg;
+
 		switch (c) {
 		case 'o':
-			a->out = optarg;
+			a->out = arg;
 			break;
 		case 'd':
-			a->duration = strtod(optarg, &end);
+			a->duration = strtod(arg, &end);
 			if (*end || !(a->duration > 0) || a->duration > 1e9)
-				return usage_error("record", "--duration: '%s' is not a number of "
-						   "seconds > 0", optarg);
+				bad = usage_error("record", "--duration: '%s' is not a number of "
+						  "seconds > 0", arg);
 			break;
 		case 'b':
-			a->buffer_mb = strtoul(optarg, &end, 10);
+			a->buffer_mb = strtoul(arg, &end, 10);
 			if (*end || a->buffer_mb < 1 || a->buffer_mb > 4096)
-				return usage_error("record", "--buffer: '%s' is not 1..4096 (MB)",
-						   optarg);
+				bad = usage_error("record", "--buffer: '%s' is not 1..4096 (MB)", arg);
 			break;
 		case 'v':
 			verbose = 1;
 			break;
-		case 'I':
-			a->spec = optarg;
+		case OPT_INJECT:
+			a->spec = arg;
 			break;
-		case 'R':
-			a->repeat = strtoul(optarg, &end, 10);
+		case OPT_REPEAT:
+			a->repeat = strtoul(arg, &end, 10);
 			if (*end || a->repeat < 1 || a->repeat > 100000000)
-				return usage_error("record", "--repeat: '%s' is not 1..100000000",
-						   optarg);
+				bad = usage_error("record", "--repeat: '%s' is not 1..100000000", arg);
 			break;
-		case 'h':
-			help_record(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("record", opts, argv);
 		}
+		if (bad)
+			break;
 	}
+	cmd_args_free(&ca);
+	if (c < 0)
+		return ca.status;
+	if (bad)
+		return bad;
 	if (a->spec && optind < argc)
 		return usage_error("record", "--inject takes no command");
 	if (optind < argc) {

@@ -44,18 +44,12 @@ void cmd_print_help(const struct cmd_entry *c, FILE *out);
 extern const struct cmd_entry cmd_stats_entry, cmd_lint_entry, cmd_convert_entry,
 	cmd_dump_entry, cmd_run_entry, cmd_compare_entry, cmd_sweep_entry,
 	cmd_regress_entry, cmd_timeline_entry, cmd_plot_entry,
-	cmd_calibrate_entry;
+	cmd_calibrate_entry, cmd_record_entry;
 
 void ism_err(const char *fmt, ...) ISM_PRINTF(1, 2);
 void ism_warn(const char *fmt, ...) ISM_PRINTF(1, 2);
 /* Print "iommusim CMD: ..." usage error with a hint, return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) ISM_PRINTF(2, 3);
-/*
- * getopt_long() returned '?' (record, which still parses its own options): usage_error()
- * saying so, with the nearest long option of @opts ("did you mean '--duration'?").
- */
-struct option;
-int bad_option(const char *cmd, const struct option *opts, char **argv);
 
 /*
  * Progress on stderr, only when stderr is a terminal; at most 4 updates a second. When the
@@ -89,7 +83,6 @@ int cmd_plot(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 /* Live capture (cmd-record.c); without libbpf it says it is not built. */
 int cmd_record(int argc, char **argv);
-void help_record(FILE *out);
 /* What `compare` and `sweep` replay when -S is not given (cmd-run.c); NULL-terminated. */
 extern const char *const compare_default_specs[];
 

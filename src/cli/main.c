@@ -5,7 +5,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,20 +18,13 @@
 #include "scenario-find.h"
 #include "util.h"
 
-/* list and record parse their own options (each with its help function); the others have tables. */
+/* list parses its own operands (help_list); every other command has an option table. */
 static const struct cmd_entry cmd_list_entry = {
 	.name = "list",
 	.args = "[-v] [strategies|params|readers|kinds|hcalls]",
 	.summary = "strategies, scenario parameters, readers, event kinds, hcall names",
 	.fn = cmd_list,
 	.help = help_list,
-};
-static const struct cmd_entry cmd_record_entry = {
-	.name = "record",
-	.args = "[-o FILE] [--duration S] [-- CMD]",
-	.summary = "capture DMA and hcall events (root, BPF)",
-	.fn = cmd_record,
-	.help = help_record,
 };
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_stats_entry, &cmd_lint_entry, &cmd_convert_entry, &cmd_dump_entry,
@@ -168,32 +160,6 @@ static void usage(FILE *out)
 		     "gives its options, 'iommusim help COMMAND' its part of iommusim(1).\n"
 		     "Exit status: 0 success, 1 runtime failure (lint: findings), 2 usage or bad\n"
 		     "input.\n");
-}
-
-/* record's getopt block (until it has a table): the usage error, with a near miss */
-int bad_option(const char *cmd, const struct option *opts, char **argv)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
-	const char *best = NULL;
-	unsigned bd = 3;
-
-	if (arg && arg[0] == '-' && arg[1] == '-' && arg[2]) {
-		char *name = xstrndup(arg + 2, strcspn(arg + 2, "="));
-
-		for (const struct option *o = opts; o->name; o++) {
-			unsigned d = ism_edit_distance(name, o->name);
-
-			if (d < bd) {
-				bd = d;
-				best = o->name;
-			}
-		}
-		free(name);
-	}
-	/* distance 0: the option exists and its argument is what is wrong */
-	if (best && bd > 0)
-		return usage_error(cmd, "bad option '%s'; did you mean '--%s'?", arg, best);
-	return usage_error(cmd, "bad option");
 }
 
 /* "iommusim: unknown command 'rnu'; did you mean 'run'?" */

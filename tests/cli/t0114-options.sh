@@ -130,11 +130,11 @@ while read -r cmd opts; do
 	expect_exit 2 "$ISM_BIN" "$cmd" "${last}x" "$TR"
 	grep -q "did you mean '$last'?" "$ERR" || fail "$cmd ${last}x: $(cat "$ERR")"
 done < "$T/opts"
-for c in stats lint run compare calibrate sweep regress timeline plot; do
+for c in stats lint run compare calibrate sweep regress timeline plot record; do
 	grep -q "^$c " "$T/opts" || fail "$c has no option table"
 done
 # -j is parallel work only: the commands without it refuse it, naming --format json
-for c in regress calibrate timeline plot; do
+for c in regress calibrate timeline plot record; do
 	expect_exit 2 "$ISM_BIN" $c -j "$TR"
 	grep -q -- "--format json" "$ERR" || fail "$c -j: $(cat "$ERR")"
 done
