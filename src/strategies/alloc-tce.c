@@ -110,6 +110,7 @@ static inline uint64_t range_mask(uint64_t i, uint64_t start, uint64_t end)
 
 static void index_set(struct tce_table *t, uint64_t w0, uint64_t w1);
 static void index_cleared(struct tce_table *t, uint64_t w0, uint64_t w1);
+static inline void pool_count(struct tce_table *t, uint64_t start, uint64_t end, int set);
 
 static void set_range(struct tce_table *t, uint64_t start, uint64_t n)
 {
@@ -117,6 +118,8 @@ static void set_range(struct tce_table *t, uint64_t start, uint64_t n)
 
 	if (!n)
 		return;
+	if (t->index)
+		pool_count(t, start, end, 1);
 	for (uint64_t i = bit_word(start); i <= bit_word(end - 1); i++)
 		t->map[i] |= range_mask(i, start, end);
 	if (t->index)
@@ -129,6 +132,8 @@ static void clear_range(struct tce_table *t, uint64_t start, uint64_t n)
 
 	if (!n)
 		return;
+	if (t->index)
+		pool_count(t, start, end, 0);
 	for (uint64_t i = bit_word(start); i <= bit_word(end - 1); i++)
 		t->map[i] &= ~range_mask(i, start, end);
 	if (t->index)
@@ -141,6 +146,8 @@ static uint64_t count_range(const uint64_t *map, uint64_t start, uint64_t end)
 
 	if (start >= end)
 		return 0;
+	if (end - start == 1)
+		return (map[bit_word(start)] >> (start & 63)) & 1;
 	for (uint64_t i = bit_word(start); i <= bit_word(end - 1); i++)
 		c += (uint64_t)__builtin_popcountll(map[i] & range_mask(i, start, end));
 	return c;
@@ -204,6 +211,17 @@ struct tce_index {
 	int built;
 	uint64_t pool_max[TCE_NR_POOLS + 1]; /* longest free run in each pool, or NO_BOUND */
 	unsigned bounded;		/* bit p: pool_max[p] is known */
+	/* free entries in each pool below its last one (which the kernel never uses), exact:
+	 * a pass over a full pool (most passes when the window is full) fails at once */
+	uint64_t pool_free[TCE_NR_POOLS + 1];
+	uint64_t pool_lo[TCE_NR_POOLS + 1]; /* pool p holds entry e when p = sum over i >= 1 of
+					 * (e >= pool_lo[i]) (unused small pools: the large
+					 * pool's start) */
+	uint64_t pool_last[TCE_NR_POOLS + 1]; /* the entry pool_free[p] leaves out: end - 1 */
+	uint64_t pool_low[TCE_NR_POOLS + 1]; /* every entry of pool p below pool_low[p] is in
+					 * use: a search in the pool from below starts there */
+	int counted;			/* pool_free[] is kept (from the end of tce_table_init()) */
+	int pools_ok;			/* every pool in use has at least 2 entries */
 };
 
 static inline struct run_sum run_merge(struct run_sum a, uint64_t alen, struct run_sum b,
@@ -343,6 +361,97 @@ static void index_free(struct tce_table *t)
 static const struct tce_pool *pool_at(const struct tce_table *t, unsigned p)
 {
 	return p < TCE_NR_POOLS ? &t->pools[p] : &t->large_pool;
+}
+
+/*
+ * Entries [start, end) are about to be set (@set) or cleared: keep pool_free[] exact. The pools
+ * tile the table ([poolsize * i, poolsize * (i + 1)), the large pool up to the end), and a
+ * pool's last entry is not counted.
+ */
+static void pool_count_range(struct tce_table *t, uint64_t start, uint64_t end, int set);
+
+static inline void pool_count(struct tce_table *t, uint64_t start, uint64_t end, int set)
+{
+	struct tce_index *x = t->index;
+
+	if (!x->counted)
+		return;
+	if (end - start == 1) {
+		/* one entry (most maps and unmaps): its pool without a branch per pool */
+		unsigned p = 0;
+		uint64_t f, lo;
+
+		for (unsigned i = 1; i <= TCE_NR_POOLS; i++)
+			p += start >= x->pool_lo[i];
+		/* 1 when the entry counts in pool_free[] and the set or clear changes it */
+		f = (uint64_t)(start != x->pool_last[p]) &
+		    ((uint64_t)test_bit64(t->map, start) ^ (uint64_t)set);
+		x->pool_free[p] += set ? -f : f;
+		/* a clear lowers pool_low[p] to the entry (a select, not a branch) */
+		lo = x->pool_low[p];
+		x->pool_low[p] = !set && start < lo ? start : lo;
+		return;
+	}
+	pool_count_range(t, start, end, set);
+}
+
+static void pool_count_range(struct tce_table *t, uint64_t start, uint64_t end, int set)
+{
+	struct tce_index *x = t->index;
+
+	for (unsigned p = 0; p <= TCE_NR_POOLS; p++) {
+		const struct tce_pool *pl;
+		uint64_t a, b, ones;
+
+		if (p < TCE_NR_POOLS && p >= t->nr_pools)
+			continue;
+		pl = pool_at(t, p);
+		if (pl->end <= pl->start + 1 || start >= pl->end - 1 || end <= pl->start)
+			continue;
+		a = umax(start, pl->start);
+		b = umin(end, pl->end - 1);
+		ones = count_range(t->map, a, b);
+		if (set) {
+			x->pool_free[p] -= (b - a) - ones;
+		} else {
+			x->pool_free[p] += ones;
+			x->pool_low[p] = umin(x->pool_low[p], a);
+		}
+	}
+}
+
+/* Start keeping pool_free[] (once the pools are laid out). */
+static void pool_count_init(struct tce_table *t)
+{
+	struct tce_index *x = t->index;
+
+	if (!x)
+		return;
+	for (unsigned p = 0; p <= TCE_NR_POOLS; p++) {
+		const struct tce_pool *pl = pool_at(t, p);
+
+		x->pool_free[p] = 0;
+		x->pool_low[p] = pl->start;
+		x->pool_lo[p] = p < TCE_NR_POOLS && p >= t->nr_pools ? t->large_pool.start : pl->start;
+		x->pool_last[p] = pl->end - 1;
+		if ((p < TCE_NR_POOLS && p >= t->nr_pools) || pl->end <= pl->start + 1)
+			continue;
+		x->pool_free[p] = (pl->end - 1 - pl->start) -
+				  count_range(t->map, pl->start, pl->end - 1);
+	}
+	x->counted = 1;
+	x->pools_ok = t->large_pool.end > t->large_pool.start + 1;
+	for (unsigned p = 0; p < t->nr_pools; p++)
+		x->pools_ok &= t->pools[p].end > t->pools[p].start + 1;
+}
+
+/*
+ * Pool @p cannot hold @nr entries from any start in it: fewer free entries than that, or a
+ * known longest free run shorter than that.
+ */
+static inline int pool_refuses(const struct tce_index *x, unsigned p, uint64_t nr)
+{
+	return x->pool_free[p] < nr || ((x->bounded & (1u << p)) && x->pool_max[p] < nr);
 }
 
 /* Mark the tree's groups over words @w0 .. @w1 out of date. */
@@ -679,6 +788,7 @@ int tce_table_init(struct tce_table *t, uint64_t size, uint64_t offset, unsigned
 	t->large_pool.start = t->poolsize * t->nr_pools;
 	t->large_pool.end = size;
 	t->large_pool.hint = t->large_pool.start;
+	pool_count_init(t);
 	return 0;
 }
 
@@ -867,16 +977,16 @@ static uint64_t find_area_scan(const struct tce_table *t, uint64_t size, uint64_
 }
 
 /*
- * The smallest valid index at or after @start, in pool @pool (-1: the search is not inside
- * one pool). None if the pool is known to have no free run of @nr entries. One entry: the
+ * The smallest valid index at or after @start, in pool @pool, @pl (-1 and NULL: the search is
+ * not inside one pool). None if the pool is known to have no free run of @nr entries. One entry: the
  * free[] levels. Longer runs: the plain scan over the first DIRECT_WORDS words (where a map in
  * a window with room ends), then the tree from there on.
  */
 static uint64_t find_area(struct tce_table *t, uint64_t size, uint64_t start, uint64_t nr,
-			  uint64_t boundary, uint64_t align_mask, int pool)
+			  uint64_t boundary, uint64_t align_mask, int pool,
+			  const struct tce_pool *pl)
 {
 	struct tce_index *x = t->index;
-	const struct tce_pool *pl = pool >= 0 ? pool_at(t, (unsigned)pool) : NULL;
 	uint64_t direct, index;
 
 	if (pl && pl->end <= pl->start + 1)
@@ -884,11 +994,20 @@ static uint64_t find_area(struct tce_table *t, uint64_t size, uint64_t start, ui
 
 	if (t->reference || !x || start >= size)
 		return find_area_scan(t, size, start, nr, boundary, align_mask);
-	if (pl && (x->bounded & (1u << pool)) && x->pool_max[pool] < nr)
+	if (pl && pool_refuses(x, (unsigned)pool, nr))
 		return TCE_ALLOC_FAIL;
+	if (pl && x->counted && start < x->pool_low[pool]) {
+		/* no run starts on an entry in use: pass over the pool's used low part */
+		if (x->pool_low[pool] >= size)
+			return TCE_ALLOC_FAIL;
+		start = x->pool_low[pool];
+	}
 	if (nr == 1 && !align_mask) {
 		/* a single entry never crosses a boundary */
 		index = next_free(t, start, size);
+		/* [start, index) is in use (all of [start, size) when none is free) */
+		if (pl && x->counted && start <= x->pool_low[pool])
+			x->pool_low[pool] = index == TCE_ALLOC_FAIL ? size : index;
 		if (index == TCE_ALLOC_FAIL && pl && start == pl->start && size == pl->end - 1) {
 			x->pool_max[pool] = 0;
 			x->bounded |= 1u << pool;
@@ -923,7 +1042,8 @@ static uint64_t find_area(struct tce_table *t, uint64_t size, uint64_t start, ui
  * positions alignment and boundary jumps skip.
  */
 static uint64_t area_alloc(struct tce_table *t, uint64_t limit, uint64_t start, uint64_t nr,
-			   uint64_t boundary, uint64_t align_mask, int pool)
+			   uint64_t boundary, uint64_t align_mask, int pool,
+			   const struct tce_pool *pl)
 {
 	uint64_t size, index;
 
@@ -934,7 +1054,7 @@ static uint64_t area_alloc(struct tce_table *t, uint64_t limit, uint64_t start, 
 	if (boundary && nr > boundary)
 		index = TCE_ALLOC_FAIL;
 	else
-		index = find_area(t, size, start, nr, boundary, align_mask, pool);
+		index = find_area(t, size, start, nr, boundary, align_mask, pool, pl);
 	if (index == TCE_ALLOC_FAIL) {
 		if (start < size)
 			t->search_bits += size - start;
@@ -949,6 +1069,71 @@ static uint64_t alloc_fail(struct tce_table *t)
 {
 	t->failures++;
 	return TCE_ALLOC_FAIL;
+}
+
+/*
+ * The passes of tce_alloc() below over full pools, all at once: when the window is full most
+ * maps fail in their own pool, then in some of the others, and each failed pass is only its
+ * side effects (the pool's hint back to its start, search_bits). A pool with fewer free entries
+ * than @npages (pool_free[], exact), or a longest free run known to be shorter, fails whatever
+ * the start, alignment or boundary (pool_refuses()). Only for
+ * a small allocation whose own pool is full, with no sg handle, a mask that caps no pool and
+ * the pool's hint inside it; else nothing is done. Sets the pass and pool the loop goes on with; -1 when every pool,
+ * the large one too, is full (the allocation fails).
+ */
+static int skip_full_pools(struct tce_table *t, uint64_t npages, uint64_t mask,
+			   const uint64_t *handle, unsigned *pool_nr, struct tce_pool **pool,
+			   unsigned *pass)
+{
+	struct tce_index *x = t->index;
+	unsigned nr = t->nr_pools, p = *pool_nr, j, nf = 0, rot;
+	uint64_t start, sb;
+
+	if (!x || !x->counted || !x->pools_ok || t->reference || (handle && *handle) ||
+	    !pool_refuses(x, p, npages) || mask < t->offset || mask - t->offset < t->size)
+		return 0;
+	/* passes 0 (from the hint) and 1 (from the start) fail in the CPU's pool; not when the
+	 * hint lies below the pool (a capped mask put it there): pass 0 searches from there */
+	start = t->pools[p].hint;
+	if (start >= t->pools[p].end)
+		start = t->pools[p].start;
+	if (start < t->pools[p].start)
+		return 0;
+	sb = (t->pools[p].end - 1 - start) + (t->poolsize - 1);
+	t->pools[p].hint = t->pools[p].start;
+	/* then the other small pools in turn: the first one with room (j of them tried) */
+	for (unsigned i = 0; i < nr; i++)
+		nf |= (unsigned)!pool_refuses(x, i, npages) << i;
+	rot = nr > 1 ? ((nf >> ((p + 1) & (nr - 1))) | (nf << (nr - ((p + 1) & (nr - 1))))) &
+		       ((1u << nr) - 1) : 0;
+	j = rot ? (unsigned)__builtin_ctz(rot) + 1 : nr;
+	/* pools p + 1 .. p + j back to their start: a fixed count of selects, not j branches */
+	for (unsigned i = 1; i < nr; i++) {
+		struct tce_pool *q = &t->pools[(p + i) & (nr - 1)];
+
+		uint64_t m = -(uint64_t)(i <= j);
+
+		q->hint = (q->start & m) | (q->hint & ~m);
+	}
+	if (rot) {
+		/* pass j + 1 searches pool p + j, from its start */
+		t->search_bits += sb + (uint64_t)(j - 1) * (t->poolsize - 1);
+		*pool_nr = (p + j) & (nr - 1);
+		*pool = &t->pools[*pool_nr];
+		*pass = j + 1;
+		return 0;
+	}
+	/* passes 2 .. nr + 1 failed too (the last one in the CPU's pool again): the large pool */
+	sb += (uint64_t)nr * (t->poolsize - 1);
+	t->large_pool.hint = t->large_pool.start;
+	*pool = &t->large_pool;
+	*pass = nr + 2;
+	if (!pool_refuses(x, TCE_NR_POOLS, npages)) {
+		t->search_bits += sb;
+		return 0;
+	}
+	t->search_bits += sb + (t->large_pool.end - 1 - t->large_pool.start);
+	return -1;
 }
 
 uint64_t tce_alloc(struct tce_table *t, uint64_t npages, unsigned align_order, uint64_t mask,
@@ -968,6 +1153,8 @@ uint64_t tce_alloc(struct tce_table *t, uint64_t npages, unsigned align_order, u
 	/* The CPU's precomputed hash picks a small pool; big requests go to the large pool. */
 	pool_nr = tce_pool_hash(cpu) & (t->nr_pools - 1);
 	pool = largealloc ? &t->large_pool : &t->pools[pool_nr];
+	if (!largealloc && skip_full_pools(t, npages, mask, handle, &pool_nr, &pool, &pass) < 0)
+		return alloc_fail(t);
 
 	for (;;) {
 		/* Pass 0 continues an sg list at its handle if that lies in this pool. */
@@ -1002,9 +1189,19 @@ uint64_t tce_alloc(struct tce_table *t, uint64_t npages, unsigned align_order, u
 		pool_id = pool == &t->large_pool ? TCE_NR_POOLS : (int)(pool - t->pools);
 		if (start < pool->start || limit > pool->end)
 			pool_id = -1;
-		n = area_alloc(t, limit, start, npages, boundary_pages, align_mask, pool_id);
-		if (n != TCE_ALLOC_FAIL)
-			break;
+		if (pool_id >= 0 && t->index && t->index->counted && !t->reference &&
+		    pool_refuses(t->index, (unsigned)pool_id, npages) &&
+		    pool->end > pool->start + 1) {
+			/* area_alloc() over a pool with too few free entries: it fails */
+			if (start < limit - 1)
+				t->search_bits += limit - 1 - start;
+			n = TCE_ALLOC_FAIL;
+		} else {
+			n = area_alloc(t, limit, start, npages, boundary_pages, align_mask, pool_id,
+				       pool_id >= 0 ? pool : NULL);
+			if (n != TCE_ALLOC_FAIL)
+				break;
+		}
 
 		if (pass == 0) {
 			/* Retry this pool from its start. */

@@ -179,6 +179,74 @@ Test(alloc_search, tce_boundary_phases)
 		tce_diff(40000 + i * 999, offsets[i], 12, 20 + i, 40000, 64, 0, 1);
 }
 
+/*
+ * The window at the brim, as allocbench churns it: one-entry maps from 8 CPUs fill every pool
+ * (most maps then fail in their own pool and in some others, which the fast path passes over
+ * at once), then each step unmaps a random mapping and maps again; now and then a run of 2..20
+ * entries, an aligned one, a mask that caps the pools (which leaves hints outside their pool),
+ * a map that fails in every pool, and bursts of unmaps that leave single holes.
+ */
+Test(alloc_search, tce_brim_churn)
+{
+	const uint64_t size = 1ull << 18;
+	struct tce_table t, r;
+	uint64_t *ln, *lnp, seed = 77, nlive = 0, fails = 0, skipped = 0;
+	unsigned ops = 400000;
+
+	cr_assert_eq(tce_table_init(&t, size, 0, 12), 0);
+	cr_assert_eq(tce_table_init(&r, size, 0, 12), 0);
+	tce_table_set_reference(&r, 1);
+	ln = calloc(size, sizeof(*ln));
+	lnp = calloc(size, sizeof(*lnp));
+	for (unsigned i = 0; i < ops; i++) {
+		uint64_t x = rnd(&seed), np = 1, mask = UINT64_MAX >> 12, n, m, fbefore;
+		unsigned ao = 0, cpu = (unsigned)(x >> 40) % 8;
+		int fill = i < size + size / 8;
+
+		if (!fill && nlive) {
+			/* unmap a random mapping (a burst of them now and then) */
+			unsigned burst = (x >> 8) % 500 == 0 ? 200 : 1;
+
+			for (unsigned b = 0; b < burst && nlive; b++) {
+				uint64_t k = rnd(&seed) % nlive;
+
+				tce_free(&t, ln[k], lnp[k]);
+				tce_free(&r, ln[k], lnp[k]);
+				ln[k] = ln[nlive - 1];
+				lnp[k] = lnp[--nlive];
+			}
+		}
+		if ((x >> 16) % 16 == 0)
+			np = 2 + (x >> 20) % 19;
+		if ((x >> 24) % 32 == 0)
+			ao = 1 + (unsigned)((x >> 28) % 3);
+		if ((x >> 32) % 16 == 0)
+			mask = (x >> 36) % 2 ? size / 2 + (x >> 44) % (size / 2) : size * 3 / 4 - 1;
+		fbefore = t.failures;
+		n = tce_alloc(&t, np, ao, mask, 1ull << 20, cpu, NULL);
+		m = tce_alloc(&r, np, ao, mask, 1ull << 20, cpu, NULL);
+		cr_assert_eq(n, m, "op %u: np %lu ao %u mask %lx cpu %u: fast %lu, reference %lu", i,
+			     (unsigned long)np, ao, (unsigned long)mask, cpu, (unsigned long)n,
+			     (unsigned long)m);
+		tce_same(&t, &r, i);
+		if (n == TCE_ALLOC_FAIL) {
+			fails++;
+			skipped += t.failures - fbefore;
+			continue;
+		}
+		ln[nlive] = n;
+		lnp[nlive++] = np;
+	}
+	cr_assert_eq(memcmp(t.map, r.map, size / 64 * sizeof(*t.map)), 0);
+	cr_expect_gt(fails, 1000, "%lu failed maps", (unsigned long)fails);
+	cr_expect_eq(skipped, fails);
+	cr_expect_gt(t.peak + t.reserved, size - 8);
+	free(ln);
+	free(lnp);
+	tce_table_free(&t);
+	tce_table_free(&r);
+}
+
 /* The DMA API paths on both: map_sg with its handle and merging, coherent allocations. */
 Test(alloc_search, tce_dma_api_paths)
 {
