@@ -123,15 +123,23 @@ void evpool_start(struct evpool *p, unsigned nthreads, evpool_fn fn, void *arg)
 	pthread_mutex_unlock(&p->gate);
 }
 
+void evpool_post(struct evpool *p)
+{
+	if (p->nthreads > 1)
+		pthread_barrier_wait(&p->start);
+}
+
+void evpool_wait(struct evpool *p)
+{
+	p->fn(p->arg, 0, p->nthreads);
+	if (p->nthreads > 1)
+		pthread_barrier_wait(&p->end);
+}
+
 void evpool_run(struct evpool *p)
 {
-	if (p->nthreads > 1) {
-		pthread_barrier_wait(&p->start);
-		p->fn(p->arg, 0, p->nthreads);
-		pthread_barrier_wait(&p->end);
-	} else {
-		p->fn(p->arg, 0, 1);
-	}
+	evpool_post(p);
+	evpool_wait(p);
 }
 
 void evpool_stop(struct evpool *p)

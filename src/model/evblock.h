@@ -56,6 +56,13 @@ struct evpool {
 void evpool_start(struct evpool *p, unsigned nthreads, evpool_fn fn, void *arg);
 /* Every thread runs its share of the current block; returns when all are done. */
 void evpool_run(struct evpool *p);
+/*
+ * evpool_run() in two halves: evpool_post() sets threads 1.. going and returns at once (the
+ * caller may prepare the next block meanwhile, touching nothing the threads read);
+ * evpool_wait() runs thread 0's share on the caller's thread and returns when all are done.
+ */
+void evpool_post(struct evpool *p);
+void evpool_wait(struct evpool *p);
 void evpool_stop(struct evpool *p);
 
 /* The number of CPUs online (at least 1). */

@@ -140,9 +140,80 @@ static double cal_reserve(struct calendar *c, double t, double dur)
 /* Devices whose latest map per CPU is kept (the device dependency); others use their own map. */
 #define SIM_DEVS 64
 
+enum { DEP_MAP = 1, DEP_SG = 2, DEP_ALLOC = 3 };
+
+/* What kind of request an event is. */
+enum req_op { OP_NONE, OP_MAP, OP_MAP_SG, OP_ALLOC, OP_UNMAP, OP_UNMAP_SG, OP_FREE,
+	      OP_SYNC_CPU, OP_SYNC_DEV, OP_MARK };
+
+/* From what an unmap's device time counts (run_after_device()). */
+enum { ANCHOR_OWN, ANCHOR_DEV, ANCHOR_MARK };
+
+/*
+ * One DMA event or marker being replayed: what every run's replay of it shares, prepared once
+ * (prepare()). A run reads nothing of the recording's side but this: the fields after @rc are
+ * copies of the recorded state as it was at the event.
+ */
+struct evctx {
+	const struct ism_event *ev;
+	uint64_t pos;             /* its reader position */
+	struct rcpu *rc;          /* its CPU, as recorded (the shared side only: it may move) */
+	enum req_op op;
+	uint8_t tag;
+	uint64_t key;
+	struct dma_req rq;        /* the request (a run replays a copy) */
+	const struct dma_seg *segs; /* its input segments (map_sg) */
+	int inferred;             /* a map_sg whose input lengths were inferred */
+	double t;                 /* recorded time */
+	double think;             /* think time before it (recorded gap less recorded work) */
+	double rec_model, rec_dev;/* the recorded strategy's modelled work: CPU, device */
+	double debt;              /* an earlier gap's recorded work taken from this one */
+	/* dependencies across CPUs (iommusim(1), RE-TIMING) */
+	int follow_last, first_dma, boot_end, follow_mark, follow_done;
+	double mark_think, done_think;
+	double last_t;            /* the latest DMA event or marker before it, as recorded */
+	double ovh_ns;            /* TCE hypercall time on its CPU since the CPU's previous one */
+	uint64_t seen[3];         /* ... those hypercalls by opcode (PUT, INDIRECT, STUFF) */
+	double dur[3];
+	const void *chkrec;       /* the hcall check's recorded state of its CPU (sim->chk) */
+	const uint64_t *iseen;    /* IOMMU events on its CPU since then (the IOMMU check) */
+	/* an unmap, free or sync: its map as recorded, and the device's recorded time */
+	int orphan;               /* no map of it in the trace */
+	uint8_t anchor;           /* ANCHOR_*: the device time counts from the map, from a later
+				   * map of the device on the map's CPU (anchor_cpu), or a marker */
+	uint16_t anchor_cpu;
+	double dev_time;
+	/* a marker: the boot end, the start or end of phase k (-1: neither) */
+	int mk_boot, mk_start, mk_end;
+};
+
+/* A block of prepared events (the pipeline, struct sim). */
+struct sim_block {
+	char pad[64];             /* SIM_LINE: the other block is another thread's */
+	struct ev_block evs;      /* the events, copied */
+	struct evctx *x;          /* evs.n of them */
+	size_t *seg_off;          /* x[i]'s input segments in segs (SIZE_MAX: none) */
+	struct dma_seg *segs;
+	size_t nsegs, segcap;
+	unsigned char *chk;       /* x[i]'s check state: chk->rec_size bytes each */
+};
+
+static void block_free(struct sim_block *b)
+{
+	if (!b->x)
+		return;
+	evblock_free(&b->evs);
+	free(b->x);
+	free(b->seg_off);
+	free(b->segs);
+	free(b->chk);
+	memset(b, 0, sizeof(*b));
+}
+
 struct run {
 	struct strat *stack;
 	struct sim_result res;
+	unsigned ncpus;           /* CPUs its per-CPU arrays hold (run_grow()) */
 	double *T;                /* per-CPU simulated clock (ns) */
 	struct livemap deps;      /* per mapping: simulated end, recorded time, failed */
 	struct calendar **cal;    /* per resource */
@@ -170,6 +241,8 @@ struct run {
 	uint64_t ipred_timer;
 	struct ick *ick;              /* per CPU */
 	unsigned nick;
+	struct dma_seg *segs;         /* its copy of the request's segments (layers rewrite them) */
+	unsigned segcap;
 };
 
 /* The IOMMU check's state of one run on one CPU. */
@@ -204,52 +277,69 @@ struct rcpu {
 	uint32_t unmap_pid;       /* ... of this task */
 };
 
+/* Bytes between what the runs' threads read and what the caller's thread writes. */
+#define SIM_LINE 64
+
 struct sim {
+	/* what a run reads (set before the first event, then read only) */
 	const struct scenario *sc;
 	struct cost_plan cost;    /* sc's cost coefficients, by operation */
 	struct run *runs;
 	unsigned nruns;
+	int check;
+	/* the check of the recording's calls (--check-hcalls; a strategy's, check.h), or NULL,
+	 * and its per-CPU view of the recording: ncpus blocks of chk->rec_size bytes */
+	const struct strat_check *chk;
+	sim_dev_name_fn dev_name;  /* the trace's device names (sim_set_dev_names), or NULL */
+	const void *dev_name_arg;
+	struct sim_observer obs;  /* optional (timeline, time-series figures) */
+	int observed;
+	struct hcfit *fit;        /* hypercall samples of run fit_run, or NULL */
+	unsigned fit_run;
+	/*
+	 * The pipeline (sim_new_jobs()): each event's shared side (the recorded figures, the
+	 * request, its think time, dependencies and device anchor) is prepared once, into a
+	 * block, with copies of what the runs read of it; a full block is replayed through
+	 * every run, each run over the whole block at a time so that its state stays in cache.
+	 * The pool's threads claim the runs one by one while the caller's thread prepares the
+	 * next block, then helps. A run reads only its own state and the block, so the results
+	 * are the same for any number of threads. Without it (sim_new(); an observer, the
+	 * hypercall fit and the IOMMU check watch one event at a time), each event goes through
+	 * every run before the next.
+	 */
+	unsigned jobs;            /* sim_new_jobs(): threads (0: sim_new()) */
+	int blocked, decided;     /* the pipeline is on (decided at the first event) */
+	unsigned posted_blk;      /* the block being replayed, when posted */
+	struct evpool pool;
+	char pad0[SIM_LINE];
+	unsigned next_run;        /* the posted block's next run to claim (atomic) */
+	char pad1[SIM_LINE];
+	/* the recording's side (the caller's thread) */
 	struct run *rec;          /* sim.recorded_with instance, or NULL */
 	struct rcpu *cpus;
 	unsigned ncpus;
 	struct sim_recorded r;
 	char **resnames;
 	unsigned nres;
-	int started, boot_done, finished, check;
-	/* the check of the recording's calls (--check-hcalls; a strategy's, check.h), or NULL,
-	 * and its per-CPU view of the recording: ncpus blocks of chk->rec_size bytes */
-	const struct strat_check *chk;
+	int started, boot_done, finished;
 	unsigned char *chk_rec;
 	unsigned boot_cpu;
-	sim_dev_name_fn dev_name;  /* the trace's device names (sim_set_dev_names), or NULL */
-	const void *dev_name_arg;
 	struct dma_seg *segs;
 	unsigned segcap;
 	double kbytes_page;
-	struct sim_observer obs;  /* optional (timeline, time-series figures) */
-	int observed;
 	/* the latest DMA event or marker, and the latest marker, as recorded */
 	unsigned last_cpu, mark_cpu;
 	double last_t, mark_t;
 	int have_last, have_mark;
 	int from_boot;            /* the trace covers boot: the strategies' boot work is charged */
-	struct hcfit *fit;        /* hypercall samples of run fit_run, or NULL */
-	unsigned fit_run;
 	regex_t phase_re, end_re; /* sim.phase_marker, sim.phase_end_marker */
 	double done_t[SIM_DEVS];  /* recorded time of the device's latest unmap, 0 = none */
 	uint16_t done_cpu[SIM_DEVS];
 	int have_phase_re, have_end_re;
-	/*
-	 * A split replay (sim_new_jobs()): the runs are spread over parts, whole engines of their
-	 * own; global run i is run i / nparts of part i % nparts. Events are gathered in blocks
-	 * and each part replays the whole block on its thread. A run's result depends on its own
-	 * stack and the trace only, so the results are the same for any number of parts; the
-	 * recorded figures are part 0's (its first run is run 0).
-	 */
-	struct sim **parts;
-	unsigned nparts, ntotal;
-	struct ev_block blk;
-	struct evpool pool;
+	struct livemap sdeps;     /* the recording's live mappings: CPU and time of the map */
+	unsigned cur;             /* the block being prepared */
+	int posted;
+	struct sim_block blk[2];  /* apart by SIM_LINE bytes (struct sim_block) */
 };
 
 double sim_phase_recorded_ns(const struct sim_recorded *r, unsigned k)
@@ -301,19 +391,22 @@ uint16_t sim_resource(struct sim *sim, const char *name)
 	return (uint16_t)sim->nres;
 }
 
-/* The check's per-CPU state for CPUs @from..@n-1 (zeroed; n > from: the arrays grow). */
+/* The check's recorded state for CPUs @from..@n-1 (zeroed; n > from: the array grows). */
 static void chk_grow(struct sim *sim, unsigned from, unsigned n)
 {
-	size_t rs = sim->chk->rec_size, cs = sim->chk->cpu_size;
+	size_t rs = sim->chk->rec_size;
 
 	sim->chk_rec = xreallocarray(sim->chk_rec, n, rs ? rs : 1);
 	memset(sim->chk_rec + from * rs, 0, (n - from) * rs);
-	for (unsigned i = 0; i < sim->nruns; i++) {
-		struct run *run = &sim->runs[i];
+}
 
-		run->chk_cpu = xreallocarray(run->chk_cpu, n, cs ? cs : 1);
-		memset(run->chk_cpu + from * cs, 0, (n - from) * cs);
-	}
+/* A run's check state for its CPUs @from..@n-1 (zeroed). */
+static void chk_grow_run(const struct sim *sim, struct run *run, unsigned from, unsigned n)
+{
+	size_t cs = sim->chk->cpu_size;
+
+	run->chk_cpu = xreallocarray(run->chk_cpu, n, cs ? cs : 1);
+	memset(run->chk_cpu + from * cs, 0, (n - from) * cs);
 }
 
 static void *chk_rec(const struct sim *sim, unsigned cpu)
@@ -335,24 +428,6 @@ static struct rcpu *rcpu(struct sim *sim, unsigned cpu)
 			n *= 2;
 		sim->cpus = xreallocarray(sim->cpus, n, sizeof(*sim->cpus));
 		memset(sim->cpus + sim->ncpus, 0, (n - sim->ncpus) * sizeof(*sim->cpus));
-		for (unsigned i = 0; i < sim->nruns; i++) {
-			sim->runs[i].T = xreallocarray(sim->runs[i].T, n, sizeof(double));
-			sim->runs[i].dev_T = xreallocarray(sim->runs[i].dev_T, (size_t)n * SIM_DEVS,
-							   sizeof(double));
-			sim->runs[i].owed_ns = xreallocarray(sim->runs[i].owed_ns, (size_t)n * 3,
-							     sizeof(double));
-			sim->runs[i].owed_calls = xreallocarray(sim->runs[i].owed_calls, (size_t)n * 3,
-								sizeof(uint64_t));
-			for (unsigned c = sim->ncpus; c < n; c++) {
-				sim->runs[i].T[c] = 0;
-				for (unsigned d = 0; d < SIM_DEVS; d++)
-					sim->runs[i].dev_T[(size_t)c * SIM_DEVS + d] = 0;
-				for (unsigned k = 0; k < 3; k++) {
-					sim->runs[i].owed_ns[(size_t)c * 3 + k] = 0;
-					sim->runs[i].owed_calls[(size_t)c * 3 + k] = 0;
-				}
-			}
-		}
 		if (sim->rec) {
 			sim->rec->T = xreallocarray(sim->rec->T, n, sizeof(double));
 			for (unsigned c = sim->ncpus; c < n; c++)
@@ -363,6 +438,27 @@ static struct rcpu *rcpu(struct sim *sim, unsigned cpu)
 		sim->ncpus = n;
 	}
 	return &sim->cpus[cpu];
+}
+
+/* A run's per-CPU arrays for CPUs 0..@n-1 (the new ones zeroed): a run grows its own, as its
+ * replay reaches a CPU (the recording's side may be a block ahead). */
+static void run_grow(const struct sim *sim, struct run *run, unsigned n)
+{
+	unsigned from = run->ncpus;
+
+	if (n <= from)
+		return;
+	run->T = xreallocarray(run->T, n, sizeof(double));
+	run->dev_T = xreallocarray(run->dev_T, (size_t)n * SIM_DEVS, sizeof(double));
+	run->owed_ns = xreallocarray(run->owed_ns, (size_t)n * 3, sizeof(double));
+	run->owed_calls = xreallocarray(run->owed_calls, (size_t)n * 3, sizeof(uint64_t));
+	memset(run->T + from, 0, (n - from) * sizeof(double));
+	memset(run->dev_T + (size_t)from * SIM_DEVS, 0, (size_t)(n - from) * SIM_DEVS * sizeof(double));
+	memset(run->owed_ns + (size_t)from * 3, 0, (size_t)(n - from) * 3 * sizeof(double));
+	memset(run->owed_calls + (size_t)from * 3, 0, (size_t)(n - from) * 3 * sizeof(uint64_t));
+	if (sim->chk)
+		chk_grow_run(sim, run, from, n);
+	run->ncpus = n;
 }
 
 static int init_run(struct sim *sim, struct run *run, const char *spec, unsigned index,
@@ -389,8 +485,7 @@ static int init_run(struct sim *sim, struct run *run, const char *spec, unsigned
 	return 0;
 }
 
-static struct sim *sim_build(const struct scenario *sc, char *const *specs, unsigned nspecs,
-			     unsigned first, unsigned step, char **cause)
+struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspecs, char **cause)
 {
 	struct sim *sim = xcalloc(1, sizeof(*sim));
 
@@ -402,7 +497,7 @@ static struct sim *sim_build(const struct scenario *sc, char *const *specs, unsi
 	}
 	sim->runs = xcalloc(nspecs ? nspecs : 1, sizeof(*sim->runs));
 	for (unsigned i = 0; i < nspecs; i++) {
-		if (init_run(sim, &sim->runs[i], specs[i], first + i * step, cause) < 0) {
+		if (init_run(sim, &sim->runs[i], specs[i], i, cause) < 0) {
 			sim->nruns = i;
 			sim_free(sim);
 			return NULL;
@@ -413,7 +508,7 @@ static struct sim *sim_build(const struct scenario *sc, char *const *specs, unsi
 		char *c2 = NULL;
 
 		sim->rec = xcalloc(1, sizeof(*sim->rec));
-		if (init_run(sim, sim->rec, sc->sim.recorded_with, first + nspecs * step, &c2) < 0) {
+		if (init_run(sim, sim->rec, sc->sim.recorded_with, nspecs, &c2) < 0) {
 			*cause = xasprintf("sim.recorded_with: %s", c2);
 			free(c2);
 			free(sim->rec);
@@ -447,70 +542,23 @@ static struct sim *sim_build(const struct scenario *sc, char *const *specs, unsi
 		}
 		sim->have_end_re = 1;
 	}
+	livemap_init(&sim->sdeps);
 	rcpu(sim, 0);
 	return sim;
 }
 
-struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspecs, char **cause)
-{
-	return sim_build(sc, specs, nspecs, 0, 1, cause);
-}
-
-/* Events gathered before the parts replay them: large enough to keep each part's state in
+/* Events prepared before the runs replay them: large enough to keep each run's state in
  * cache for long, small enough that the block itself stays in the last-level cache. */
-#define SIM_BLOCK_EVENTS 8192
+#define SIM_BLOCK_EVENTS 4096
 
 struct sim *sim_new_jobs(const struct scenario *sc, char *const *specs, unsigned nspecs,
 			 unsigned jobs, char **cause)
 {
-	struct sim *sim;
-	unsigned np = jobs ? jobs : evpool_cpus();
+	struct sim *sim = sim_new(sc, specs, nspecs, cause);
 
-	if (np > nspecs)
-		np = nspecs;
-	if (np <= 1)
-		return sim_new(sc, specs, nspecs, cause);
-	sim = xcalloc(1, sizeof(*sim));
-	sim->sc = sc;
-	sim->ntotal = nspecs;
-	sim->parts = xcalloc(np, sizeof(*sim->parts));
-	for (unsigned p = 0; p < np; p++) {
-		unsigned n = (nspecs - p + np - 1) / np;
-		char **sub = xcalloc(n, sizeof(*sub));
-
-		for (unsigned k = 0; k < n; k++)
-			sub[k] = specs[p + k * np];
-		sim->parts[p] = sim_build(sc, sub, n, p, np, cause);
-		free(sub);
-		if (!sim->parts[p]) {
-			sim_free(sim);
-			return NULL;
-		}
-		sim->nparts = p + 1;
-	}
-	evblock_init(&sim->blk, SIM_BLOCK_EVENTS);
+	if (sim)
+		sim->jobs = jobs ? jobs : evpool_cpus();
 	return sim;
-}
-
-/* Part t's share of the block: every event through each of its parts. */
-static void block_parts(void *arg, unsigned t, unsigned nthreads)
-{
-	struct sim *sim = arg;
-
-	for (unsigned p = t; p < sim->nparts; p += nthreads)
-		for (unsigned e = 0; e < sim->blk.n; e++)
-			sim_event(sim->parts[p], &sim->blk.ev[e], sim->blk.pos[e]);
-}
-
-static void flush_block(struct sim *sim)
-{
-	if (!sim->blk.n)
-		return;
-	if (!sim->pool.fn)
-		evpool_start(&sim->pool, sim->nparts, block_parts, sim);
-	evblock_fix(&sim->blk);
-	evpool_run(&sim->pool);
-	evblock_reset(&sim->blk);
 }
 
 static void run_free(struct run *run)
@@ -522,6 +570,7 @@ static void run_free(struct run *run)
 	free(run->owed_calls);
 	free(run->chk_cpu);
 	free(run->ick);
+	free(run->segs);
 	livemap_free(&run->deps);
 	for (unsigned i = 0; i < run->ncal; i++)
 		free(run->cal[i]);
@@ -533,14 +582,11 @@ void sim_free(struct sim *sim)
 {
 	if (!sim)
 		return;
-	if (sim->parts) {
-		if (sim->pool.fn)
-			evpool_stop(&sim->pool);
-		for (unsigned p = 0; p < sim->nparts; p++)
-			sim_free(sim->parts[p]);
-		free(sim->parts);
-		evblock_free(&sim->blk);
-	}
+	if (sim->pool.fn)
+		evpool_stop(&sim->pool);
+	for (int b = 0; b < 2; b++)
+		block_free(&sim->blk[b]);
+	livemap_free(&sim->sdeps);
 	for (unsigned i = 0; i < sim->nruns; i++)
 		run_free(&sim->runs[i]);
 	free(sim->runs);
@@ -567,8 +613,6 @@ void sim_set_dev_names(struct sim *sim, sim_dev_name_fn fn, const void *arg)
 {
 	sim->dev_name = fn;
 	sim->dev_name_arg = arg;
-	for (unsigned p = 0; p < sim->nparts; p++)
-		sim_set_dev_names(sim->parts[p], fn, arg);
 }
 
 const char *sim_dev_name(const struct sim *sim, unsigned id)
@@ -578,20 +622,17 @@ const char *sim_dev_name(const struct sim *sim, unsigned id)
 
 unsigned sim_count(const struct sim *sim)
 {
-	return sim->nparts ? sim->ntotal : sim->nruns;
+	return sim->nruns;
 }
 
 const struct sim_result *sim_result(const struct sim *sim, unsigned i)
 {
-	if (sim->nparts)
-		return i < sim->ntotal ? sim_result(sim->parts[i % sim->nparts], i / sim->nparts) :
-					 NULL;
 	return i < sim->nruns ? &sim->runs[i].res : NULL;
 }
 
 const struct sim_recorded *sim_recorded(const struct sim *sim)
 {
-	return sim->nparts ? &sim->parts[0]->r : &sim->r;
+	return &sim->r;
 }
 
 /* The check a stack offers: its first layer's that has one. */
@@ -611,8 +652,6 @@ static const struct strat_check *find_check(const struct sim *sim)
 {
 	const struct strat_check *c = NULL;
 
-	for (unsigned p = 0; p < sim->nparts && !c; p++)
-		c = find_check(sim->parts[p]);
 	for (unsigned i = 0; i < sim->nruns && !c; i++)
 		c = stack_check(sim->runs[i].stack);
 	for (unsigned i = 0; strategy_table[i] && !c; i++)
@@ -623,8 +662,6 @@ static const struct strat_check *find_check(const struct sim *sim)
 static void set_check(struct sim *sim, int on, const struct strat_check *chk)
 {
 	sim->check = on;
-	for (unsigned p = 0; p < sim->nparts; p++)
-		set_check(sim->parts[p], on, chk);
 	if (chk == sim->chk)
 		return;
 	free(sim->chk_rec);
@@ -636,6 +673,9 @@ static void set_check(struct sim *sim, int on, const struct strat_check *chk)
 	sim->chk = chk;
 	if (chk && sim->ncpus)
 		chk_grow(sim, 0, sim->ncpus);
+	for (unsigned i = 0; i < sim->nruns && chk; i++)
+		if (sim->runs[i].ncpus)
+			chk_grow_run(sim, &sim->runs[i], 0, sim->runs[i].ncpus);
 }
 
 void sim_check_hcalls(struct sim *sim, int on)
@@ -647,18 +687,10 @@ void sim_fit_hcalls(struct sim *sim, unsigned run, struct hcfit *fit)
 {
 	sim->fit = fit;
 	sim->fit_run = run;
-	for (unsigned p = 0; p < sim->nparts; p++)
-		sim_fit_hcalls(sim->parts[p], run / sim->nparts,
-			       p == run % sim->nparts ? fit : NULL);
 }
 
 void sim_observe(struct sim *sim, const struct sim_observer *obs)
 {
-	if (sim->nparts) {
-		/* an observer watches one simulation in order: split replays have none */
-		fprintf(stderr, "iommusim: internal error: sim_observe() on a split replay\n");
-		abort();
-	}
 	sim->observed = obs != NULL;
 	if (obs) {
 		sim->obs = *obs;
@@ -669,10 +701,6 @@ void sim_observe(struct sim *sim, const struct sim_observer *obs)
 
 void sim_pressure_now(const struct sim *sim, unsigned i, struct strat_pressure *out)
 {
-	if (sim->nparts) {
-		sim_pressure_now(sim->parts[i % sim->nparts], i / sim->nparts, out);
-		return;
-	}
 	const struct run *run = &sim->runs[i];
 
 	memset(out, 0, sizeof(*out));
@@ -948,8 +976,6 @@ static unsigned sg_infer(struct sim *sim, const struct ism_event *ev)
 
 /* ---- event handling ---------------------------------------------------------------------- */
 
-enum { DEP_MAP = 1, DEP_SG = 2, DEP_ALLOC = 3 };
-
 static double d2u(uint64_t v)
 {
 	double d;
@@ -967,9 +993,6 @@ static uint64_t u2d(double d)
 }
 
 /* What kind of request an event is, and how it is keyed. */
-enum req_op { OP_NONE, OP_MAP, OP_MAP_SG, OP_ALLOC, OP_UNMAP, OP_UNMAP_SG, OP_FREE,
-	      OP_SYNC_CPU, OP_SYNC_DEV, OP_MARK };
-
 static enum req_op classify(const struct ism_event *ev, uint8_t *tag, uint64_t *key)
 {
 	switch (ev->kind) {
@@ -1152,7 +1175,7 @@ static double run_clock(const struct sim *sim, const struct run *run)
 {
 	double m = 0;
 
-	for (unsigned c = 0; c < sim->ncpus; c++)
+	for (unsigned c = 0; c < run->ncpus; c++)
 		if (run->T[c] > m)
 			m = run->T[c];
 	return m;
@@ -1160,8 +1183,6 @@ static double run_clock(const struct sim *sim, const struct run *run)
 
 double sim_clock(const struct sim *sim, unsigned i)
 {
-	if (sim->nparts)
-		return sim_clock(sim->parts[i % sim->nparts], i / sim->nparts);
 	return run_clock(sim, &sim->runs[i]);
 }
 
@@ -1176,25 +1197,25 @@ static int marker_name(const regex_t *re, const char *text, char *name, size_t l
 	return 1;
 }
 
-static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec_t)
+/*
+ * Marker @x on the recording's side: the boot end, a phase's start or end, in @x for the runs
+ * (each takes its clock there: run_phase()).
+ */
+static void phase_decide(struct sim *sim, struct evctx *x)
 {
-	unsigned cpu = ev->cpu;
+	const struct ism_event *ev = x->ev;
 	char name[48];
 	const char *bm = sim->sc->sim.boot_end_marker;
 	struct sim_recorded *r = &sim->r;
+	double rec_t = x->t;
 
+	x->mk_boot = 0;
+	x->mk_start = x->mk_end = -1;
 	if (bm && *bm && !sim->boot_done && ev->text && strstr(ev->text, bm)) {
 		sim->boot_done = 1;
 		r->have_boot_end = 1;
 		r->boot_end_ns = rec_t;
-		for (unsigned i = 0; i < sim->nruns; i++) {
-			struct run *run = &sim->runs[i];
-
-			run->boot_T = run->T[cpu];
-			memcpy(run->res.boot_cat_ns, run->res.cat_ns, sizeof(run->res.cat_ns));
-		}
-		if (sim->observed && sim->obs.marker)
-			sim->obs.marker(sim->obs.arg, bm, 1, rec_t - r->start_ns);
+		x->mk_boot = 1;
 	}
 	if (sim->have_end_re && marker_name(&sim->end_re, ev->text, name, sizeof(name))) {
 		/* the latest phase of that name still open */
@@ -1207,8 +1228,7 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 				break;
 			p->has_end = 1;
 			p->rec_end_ns = rec_t - r->start_ns;
-			for (unsigned i = 0; i < sim->nruns; i++)
-				sim->runs[i].res.phase_sim_end_ns[k] = sim->runs[i].T[cpu];
+			x->mk_end = (int)k;
 			break;
 		}
 	} else if (sim->have_phase_re && r->nphases < SIM_MAX_PHASES &&
@@ -1217,16 +1237,41 @@ static void phase_marker(struct sim *sim, const struct ism_event *ev, double rec
 
 		snprintf(p->name, sizeof(p->name), "%s", name);
 		p->rec_start_ns = rec_t - r->start_ns;
-		for (unsigned i = 0; i < sim->nruns; i++)
-			sim->runs[i].res.phase_sim_ns[r->nphases] = sim->runs[i].T[cpu];
-		r->nphases++;
-		if (sim->observed && sim->obs.marker)
-			sim->obs.marker(sim->obs.arg, p->name, 0, p->rec_start_ns);
+		x->mk_start = (int)r->nphases++;
 	}
 }
 
+/* Run @run at marker @x (after its own work at it): its clock at the boot end or phase. */
+static void run_phase(struct run *run, const struct evctx *x)
+{
+	double T = run->T[x->ev->cpu];
+
+	if (x->mk_boot) {
+		run->boot_T = T;
+		memcpy(run->res.boot_cat_ns, run->res.cat_ns, sizeof(run->res.cat_ns));
+	}
+	if (x->mk_end >= 0)
+		run->res.phase_sim_end_ns[x->mk_end] = T;
+	else if (x->mk_start >= 0)
+		run->res.phase_sim_ns[x->mk_start] = T;
+}
+
+/* The observer hears of the boot end and of each phase, after the runs replayed the marker. */
+static void phase_announce(struct sim *sim, const struct evctx *x)
+{
+	struct sim_recorded *r = &sim->r;
+
+	if (!sim->observed || !sim->obs.marker)
+		return;
+	if (x->mk_boot)
+		sim->obs.marker(sim->obs.arg, sim->sc->sim.boot_end_marker, 1, x->t - r->start_ns);
+	if (x->mk_start >= 0)
+		sim->obs.marker(sim->obs.arg, r->phases[x->mk_start].name, 0,
+				r->phases[x->mk_start].rec_start_ns);
+}
+
 /* One hypercall sample per opcode whose predicted calls are the calls recorded (hcfit.h). */
-static void fit_sample(struct sim *sim, struct run *run, const struct rcpu *rc, int first)
+static void fit_sample(struct sim *sim, struct run *run, const struct evctx *rc, int first)
 {
 	uint64_t calls[3] = { 0, 0, 0 }, units[3] = { 0, 0, 0 };
 
@@ -1458,25 +1503,6 @@ static void ick_event(struct run *run, unsigned cpu, const struct ism_event *ev,
 		}
 }
 
-/* One DMA event or marker being replayed: what every run's replay of it shares. */
-struct evctx {
-	const struct ism_event *ev;
-	uint64_t pos;             /* its reader position */
-	struct rcpu *rc;          /* its CPU, as recorded */
-	enum req_op op;
-	uint8_t tag;
-	uint64_t key;
-	struct dma_req rq;
-	int inferred;             /* a map_sg whose input lengths were inferred */
-	double t;                 /* recorded time */
-	double think;             /* think time before it (recorded gap less recorded work) */
-	double rec_model, rec_dev;/* the recorded strategy's modelled work: CPU, device */
-	double debt;              /* an earlier gap's recorded work taken from this one */
-	/* dependencies across CPUs (iommusim(1), RE-TIMING) */
-	int follow_last, first_dma, boot_end, follow_mark, follow_done;
-	double mark_think, done_think;
-};
-
 /*
  * The recorded figures every event adds to (counts, end time, timestamps), and the events
  * that only feed the recording's side (hypercalls, lost events, bounces, IOMMU events):
@@ -1642,14 +1668,77 @@ static void dependencies(struct sim *sim, struct evctx *x)
 	}
 }
 
+/*
+ * The recording's side of an unmap, free or sync @x: its map as recorded (an orphan without
+ * one) and the device's recorded time before it: from the latest map of the same device on
+ * the map's CPU (the request's later maps come before the device starts: their costs are on
+ * that CPU's clock, not in the device time), else from the map itself; a marker since then is
+ * a synchronisation point and the anchor. The recorded gap on this CPU before the unmap is
+ * that wait, not think time: it counts once, as device time, and the CPU's own clock only
+ * orders the events.
+ */
+static void device_anchor(struct sim *sim, struct evctx *x)
+{
+	struct sim_recorded *r = &sim->r;
+	const struct ism_event *ev = x->ev;
+	struct live_entry *dep = livemap_find(&sim->sdeps, x->tag, ev->dev, x->key);
+	double rec_start, a_t, dmax = (double)sim->sc->sim.device_time_max_ns;
+	struct rcpu *mc;
+
+	if (!dep) {
+		x->orphan = 1;
+		r->orphans++;
+		return;
+	}
+	rec_start = ism_kind_traced_first(ev->kind) ? x->t : x->t - x->rc->ovh_ns - x->rec_model;
+	a_t = d2u(dep->d[1]);
+	x->anchor = ANCHOR_OWN;
+	mc = dep->cpu < sim->ncpus ? &sim->cpus[dep->cpu] : NULL;
+	if (mc && mc->dev_t && ev->dev < SIM_DEVS && mc->dev_t[ev->dev] > a_t &&
+	    mc->dev_t[ev->dev] <= rec_start) {
+		a_t = mc->dev_t[ev->dev];
+		x->anchor = ANCHOR_DEV;
+		x->anchor_cpu = dep->cpu;
+		r->deps_device_later++;
+	} else {
+		r->deps_device_own++;
+	}
+	if (sim->have_mark && sim->mark_t > a_t && sim->mark_t <= rec_start) {
+		a_t = sim->mark_t;
+		x->anchor = ANCHOR_MARK;
+		r->deps_device_marker++;
+	}
+	x->dev_time = rec_start - a_t;
+	if (x->dev_time < 0)
+		x->dev_time = 0;
+	if (x->dev_time > dmax)
+		x->dev_time = dmax;
+	if (x->op != OP_SYNC_CPU && x->op != OP_SYNC_DEV && --dep->refs == 0) {
+		dep->refs = 1;
+		livemap_remove(&sim->sdeps, dep);
+	}
+}
+
+/* A map, as recorded: what its unmap's device time counts from. */
+static void recorded_map(struct sim *sim, const struct evctx *x)
+{
+	int created;
+	struct live_entry *dep = livemap_get(&sim->sdeps, x->tag, x->ev->dev, x->key, &created);
+
+	if (!created)
+		dep->refs++;
+	dep->d[1] = u2d(x->t);
+	dep->cpu = x->ev->cpu;
+}
+
 /* When @run's CPU starts @x's event: after its think time, or after what it depends on. */
-static double run_begin(const struct sim *sim, struct run *run, const struct evctx *x)
+static double run_begin(struct run *run, const struct evctx *x)
 {
 	unsigned cpu = x->ev->cpu;
 	double begin = run->T[cpu] + x->think;
 
 	if (x->follow_last) {
-		double b = run->last_T + (x->t - sim->last_t);
+		double b = run->last_T + (x->t - x->last_t);
 
 		begin = b > run->T[cpu] ? b : run->T[cpu];
 	} else if (x->follow_mark) {
@@ -1663,7 +1752,7 @@ static double run_begin(const struct sim *sim, struct run *run, const struct evc
 		begin = b > run->T[cpu] ? b : run->T[cpu];
 	}
 	if (x->first_dma && run->setup_left > 0) {
-		double v = run->setup_left < x->rc->ovh_ns ? run->setup_left : x->rc->ovh_ns;
+		double v = run->setup_left < x->ovh_ns ? run->setup_left : x->ovh_ns;
 
 		begin += v;
 		run->setup_left -= v;
@@ -1676,15 +1765,16 @@ static double run_begin(const struct sim *sim, struct run *run, const struct evc
 }
 
 /* A marker on @run: the work the strategy makes at it, charged there. */
-static void run_marker(struct sim *sim, struct run *run, struct evctx *x, double begin)
+static void run_marker(struct sim *sim, struct run *run, const struct evctx *x,
+		       struct dma_req *rq, double begin)
 {
 	unsigned cpu = x->ev->cpu;
 	double dev = 0;
 
 	if (run->stack->ops->marker) {
 		actbuf_reset(&run->ab);
-		x->rq.ts_ns = (uint64_t)begin;
-		run->stack->ops->marker(run->stack, &x->rq, x->ev->text, &run->ab);
+		rq->ts_ns = (uint64_t)begin;
+		run->stack->ops->marker(run->stack, rq, x->ev->text, &run->ab);
 		if (run->ab.n)
 			begin = execute(sim, run, cpu, begin, &dev, 0);
 	}
@@ -1694,64 +1784,30 @@ static void run_marker(struct sim *sim, struct run *run, struct evctx *x, double
 }
 
 /*
- * An unmap, free or sync of run @i: its map in *@depp, and its start in *@begin: after the
- * device's time as recorded plus this run's extra. Returns 1 when the run is done with the
- * event: no map (an orphan) or the map failed (nothing to undo).
+ * An unmap, free or sync of @run: its map in *@depp, and its start in *@begin: after the
+ * device's time as recorded (device_anchor()) from the run's own time of the anchor, plus
+ * this run's extra device time. Returns 1 when the run is done with the event: no map (an
+ * orphan) or the map failed (nothing to undo).
  */
-static int run_after_device(struct sim *sim, unsigned i, struct evctx *x, double *begin,
+static int run_after_device(struct run *run, const struct evctx *x, double *begin,
 			    struct live_entry **depp)
 {
-	struct sim_recorded *r = &sim->r;
-	struct run *run = &sim->runs[i];
 	const struct ism_event *ev = x->ev;
 	struct live_entry *dep = livemap_find(&run->deps, x->tag, ev->dev, x->key);
 
 	*depp = dep;
 	if (!dep) {
-		if (i == 0)
-			r->orphans++;
 		run->T[ev->cpu] = *begin;
 		return 1;
 	}
-	/*
-	 * The device's time, as recorded, then this run's extra: from the latest map of the
-	 * same device on the map's CPU (the request's later maps come before the device
-	 * starts: their costs are on that CPU's clock, not in the device time), else from
-	 * the map itself. The recorded gap on this CPU before the unmap is that wait, not
-	 * think time: it counts once, as device time, and the CPU's own clock only orders
-	 * the events.
-	 */
 	*begin = run->T[ev->cpu];
-	{
-		double rec_start = ism_kind_traced_first(ev->kind) ? x->t :
-				   x->t - x->rc->ovh_ns - x->rec_model;
-		double a_t = d2u(dep->d[1]), a_T = d2u(dep->d[0]);
-		double dev_time, dmax = (double)sim->sc->sim.device_time_max_ns;
-		struct rcpu *mc = dep->cpu < sim->ncpus ? &sim->cpus[dep->cpu] : NULL;
+	if (!x->orphan) {
+		double a_T = x->anchor == ANCHOR_DEV ?
+				     run->dev_T[(size_t)x->anchor_cpu * SIM_DEVS + ev->dev] :
+			     x->anchor == ANCHOR_MARK ? run->mark_T : d2u(dep->d[0]);
 
-		if (mc && mc->dev_t && ev->dev < SIM_DEVS && mc->dev_t[ev->dev] > a_t &&
-		    mc->dev_t[ev->dev] <= rec_start) {
-			a_t = mc->dev_t[ev->dev];
-			a_T = run->dev_T[(size_t)dep->cpu * SIM_DEVS + ev->dev];
-			if (i == 0)
-				r->deps_device_later++;
-		} else if (i == 0) {
-			r->deps_device_own++;
-		}
-		/* a marker since then is a synchronisation point: it is the anchor */
-		if (sim->have_mark && sim->mark_t > a_t && sim->mark_t <= rec_start) {
-			a_t = sim->mark_t;
-			a_T = run->mark_T;
-			if (i == 0)
-				r->deps_device_marker++;
-		}
-		dev_time = rec_start - a_t;
-		if (dev_time < 0)
-			dev_time = 0;
-		if (dev_time > dmax)
-			dev_time = dmax;
-		if (a_T + dev_time + d2u(dep->d[2]) > *begin)
-			*begin = a_T + dev_time + d2u(dep->d[2]);
+		if (a_T + x->dev_time + d2u(dep->d[2]) > *begin)
+			*begin = a_T + x->dev_time + d2u(dep->d[2]);
 	}
 	if (dep->pad & 1) {
 		/* the map failed: nothing to undo */
@@ -1782,8 +1838,8 @@ static double execute_as_recorded(struct sim *sim, struct run *run, const struct
 
 	/* the previous traced-first event's calls: their recorded time, not the model's */
 	for (int k = 0; k < 3; k++) {
-		seen[k] = x->rc->seen[k];
-		dur[k] = x->rc->dur[k];
+		seen[k] = x->seen[k];
+		dur[k] = x->dur[k];
 		if (oc[k] && oc[k] <= seen[k]) {
 			double share = dur[k] * (double)oc[k] / (double)seen[k];
 
@@ -1811,16 +1867,16 @@ static double execute_as_recorded(struct sim *sim, struct run *run, const struct
 }
 
 /*
- * @run's stack does @x's operation from *@begin (which may move): its actions, costed.
- * Returns the end; *@dev: device time; *@failed: the map failed (window or pool full).
+ * @run's stack does @x's operation (request @rq) from *@begin (which may move): its actions,
+ * costed. Returns the end; *@dev: device time; *@failed: the map failed (window or pool full).
  */
-static double run_execute(struct sim *sim, struct run *run, struct evctx *x, double *begin,
-			  double *dev, int *failed)
+static double run_execute(struct sim *sim, struct run *run, const struct evctx *x,
+			  struct dma_req *rq, double *begin, double *dev, int *failed)
 {
-	x->rq.ts_ns = (uint64_t)*begin;
+	rq->ts_ns = (uint64_t)*begin;
 	if (run->ilayer)
 		ick_counts(run, &run->ibefore);
-	*failed = call_stack(run, x->op, &x->rq) < 0;
+	*failed = call_stack(run, x->op, rq) < 0;
 	if (run->ilayer)
 		ick_predict(sim, run);
 	if (run->as_recorded)
@@ -1842,12 +1898,12 @@ static void run_done(struct sim *sim, unsigned i, const struct evctx *x, struct 
 	run->T[ev->cpu] = end;
 	run->last_T = end;
 	if (sim->fit && i == sim->fit_run && !ism_kind_traced_first(ev->kind))
-		fit_sample(sim, run, x->rc, x->first_dma);
+		fit_sample(sim, run, x, x->first_dma);
 	if (sim->observed && sim->obs.op)
 		sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
 	if (sim->chk && sim->chk->event && x->op != OP_SYNC_CPU && x->op != OP_SYNC_DEV)
-		sim->chk->event(&run->chk, chk_cpu(sim, run, ev->cpu), chk_rec(sim, ev->cpu), ev,
-				x->pos, x->inferred || (dep && (dep->pad & 2)), &run->ab);
+		sim->chk->event(&run->chk, chk_cpu(sim, run, ev->cpu), x->chkrec, ev, x->pos,
+				x->inferred || (dep && (dep->pad & 2)), &run->ab);
 	switch (x->op) {
 	case OP_MAP:
 	case OP_MAP_SG:
@@ -1885,7 +1941,48 @@ static void run_done(struct sim *sim, unsigned i, const struct evctx *x, struct 
 	}
 }
 
-/* After every run replayed @x's event: the recorded state the next events depend on. */
+/* Run @i replays the prepared event @x: from what @x holds and its own state only. */
+static void run_event(struct sim *sim, unsigned i, const struct evctx *x)
+{
+	struct run *run = &sim->runs[i];
+	const struct ism_event *ev = x->ev;
+	struct live_entry *dep = NULL;
+	struct dma_req rq = x->rq;
+	double begin, end, dev = 0;
+	int failed;
+
+	if (ev->cpu >= run->ncpus)
+		run_grow(sim, run, ev->cpu + 1u);
+	if (rq.nsegs) {
+		/* layers that rewrite segment addresses restore them: each run its own copy */
+		if (rq.nsegs > run->segcap) {
+			run->segcap = rq.nsegs;
+			run->segs = xreallocarray(run->segs, rq.nsegs, sizeof(*run->segs));
+		}
+		memcpy(run->segs, x->segs, rq.nsegs * sizeof(*run->segs));
+		rq.segs = run->segs;
+	}
+	memset(run->ipred, 0, sizeof(run->ipred));
+	begin = run_begin(run, x);
+	if (x->op == OP_MARK) {
+		run_marker(sim, run, x, &rq, begin);
+		run_phase(run, x);
+		return;
+	}
+	if (!((x->op == OP_UNMAP || x->op == OP_UNMAP_SG || x->op == OP_FREE ||
+	       x->op == OP_SYNC_CPU || x->op == OP_SYNC_DEV) &&
+	      run_after_device(run, x, &begin, &dep))) {
+		end = run_execute(sim, run, x, &rq, &begin, &dev, &failed);
+		run_done(sim, i, x, dep, begin, end, dev, failed);
+	}
+	/* the IOMMU events since this CPU's previous DMA event belong to this one */
+	if ((sim->check & SIM_CHECK_IOMMU) && run->ilayer && x->op != OP_SYNC_CPU &&
+	    x->op != OP_SYNC_DEV)
+		ick_event(run, ev->cpu, ev, x->pos, x->iseen);
+}
+
+/* After @x's event was prepared (and replayed, one event at a time): the recorded state the
+ * next events depend on. */
 static void event_done(struct sim *sim, const struct evctx *x)
 {
 	const struct ism_event *ev = x->ev;
@@ -1894,11 +1991,6 @@ static void event_done(struct sim *sim, const struct evctx *x)
 	double t = x->t;
 
 	if (op != OP_MARK && op != OP_SYNC_CPU && op != OP_SYNC_DEV) {
-		/* the IOMMU events since this CPU's previous DMA event belong to this one */
-		if (sim->check & SIM_CHECK_IOMMU)
-			for (unsigned i = 0; i < sim->nruns; i++)
-				if (sim->runs[i].ilayer)
-					ick_event(&sim->runs[i], ev->cpu, ev, x->pos, rc->iseen);
 		memset(rc->iseen, 0, sizeof(rc->iseen));
 		rc->after_unmap = 0;
 	}
@@ -1909,7 +2001,6 @@ static void event_done(struct sim *sim, const struct evctx *x)
 		sim->done_cpu[ev->dev] = ev->cpu;
 	}
 	if (op == OP_MARK) {
-		phase_marker(sim, ev, t);
 		sim->have_mark = 1;
 		sim->mark_cpu = ev->cpu;
 		sim->mark_t = t;
@@ -1933,64 +2024,186 @@ static void event_done(struct sim *sim, const struct evctx *x)
 		memset(chk_rec(sim, ev->cpu), 0, sim->chk->rec_size);
 }
 
-void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
+/*
+ * The shared side of @ev (at reader position @pos), into *@x: 1 when it is a DMA event or
+ * a marker the runs replay, 0 when the recording's side is all it feeds.
+ */
+static int prepare(struct sim *sim, const struct ism_event *ev, uint64_t pos, struct evctx *x)
 {
 	struct sim_recorded *r = &sim->r;
-	struct evctx x;
 
-	if (sim->nparts) {
-		evblock_add(&sim->blk, ev, pos);
-		if (evblock_full(&sim->blk))
-			flush_block(sim);
-		return;
-	}
 	if (!sim->started) {
 		const char *bs = sim->sc->sim.boot_start_marker;
 
 		if (bs && *bs && !(ev->kind == ISM_EV_MARKER && strstr(ev->text, bs)))
-			return;
+			return 0;
 		start(sim, ev);
 	}
-	memset(&x, 0, sizeof(x));
-	x.ev = ev;
-	x.pos = pos;
-	x.t = (double)ev->ts_ns;
+	memset(x, 0, sizeof(*x));
+	x->ev = ev;
+	x->pos = pos;
+	x->t = (double)ev->ts_ns;
 	r->events++;
-	if (x.t > r->end_ns)
-		r->end_ns = x.t;
-	x.rc = rcpu(sim, ev->cpu);
-	if (recorded_side(sim, x.rc, ev, pos))
-		return;
-	x.op = classify(ev, &x.tag, &x.key);
-	if (x.op == OP_NONE) {
+	if (x->t > r->end_ns)
+		r->end_ns = x->t;
+	x->rc = rcpu(sim, ev->cpu);
+	if (recorded_side(sim, x->rc, ev, pos))
+		return 0;
+	x->op = classify(ev, &x->tag, &x->key);
+	if (x->op == OP_NONE) {
 		r->unknown_kinds++;
-		return;
+		return 0;
 	}
-	if (x.op != OP_MARK)
+	if (x->op != OP_MARK)
 		r->dma_events++;
-	make_request(sim, &x);
-	think_time(sim, &x);
-	dependencies(sim, &x);
-	for (unsigned i = 0; i < sim->nruns; i++) {
-		struct run *run = &sim->runs[i];
-		struct live_entry *dep = NULL;
-		double begin, end, dev = 0;
-		int failed;
-
-		memset(run->ipred, 0, sizeof(run->ipred));
-		begin = run_begin(sim, run, &x);
-		if (x.op == OP_MARK) {
-			run_marker(sim, run, &x, begin);
-			continue;
-		}
-		if ((x.op == OP_UNMAP || x.op == OP_UNMAP_SG || x.op == OP_FREE ||
-		     x.op == OP_SYNC_CPU || x.op == OP_SYNC_DEV) &&
-		    run_after_device(sim, i, &x, &begin, &dep))
-			continue;
-		end = run_execute(sim, run, &x, &begin, &dev, &failed);
-		run_done(sim, i, &x, dep, begin, end, dev, failed);
+	make_request(sim, x);
+	x->segs = x->rq.segs;
+	think_time(sim, x);
+	dependencies(sim, x);
+	x->last_t = sim->last_t;
+	x->ovh_ns = x->rc->ovh_ns;
+	memcpy(x->seen, x->rc->seen, sizeof(x->seen));
+	memcpy(x->dur, x->rc->dur, sizeof(x->dur));
+	x->chkrec = sim->chk ? chk_rec(sim, ev->cpu) : NULL;
+	x->iseen = x->rc->iseen;
+	switch (x->op) {
+	case OP_UNMAP:
+	case OP_UNMAP_SG:
+	case OP_FREE:
+	case OP_SYNC_CPU:
+	case OP_SYNC_DEV:
+		device_anchor(sim, x);
+		break;
+	case OP_MAP:
+	case OP_MAP_SG:
+	case OP_ALLOC:
+		recorded_map(sim, x);
+		break;
+	case OP_MARK:
+		phase_decide(sim, x);
+		break;
+	default:
+		break;
 	}
-	event_done(sim, &x);
+	return 1;
+}
+
+/* ---- the pipeline ----------------------------------------------------------------------- */
+
+/* The pool's work: the posted block through every run, claimed one run at a time. */
+static void block_runs(void *arg, unsigned t, unsigned nthreads)
+{
+	struct sim *sim = arg;
+	const struct sim_block *b = &sim->blk[sim->posted_blk];
+	const struct evctx *x = b->x;
+	unsigned i, n = b->evs.n;
+
+	(void)t;
+	(void)nthreads;
+	while ((i = __atomic_fetch_add(&sim->next_run, 1u, __ATOMIC_RELAXED)) < sim->nruns)
+		for (unsigned e = 0; e < n; e++)
+			run_event(sim, i, &x[e]);
+}
+
+static void block_wait(struct sim *sim)
+{
+	if (!sim->posted)
+		return;
+	evpool_wait(&sim->pool);
+	sim->posted = 0;
+}
+
+/* The block being prepared goes to the runs (after the one before it is done). */
+static void block_post(struct sim *sim)
+{
+	struct sim_block *b = &sim->blk[sim->cur];
+
+	block_wait(sim);
+	if (!b->evs.n)
+		return;
+	evblock_fix(&b->evs);
+	for (unsigned e = 0; e < b->evs.n; e++) {
+		b->x[e].ev = &b->evs.ev[e];
+		b->x[e].segs = b->seg_off[e] == SIZE_MAX ? NULL : b->segs + b->seg_off[e];
+		b->x[e].chkrec = sim->chk ? b->chk + e * sim->chk->rec_size : NULL;
+	}
+	if (!sim->pool.fn)
+		evpool_start(&sim->pool, sim->jobs < sim->nruns + 1 ? sim->jobs : sim->nruns + 1,
+			     block_runs, sim);
+	sim->posted_blk = sim->cur;
+	sim->next_run = 0;
+	evpool_post(&sim->pool);
+	sim->posted = 1;
+	sim->cur ^= 1;
+	b = &sim->blk[sim->cur];
+	evblock_reset(&b->evs);
+	b->nsegs = 0;
+}
+
+/* Where the next event of the block being prepared is prepared. */
+static struct evctx *block_slot(struct sim *sim)
+{
+	struct sim_block *b = &sim->blk[sim->cur];
+
+	if (!b->x) {
+		evblock_init(&b->evs, SIM_BLOCK_EVENTS);
+		b->x = xcalloc(SIM_BLOCK_EVENTS, sizeof(*b->x));
+		b->seg_off = xcalloc(SIM_BLOCK_EVENTS, sizeof(*b->seg_off));
+	}
+	return &b->x[b->evs.n];
+}
+
+/* The event prepared in block_slot() (still pointing at the caller's event) joins the block,
+ * with copies of what the runs read of the recording's side now. */
+static void block_add(struct sim *sim, struct evctx *x)
+{
+	struct sim_block *b = &sim->blk[sim->cur];
+	unsigned e = b->evs.n;
+
+	evblock_add(&b->evs, x->ev, x->pos);
+	x->iseen = NULL;
+	b->seg_off[e] = SIZE_MAX;
+	if (x->rq.nsegs) {
+		if (b->nsegs + x->rq.nsegs > b->segcap) {
+			b->segcap = (b->nsegs + x->rq.nsegs) * 2;
+			b->segs = xreallocarray(b->segs, b->segcap, sizeof(*b->segs));
+		}
+		memcpy(b->segs + b->nsegs, x->segs, x->rq.nsegs * sizeof(*b->segs));
+		b->seg_off[e] = b->nsegs;
+		b->nsegs += x->rq.nsegs;
+	}
+	if (sim->chk && sim->chk->rec_size) {
+		if (!b->chk)
+			b->chk = xcalloc(SIM_BLOCK_EVENTS, sim->chk->rec_size);
+		memcpy(b->chk + (size_t)e * sim->chk->rec_size, x->chkrec, sim->chk->rec_size);
+	}
+}
+
+void sim_event(struct sim *sim, const struct ism_event *ev, uint64_t pos)
+{
+	struct evctx one, *x;
+
+	if (!sim->decided) {
+		/* observers and the IOMMU check (set before the first event) watch each event;
+		 * on one thread the blocks would only add copies */
+		sim->decided = 1;
+		sim->blocked = sim->jobs > 1 && sim->nruns && !sim->observed &&
+			       !(sim->check & SIM_CHECK_IOMMU);
+	}
+	x = sim->blocked ? block_slot(sim) : &one;
+	if (!prepare(sim, ev, pos, x))
+		return;
+	if (!sim->blocked) {
+		for (unsigned i = 0; i < sim->nruns; i++)
+			run_event(sim, i, x);
+		if (x->op == OP_MARK)
+			phase_announce(sim, x);
+	}
+	if (sim->blocked)
+		block_add(sim, x);
+	event_done(sim, x);
+	if (sim->blocked && evblock_full(&sim->blk[sim->cur].evs))
+		block_post(sim);
 }
 
 void sim_finish(struct sim *sim)
@@ -2000,11 +2213,9 @@ void sim_finish(struct sim *sim)
 	if (sim->finished)
 		return;
 	sim->finished = 1;
-	if (sim->nparts) {
-		flush_block(sim);
-		for (unsigned p = 0; p < sim->nparts; p++)
-			sim_finish(sim->parts[p]);
-		return;
+	if (sim->blocked) {
+		block_post(sim);
+		block_wait(sim);
 	}
 	if (!sim->started)
 		return;
@@ -2015,6 +2226,7 @@ void sim_finish(struct sim *sim)
 		struct sim_result *res = &run->res;
 		double m = 0;
 
+		run_grow(sim, run, sim->ncpus);
 		run->T[sim->boot_cpu] += run->setup_left;
 		run->setup_left = 0;
 		if ((sim->check & SIM_CHECK_IOMMU) && run->ilayer)
@@ -2035,8 +2247,8 @@ void sim_finish(struct sim *sim)
 		res->run_ns = r->have_boot_end ? m - run->boot_T : m;
 		if (!r->have_boot_end)
 			memcpy(res->boot_cat_ns, res->cat_ns, sizeof(res->cat_ns));
-		if (r->live_at_end == 0 && i == 0)
-			r->live_at_end = run->deps.n;
+		if (i == 0)
+			r->live_at_end = sim->sdeps.n;
 		if (run->stack->ops->report)
 			run->stack->ops->report(run->stack, &res->pr);
 		strat_share(&res->pr, 0, 0, (uint64_t)m); /* close the exposure integral */

@@ -173,9 +173,12 @@ double sim_phase_simulated_ns(const struct sim_recorded *r, const struct sim_res
 /* @specs: strategy specs (strategy.h). Returns NULL with *cause on a bad spec or scenario. */
 struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspecs, char **cause);
 /*
- * The same, the runs spread over @jobs threads (0: one per CPU online; never more than
- * @nspecs): events are gathered in blocks and each thread replays every block through its
- * runs. Results are the same as sim_new()'s for any @jobs. No observer (sim_observe()).
+ * The same, pipelined over @jobs threads (0: one per CPU online; at most @nspecs + 1): each
+ * event's recorded side (counts, think time, dependencies, the device's recorded time) is
+ * prepared once, into blocks of events, and each block is replayed through every run while
+ * the next one is prepared; threads claim the runs one at a time. Results are the same as
+ * sim_new()'s for any @jobs. With one thread, an observer (sim_observe()) or the IOMMU
+ * check, events go through the runs one at a time, as with sim_new().
  */
 struct sim *sim_new_jobs(const struct scenario *sc, char *const *specs, unsigned nspecs,
 			 unsigned jobs, char **cause);

@@ -157,7 +157,7 @@ int replay_trace_fit(const char *trace, const char *format_in, const struct scen
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	out->sim = sim_new(sc, specs, 1, cause);
+	out->sim = sim_new_jobs(sc, specs, 1, replay_jobs, cause);
 	if (!out->sim)
 		return -ISM_EUSAGE;
 	sim_fit_hcalls(out->sim, 0, fit);
