@@ -3,7 +3,7 @@
  *
  * Re-implements the rules of kernel/dma/swiotlb.c as of Linux 6.10 .. 6.17 (read from a
  * v6.17-rc mirror): pool sizing with areas, the per-area search with its alignment rules and
- * stride, the per-slot free-run counts ("list") and how allocation and release keep them,
+ * stride, the per-slot free-run counts ("list", kept as the free bits they are equal to),
  * the used/hiwater accounting, swiotlb_max_mapping_size(), and CONFIG_SWIOTLB_DYNAMIC
  * (transient pools and pools added by a worker). No kernel code is copied; each rule names the
  * kernel function it comes from.
@@ -40,11 +40,12 @@ struct swiotlb_area {
 };
 
 /*
- * struct io_tlb_slot: one array of per-slot records, as the kernel keeps them, so that a
- * release (head, alloc_size and list of the same slot) touches one cache line, not three.
+ * struct io_tlb_slot less its list: io_tlb_slot.list, the free run from a slot to the next
+ * slot in use or the end of its segment, is the same at every slot as the run of free bits in
+ * swiotlb_pool.freemap, which the model keeps instead (1 bit a slot, no renumbering of the free
+ * slots before a claim or a release). What a release reads of a mapping is one 8-byte record.
  */
 struct swiotlb_slot {
-	uint32_t list;		/* free-run count, as io_tlb_slot.list */
 	uint32_t alloc_size;	/* as the kernel keeps for release (the first slot counts) */
 	uint32_t head;		/* io_tlb_slot.pad_slots of a live mapping's bounce slot, with a
 				 * live bit and the sub-slot offset so that a release of an
@@ -58,6 +59,8 @@ struct swiotlb_pool {
 	uint64_t area_nslabs;
 	struct swiotlb_area *areas;
 	struct swiotlb_slot *slots; /* nslabs of them */
+	uint64_t *freemap;	/* bit i: slot i is free; io_tlb_slot.list of slot i is the run of
+				 * set bits from i, cut at the end of its segment */
 	uint64_t used, hiwater;	/* slots */
 	uint64_t failures;	/* maps that found no room */
 	uint64_t slots_searched; /* slots examined: allocator work for the cost model */
@@ -95,6 +98,9 @@ void swiotlb_pool_free(struct swiotlb_pool *p);
  * runs both side by side.
  */
 void swiotlb_pool_set_reference(struct swiotlb_pool *p, bool on);
+
+/* io_tlb_slot.list of @slot (@slot < nslabs): its free run, cut at the end of its segment. */
+uint64_t swiotlb_slot_list(const struct swiotlb_pool *p, uint64_t slot);
 
 /**
  * swiotlb_alloc() - find slots for one bounce mapping, as swiotlb_tbl_map_single() does.

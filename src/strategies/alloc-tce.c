@@ -978,9 +978,9 @@ static uint64_t find_area_scan(const struct tce_table *t, uint64_t size, uint64_
 
 /*
  * The smallest valid index at or after @start, in pool @pool, @pl (-1 and NULL: the search is
- * not inside one pool). None if the pool is known to have no free run of @nr entries. One entry: the
- * free[] levels. Longer runs: the plain scan over the first DIRECT_WORDS words (where a map in
- * a window with room ends), then the tree from there on.
+ * not inside one pool). None if the pool is known to have no free run of @nr entries. One
+ * entry: the free[] levels. Longer runs: the plain scan over the first DIRECT_WORDS words
+ * (where a map in a window with room ends), then the tree from there on.
  */
 static uint64_t find_area(struct tce_table *t, uint64_t size, uint64_t start, uint64_t nr,
 			  uint64_t boundary, uint64_t align_mask, int pool,
@@ -1074,12 +1074,12 @@ static uint64_t alloc_fail(struct tce_table *t)
 /*
  * The passes of tce_alloc() below over full pools, all at once: when the window is full most
  * maps fail in their own pool, then in some of the others, and each failed pass is only its
- * side effects (the pool's hint back to its start, search_bits). A pool with fewer free entries
- * than @npages (pool_free[], exact), or a longest free run known to be shorter, fails whatever
- * the start, alignment or boundary (pool_refuses()). Only for
- * a small allocation whose own pool is full, with no sg handle, a mask that caps no pool and
- * the pool's hint inside it; else nothing is done. Sets the pass and pool the loop goes on with; -1 when every pool,
- * the large one too, is full (the allocation fails).
+ * side effects (the pool's hint back to its start, search_bits). A pool with fewer free
+ * entries than @npages (pool_free[], exact), or a longest free run known to be shorter, fails
+ * whatever the start, alignment or boundary (pool_refuses()). Only for a small allocation
+ * whose own pool is full, with no sg handle, a mask that caps no pool and the pool's hint
+ * inside it; else nothing is done. Sets the pass and pool the loop goes on with; -1 when
+ * every pool, the large one too, is full (the allocation fails).
  */
 static int skip_full_pools(struct tce_table *t, uint64_t npages, uint64_t mask,
 			   const uint64_t *handle, unsigned *pool_nr, struct tce_pool **pool,

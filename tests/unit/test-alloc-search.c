@@ -358,9 +358,12 @@ static void pool_same(const struct swiotlb_pool *a, const struct swiotlb_pool *b
 		cr_assert_eq(a->areas[i].used, b->areas[i].used, "op %u area %u", op, i);
 	}
 	if (full) {
-		/* list, alloc_size and head of every slot */
+		/* alloc_size and head of every slot, and the free bits (the list values) */
 		cr_assert_eq(memcmp(a->slots, b->slots, a->nslabs * sizeof(*a->slots)), 0, "op %u",
 			     op);
+		cr_assert_eq(memcmp(a->freemap, b->freemap, (a->nslabs + 63) / 64 * 8), 0, "op %u",
+			     op);
+
 	}
 }
 

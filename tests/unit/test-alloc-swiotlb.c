@@ -39,21 +39,22 @@ static void check_pool(const struct swiotlb_pool *p)
 	unsigned a;
 
 	for (i = p->nslabs; i-- > 0;) {
-		if (!p->slots[i].list) {
+		if (!swiotlb_slot_list(p, i)) {
 			zeros++;
 			continue;
 		}
 		want = 1;
-		if (i + 1 < p->nslabs && (i + 1) % SWIOTLB_SEGSIZE && p->slots[i + 1].list)
-			want += p->slots[i + 1].list;
-		cr_assert_eq(p->slots[i].list, want, "slot %lu: list %u, want %lu", (unsigned long)i,
-			     p->slots[i].list, (unsigned long)want);
+		if (i + 1 < p->nslabs && (i + 1) % SWIOTLB_SEGSIZE && swiotlb_slot_list(p, i + 1))
+			want += swiotlb_slot_list(p, i + 1);
+		cr_assert_eq(swiotlb_slot_list(p, i), want, "slot %lu: list %lu, want %lu",
+			     (unsigned long)i, (unsigned long)swiotlb_slot_list(p, i),
+			     (unsigned long)want);
 	}
 	cr_assert_eq(zeros, p->used);
 	for (a = 0; a < p->nareas; a++) {
 		area_zeros = 0;
 		for (i = a * p->area_nslabs; i < (a + 1) * p->area_nslabs; i++)
-			area_zeros += !p->slots[i].list;
+			area_zeros += !swiotlb_slot_list(p, i);
 		cr_assert_eq(area_zeros, p->areas[a].used);
 	}
 	cr_assert_geq(p->hiwater, p->used);
@@ -73,11 +74,11 @@ Test(swiotlb, init_default_pool_on_2_cpus)
 	cr_expect_eq(p.area_nslabs, 16384);
 	/* swiotlb_init_io_tlb_pool(): list = 128 - (i mod 128): 128 at a segment start, 1 at
 	 * its last slot */
-	cr_expect_eq(p.slots[0].list, 128);
-	cr_expect_eq(p.slots[127].list, 1);
-	cr_expect_eq(p.slots[128].list, 128);
-	cr_expect_eq(p.slots[200].list, 128 - 72);
-	cr_expect_eq(p.slots[32767].list, 1);
+	cr_expect_eq(swiotlb_slot_list(&p, 0), 128);
+	cr_expect_eq(swiotlb_slot_list(&p, 127), 1);
+	cr_expect_eq(swiotlb_slot_list(&p, 128), 128);
+	cr_expect_eq(swiotlb_slot_list(&p, 200), 128 - 72);
+	cr_expect_eq(swiotlb_slot_list(&p, 32767), 1);
 	cr_expect_eq(p.used, 0);
 	swiotlb_pool_free(&p);
 }
@@ -171,14 +172,14 @@ Test(swiotlb, min_align_offset_sets_nslots_and_slot_parity)
 	cr_expect_eq(p.slots_searched, 2);
 	cr_expect_eq(p.slots[1].alloc_size, 4837 - 837);
 	/* slot 0 is free but now runs only to slot 1: list 1; after 1..3 comes 124 free */
-	cr_expect_eq(p.slots[0].list, 1);
-	cr_expect_eq(p.slots[4].list, 124);
+	cr_expect_eq(swiotlb_slot_list(&p, 0), 1);
+	cr_expect_eq(swiotlb_slot_list(&p, 4), 124);
 	/* next search in the area starts at 1 + 3 = 4 */
 	cr_expect_eq(p.areas[0].index, 4);
 	check_pool(&p);
 	/* release: nslots = nr_slots(alloc_size 4000 + offset 0x345) = 3 */
 	cr_expect_eq(swiotlb_release(&p, tlb), 3);
-	cr_expect_eq(p.slots[0].list, 128);
+	cr_expect_eq(swiotlb_slot_list(&p, 0), 128);
 	check_pool(&p);
 
 	/* min_align 0x7ff keeps only sub-slot bits: offset 0x345, no slot constraint
@@ -314,9 +315,9 @@ Test(swiotlb, map_never_crosses_a_segment)
 	 */
 	cr_assert_eq(map(&p, 0, 40 * SLOT, 0, &tlb), 128);
 	cr_expect_eq(p.slots_searched, 1 + 15);
-	cr_expect_eq(p.slots[100].list, 28);
-	cr_expect_eq(p.slots[127].list, 1);		/* the segment's tail is untouched */
-	cr_expect_eq(p.slots[168].list, 128 - 40);
+	cr_expect_eq(swiotlb_slot_list(&p, 100), 28);
+	cr_expect_eq(swiotlb_slot_list(&p, 127), 1);		/* the segment's tail is untouched */
+	cr_expect_eq(swiotlb_slot_list(&p, 168), 128 - 40);
 	check_pool(&p);
 	swiotlb_pool_free(&p);
 }
@@ -433,20 +434,20 @@ Test(swiotlb, release_coalesces_with_following_and_preceding)
 	cr_assert_eq(map(&p, 0, SLOT, 0, &a), 0);
 	cr_assert_eq(map(&p, 0, SLOT, 0, &b), 1);
 	cr_assert_eq(map(&p, 0, SLOT, 0, &c), 2);
-	cr_expect_eq(p.slots[3].list, 125);
+	cr_expect_eq(swiotlb_slot_list(&p, 3), 125);
 	/* free B (slot 1): the next slot (C) is used, count starts at 0 -> list[1] = 1; slot 0
 	 * is used, nothing before to renumber */
 	cr_expect_eq(swiotlb_release(&p, b), 1);
-	cr_expect_eq(p.slots[1].list, 1);
-	cr_expect_eq(p.slots[0].list, 0);
+	cr_expect_eq(swiotlb_slot_list(&p, 1), 1);
+	cr_expect_eq(swiotlb_slot_list(&p, 0), 0);
 	/* free C (slot 2): follows list[3] = 125 -> list[2] = 126; slot 1 free -> 127; slot 0
 	 * used -> stop */
 	cr_expect_eq(swiotlb_release(&p, c), 1);
-	cr_expect_eq(p.slots[2].list, 126);
-	cr_expect_eq(p.slots[1].list, 127);
+	cr_expect_eq(swiotlb_slot_list(&p, 2), 126);
+	cr_expect_eq(swiotlb_slot_list(&p, 1), 127);
 	/* free A: list[0] = list[1] + 1 = 128, a whole free segment again */
 	cr_expect_eq(swiotlb_release(&p, a), 1);
-	cr_expect_eq(p.slots[0].list, 128);
+	cr_expect_eq(swiotlb_slot_list(&p, 0), 128);
 	cr_expect_eq(p.used, 0);
 	check_pool(&p);
 	swiotlb_pool_free(&p);
@@ -464,17 +465,17 @@ Test(swiotlb, release_does_not_merge_across_a_segment)
 	/* free 126..127: 126 + 2 = 128 is not < ALIGN(127, 128) = 128, so count starts at 0:
 	 * list[127] = 1, list[126] = 2, although slot 128 (list 128) is free */
 	cr_expect_eq(swiotlb_release(&p, tail), 2);
-	cr_expect_eq(p.slots[127].list, 1);
-	cr_expect_eq(p.slots[126].list, 2);
-	cr_expect_eq(p.slots[128].list, 128);
-	cr_expect_eq(p.slots[125].list, 0);
+	cr_expect_eq(swiotlb_slot_list(&p, 127), 1);
+	cr_expect_eq(swiotlb_slot_list(&p, 126), 2);
+	cr_expect_eq(swiotlb_slot_list(&p, 128), 128);
+	cr_expect_eq(swiotlb_slot_list(&p, 125), 0);
 	/* free the run at 128 (the next map goes to 128 since index is 128): nothing before
 	 * it is renumbered, slot 127 is the previous segment's last (io_tlb_offset 127) */
 	cr_assert_eq(map(&p, 0, SLOT, 0, &tlb), 128);
-	cr_expect_eq(p.slots[127].list, 1);
+	cr_expect_eq(swiotlb_slot_list(&p, 127), 1);
 	cr_expect_eq(swiotlb_release(&p, tlb), 1);
-	cr_expect_eq(p.slots[127].list, 1);
-	cr_expect_eq(p.slots[128].list, 128);
+	cr_expect_eq(swiotlb_slot_list(&p, 127), 1);
+	cr_expect_eq(swiotlb_slot_list(&p, 128), 128);
 	check_pool(&p);
 	swiotlb_pool_free(&p);
 }
@@ -487,16 +488,16 @@ Test(swiotlb, allocation_renumbers_the_free_slots_before_it)
 	pool(&p, 256, 1);
 	cr_assert_eq(map(&p, 0, 10 * SLOT, 0, &x), 0);	/* 0..9, index 10 */
 	cr_assert_eq(map(&p, 0, 5 * SLOT, 0, &tlb), 10);	/* 10..14, index 15 */
-	cr_expect_eq(p.slots[15].list, 113);
+	cr_expect_eq(swiotlb_slot_list(&p, 15), 113);
 	/* free X: slot 10 is used, so 9..0 get 1..10 */
 	cr_expect_eq(swiotlb_release(&p, x), 10);
-	cr_expect_eq(p.slots[9].list, 1);
-	cr_expect_eq(p.slots[0].list, 10);
+	cr_expect_eq(swiotlb_slot_list(&p, 9), 1);
+	cr_expect_eq(swiotlb_slot_list(&p, 0), 10);
 	/* 3 slots, page aligned: 15 is odd (misaligned), 16 fits. Slot 15 before it is free and
 	 * now runs only to 16: list 1; slot 14 is used: stop. */
 	cr_assert_eq(map(&p, 0, 3 * SLOT, 0, &tlb), 16);
-	cr_expect_eq(p.slots[15].list, 1);
-	cr_expect_eq(p.slots[0].list, 10);
+	cr_expect_eq(swiotlb_slot_list(&p, 15), 1);
+	cr_expect_eq(swiotlb_slot_list(&p, 0), 10);
 	check_pool(&p);
 	swiotlb_pool_free(&p);
 }
@@ -906,7 +907,7 @@ Test(swiotlb, random_maps_keep_the_free_runs_exact)
 	check_pool(&p);
 	cr_expect_eq(p.used, 0);
 	for (i = 0; i < p.nslabs; i++)
-		cr_assert_eq(p.slots[i].list, 128 - i % 128);
+		cr_assert_eq(swiotlb_slot_list(&p, i), 128 - i % 128);
 	swiotlb_pool_free(&p);
 }
 
