@@ -765,6 +765,13 @@ static uint64_t pool_find_slots(struct swiotlb_pool *p, const struct swiotlb_req
 	unsigned start = cpu & (p->nareas - 1), i = start;
 	uint64_t slot;
 
+	if (!p->reference && r->nslots > p->nslabs - p->used) {
+		/* fewer free slots in the pool than asked for: every area refuses at once */
+		p->areas_searched += p->nareas;
+		if (m)
+			m->areas_searched += p->nareas;
+		return SWIOTLB_FAIL;
+	}
 	do {
 		slot = search_area(p, i, r, m);
 		if (slot != SWIOTLB_FAIL)
