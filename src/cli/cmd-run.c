@@ -55,7 +55,7 @@ enum { OPT_SET = 0x1100, OPT_CHECK_HCALLS, OPT_CHECK_IOMMU, OPT_BASELINE, OPT_MO
 	CMD_OPT_REPORT_DIR("write a report folder there (report.md, report.html, the "      \
 			   "figures, results.txt/.json/.csv, manifest.json; see below) and " \
 			   "print the verdict"),                                             \
-	CMD_OPT_JOBS("threads the strategies are spread over (default: one per CPU "        \
+	CMD_OPT_JOBS("threads the replay is spread over (default: one per CPU "             \
 		     "online); the results are the same for any N"),                         \
 	{ OPT_CHECK_HCALLS, 0, "check-hcalls", NULL,                                         \
 	  "compare each DMA event's predicted TCE hypercalls with the hcall_entry events "   \
