@@ -319,6 +319,7 @@ struct sim {
 	struct rcpu *cpus;
 	unsigned ncpus;
 	struct sim_recorded r;
+	pthread_mutex_t res_lock; /* sim_resource() may be called by the runs' threads */
 	char **resnames;
 	unsigned nres;
 	int started, boot_done, finished;
@@ -384,11 +385,17 @@ static int sim_compile_marker(const char *what, const char *pat, regex_t *re, ch
 
 uint16_t sim_resource(struct sim *sim, const char *name)
 {
-	if (sim->nres >= 65534)
-		return 0;
-	sim->resnames = xreallocarray(sim->resnames, sim->nres + 1, sizeof(*sim->resnames));
-	sim->resnames[sim->nres++] = xstrdup(name);
-	return (uint16_t)sim->nres;
+	uint16_t id = 0;
+
+	/* strategies make resources as they go (a domain per device): from the runs' threads */
+	pthread_mutex_lock(&sim->res_lock);
+	if (sim->nres < 65534) {
+		sim->resnames = xreallocarray(sim->resnames, sim->nres + 1, sizeof(*sim->resnames));
+		sim->resnames[sim->nres++] = xstrdup(name);
+		id = (uint16_t)sim->nres;
+	}
+	pthread_mutex_unlock(&sim->res_lock);
+	return id;
 }
 
 /* The check's recorded state for CPUs @from..@n-1 (zeroed; n > from: the array grows). */
@@ -489,6 +496,7 @@ struct sim *sim_new(const struct scenario *sc, char *const *specs, unsigned nspe
 {
 	struct sim *sim = xcalloc(1, sizeof(*sim));
 
+	pthread_mutex_init(&sim->res_lock, NULL);
 	sim->sc = sc;
 	cost_plan_init(&sim->cost, sc);
 	if (strategy_check(cause) < 0 || strategy_params_check(sc, cause) < 0) {
@@ -597,6 +605,7 @@ void sim_free(struct sim *sim)
 	for (unsigned i = 0; i < sim->nres; i++)
 		free(sim->resnames[i]);
 	free(sim->resnames);
+	pthread_mutex_destroy(&sim->res_lock);
 	for (unsigned c = 0; c < sim->ncpus; c++)
 		free(sim->cpus[c].dev_t);
 	free(sim->cpus);
