@@ -378,11 +378,12 @@ static inline void pool_count(struct tce_table *t, uint64_t start, uint64_t end,
 		return;
 	if (end - start == 1) {
 		/* one entry (most maps and unmaps): its pool without a branch per pool */
-		unsigned p = 0;
+		unsigned p;
 		uint64_t f, lo;
 
-		for (unsigned i = 1; i <= TCE_NR_POOLS; i++)
-			p += start >= x->pool_lo[i];
+		/* TCE_NR_POOLS (4) bounds, written out */
+		p = (start >= x->pool_lo[1]) + (start >= x->pool_lo[2]) + (start >= x->pool_lo[3]) +
+		    (start >= x->pool_lo[4]);
 		/* 1 when the entry counts in pool_free[] and the set or clear changes it */
 		f = (uint64_t)(start != x->pool_last[p]) &
 		    ((uint64_t)test_bit64(t->map, start) ^ (uint64_t)set);
@@ -1089,8 +1090,11 @@ static int skip_full_pools(struct tce_table *t, uint64_t npages, uint64_t mask,
 	unsigned nr = t->nr_pools, p = *pool_nr, j, nf = 0, rot;
 	uint64_t start, sb;
 
-	if (!x || !x->counted || !x->pools_ok || t->reference || (handle && *handle) ||
-	    !pool_refuses(x, p, npages) || mask < t->offset || mask - t->offset < t->size)
+	/* the CPU's pool has room (most maps while the window has room): nothing to skip */
+	if (!x || !pool_refuses(x, p, npages))
+		return 0;
+	if (!x->counted || !x->pools_ok || t->reference || (handle && *handle) ||
+	    mask < t->offset || mask - t->offset < t->size)
 		return 0;
 	/* passes 0 (from the hint) and 1 (from the start) fail in the CPU's pool; not when the
 	 * hint lies below the pool (a capped mask put it there): pass 0 searches from there */
@@ -1189,19 +1193,10 @@ uint64_t tce_alloc(struct tce_table *t, uint64_t npages, unsigned align_order, u
 		pool_id = pool == &t->large_pool ? TCE_NR_POOLS : (int)(pool - t->pools);
 		if (start < pool->start || limit > pool->end)
 			pool_id = -1;
-		if (pool_id >= 0 && t->index && t->index->counted && !t->reference &&
-		    pool_refuses(t->index, (unsigned)pool_id, npages) &&
-		    pool->end > pool->start + 1) {
-			/* area_alloc() over a pool with too few free entries: it fails */
-			if (start < limit - 1)
-				t->search_bits += limit - 1 - start;
-			n = TCE_ALLOC_FAIL;
-		} else {
-			n = area_alloc(t, limit, start, npages, boundary_pages, align_mask, pool_id,
-				       pool_id >= 0 ? pool : NULL);
-			if (n != TCE_ALLOC_FAIL)
-				break;
-		}
+		n = area_alloc(t, limit, start, npages, boundary_pages, align_mask, pool_id,
+			       pool_id >= 0 ? pool : NULL);
+		if (n != TCE_ALLOC_FAIL)
+			break;
 
 		if (pass == 0) {
 			/* Retry this pool from its start. */
