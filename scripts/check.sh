@@ -6,6 +6,8 @@
 #     `make check` again; then the same with clang in build-clang-asan/ (its UBSan checks
 #     more) and, there, `make fuzz-check` (the libFuzzer harnesses replay their corpora and
 #     tests/data/bad/, then fuzz ISM_FUZZ_SECONDS seconds each: 0 here unless set);
+#     then the tests that run the replay on several threads, built with ThreadSanitizer in
+#     build-tsan/ (a data race fails them);
 #  4. writes the reports of the bundled traces to build/ci-report/ (scripts/ci-reports.sh):
 #     a compare report folder, a sweep, regress verdicts and the trend figure trend.svg.
 # The builds are out of tree. A source tree configured in place (`./configure` run at the
@@ -51,7 +53,8 @@ run_suite() {
 	tail -16 "$top/$dir/configure.log"
 	echo "== $dir: make check"
 	rc=0
-	make -C "$top/$dir" -j"$jobs" check || rc=$?
+	# shellcheck disable=SC2086
+	make -C "$top/$dir" -j"$jobs" check ${suite_tests:+TESTS="$suite_tests"} || rc=$?
 	# the skipped tests and why (lib.sh's skip writes a "SKIP: reason" line to the log)
 	for trs in $(find "$top/$dir/tests" -name '*.trs' 2>/dev/null | sort); do
 		if grep -q '^:test-result: SKIP' "$trs"; then
@@ -80,6 +83,9 @@ t0=$(date +%s)
 echo "== build-clang-asan: make fuzz-check (ISM_FUZZ_SECONDS=${ISM_FUZZ_SECONDS:-0})"
 ISM_FUZZ_SECONDS=${ISM_FUZZ_SECONDS:-0} make -C "$top/build-clang-asan" fuzz-check
 echo "== build-clang-asan: fuzz-check passed in $(($(date +%s) - t0)) s"
+# the threaded replays (--jobs, sweeps) under ThreadSanitizer: any report is a failure
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
+suite_tests="tests/cli/t0126-jobs.sh tests/cli/t0302-sweep.sh" run_suite build-tsan --enable-tsan
 echo "== all test suites passed"
 # reports of the bundled traces, kept as artefacts in build/ci-report/ (not committed)
 "$top/scripts/ci-reports.sh" "$top/build"
