@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "detect.h"
 #include "error.h"
@@ -119,6 +120,13 @@ void replay_report_ctx(const struct replay *rp, const char *trace, const struct 
 	}
 }
 
+int replay_is_stream(const char *trace)
+{
+	struct stat st;
+
+	return strcmp(trace, "-") == 0 || (stat(trace, &st) == 0 && !S_ISREG(st.st_mode));
+}
+
 int replay_detect_recorded(const char *trace, const char *format_in, struct scenario *sc,
 			   struct detect_result *det, char **cause)
 {
@@ -128,6 +136,11 @@ int replay_detect_recorded(const char *trace, const char *format_in, struct scen
 	memset(det, 0, sizeof(*det));
 	if (sc->sim.recorded_with && *sc->sim.recorded_with)
 		return 0;
+	if (replay_is_stream(trace)) {
+		ism_lib_warn("%s: a stream is read once: the strategy it was recorded under is not "
+			     "detected (--set sim.recorded_with=NAME names it)", trace);
+		return 0;
+	}
 	ret = detect_trace(trace, format_in, det, cause);
 	if (ret < 0)
 		return ret;
@@ -207,6 +220,10 @@ int replay_hcall_costs(const char *trace, const char *format_in, struct scenario
 	}
 	if (!spec || !*spec) {
 		hc->why = "no recorded strategy to attribute the hypercalls";
+		return 0;
+	}
+	if (replay_is_stream(trace)) {
+		hc->why = "the trace is a stream, read once";
 		return 0;
 	}
 	fit = xcalloc(1, sizeof(*fit));

@@ -44,6 +44,8 @@ void replay_free(struct replay *out);
 void replay_report_ctx(const struct replay *rp, const char *trace, const struct scenario *sc,
 		       int check_hcalls, struct report_ctx *ctx);
 
+/* @trace cannot be read twice: standard input ("-"), a pipe, a device: one pass only. */
+int replay_is_stream(const char *trace);
 /*
  * Unless @sc names it (sim.recorded_with, an override), detect the strategy @trace was
  * recorded under (detect.h) and set sim.recorded_with to it. Returns 1 when detected, 0 when
