@@ -45,4 +45,31 @@ void devtab_free(struct ism_devtab *t);
 int devtab_intern(struct ism_devtab *t, const char *name, size_t len);
 const char *devtab_name(const struct ism_devtab *t, unsigned id);
 
+/* The longest run of set bits in @x (the TCE and swiotlb searches' free-run summaries). */
+static inline unsigned ism_longest_ones(uint64_t x)
+{
+	uint64_t p[6], y;
+	unsigned k = 0, len;
+
+	if (!x || x == ~0ull)
+		return x ? 64 : 0;
+	/* p[k]: bit i set when bits i .. i + 2^k - 1 are all set */
+	p[0] = x;
+	while (k < 5 && (p[k] & (p[k] >> (1u << k)))) {
+		p[k + 1] = p[k] & (p[k] >> (1u << k));
+		k++;
+	}
+	y = p[k];
+	len = 1u << k;
+	for (unsigned j = k; j-- > 0;) {
+		uint64_t z = y & (p[j] >> len);
+
+		if (z) {
+			y = z;
+			len += 1u << j;
+		}
+	}
+	return len;
+}
+
 #endif

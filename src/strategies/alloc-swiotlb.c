@@ -243,33 +243,6 @@ static uint64_t seg_count(const struct swiotlb_pool *p)
 	return (p->nslabs + SWIOTLB_SEGSIZE - 1) / SWIOTLB_SEGSIZE;
 }
 
-/* The longest run of set bits in @x. */
-static unsigned longest_ones(uint64_t x)
-{
-	uint64_t p[6], y;
-	unsigned k = 0, len;
-
-	if (!x || x == ~0ull)
-		return x ? 64 : 0;
-	/* p[k]: bit i set when bits i .. i + 2^k - 1 are all set */
-	p[0] = x;
-	while (k < 5 && (p[k] & (p[k] >> (1u << k)))) {
-		p[k + 1] = p[k] & (p[k] >> (1u << k));
-		k++;
-	}
-	y = p[k];
-	len = 1u << k;
-	for (unsigned j = k; j-- > 0;) {
-		uint64_t z = y & (p[j] >> len);
-
-		if (z) {
-			y = z;
-			len += 1u << j;
-		}
-	}
-	return len;
-}
-
 /* Free bits of segment @g: slots g * 128 .. + 63 in @lo, the next 64 in @hi. */
 static inline void seg_bits(const struct swiotlb_pool *p, uint64_t g, uint64_t *lo, uint64_t *hi)
 {
@@ -290,8 +263,8 @@ static uint8_t seg_max(const struct swiotlb_pool *p, uint64_t g)
 	unsigned m, a, b, mid;
 
 	seg_bits(p, g, &lo, &hi);
-	a = longest_ones(lo);
-	b = longest_ones(hi);
+	a = ism_longest_ones(lo);
+	b = ism_longest_ones(hi);
 	m = a > b ? a : b;
 	/* the run across the middle: the top ones of lo and the bottom ones of hi */
 	mid = (lo == ~0ull ? 64 : (unsigned)__builtin_clzll(~lo)) +

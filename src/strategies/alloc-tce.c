@@ -238,33 +238,6 @@ static inline struct run_sum run_merge(struct run_sum a, uint64_t alen, struct r
 	return r;
 }
 
-/* The longest run of set bits in @x. */
-static unsigned longest_ones(uint64_t x)
-{
-	uint64_t p[6], y;
-	unsigned k = 0, len;
-
-	if (!x || x == ~0ull)
-		return x ? 64 : 0;
-	/* p[k]: bit i set when bits i .. i + 2^k - 1 are all set */
-	p[0] = x;
-	while (k < 5 && (p[k] & (p[k] >> (1u << k)))) {
-		p[k + 1] = p[k] & (p[k] >> (1u << k));
-		k++;
-	}
-	y = p[k];
-	len = 1u << k;
-	for (unsigned j = k; j-- > 0;) {
-		uint64_t z = y & (p[j] >> len);
-
-		if (z) {
-			y = z;
-			len += 1u << j;
-		}
-	}
-	return len;
-}
-
 /* Free entries of word @w as set bits; entries past the table count as used. */
 static inline uint64_t word_free(const struct tce_table *t, uint64_t w)
 {
@@ -288,7 +261,7 @@ static struct run_sum word_sum(uint64_t f)
 	}
 	s.pre = (uint32_t)__builtin_ctzll(~f);
 	s.suf = (uint32_t)__builtin_clzll(~f);
-	s.max = longest_ones(f);
+	s.max = ism_longest_ones(f);
 	return s;
 }
 
@@ -603,7 +576,7 @@ static int walk_word(struct walk *k, uint64_t base, uint64_t f, uint64_t in)
 	}
 	pre = (uint64_t)__builtin_ctzll(~f);
 	if (k->mode == WALK_MAX) {
-		k->best = umax(k->best, umax(k->c + pre, longest_ones(f)));
+		k->best = umax(k->best, umax(k->c + pre, ism_longest_ones(f)));
 		k->c = (uint64_t)__builtin_clzll(~f);
 		return 0;
 	}
