@@ -303,8 +303,8 @@ struct sim {
 	 * every run, each run over the whole block at a time so that its state stays in cache.
 	 * The pool's threads claim the runs one by one while the caller's thread prepares the
 	 * next block, then helps. A run reads only its own state and the block, so the results
-	 * are the same for any number of threads. Without it (sim_new(); an observer, the
-	 * hypercall fit and the IOMMU check watch one event at a time), each event goes through
+	 * are the same for any number of threads. Without it (sim_new(), one thread; an
+	 * observer and the IOMMU check watch one event at a time), each event goes through
 	 * every run before the next.
 	 */
 	unsigned jobs;            /* sim_new_jobs(): threads (0: sim_new()) */
