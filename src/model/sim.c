@@ -296,6 +296,7 @@ struct sim {
 	int observed;
 	struct hcfit *fit;        /* hypercall samples of run fit_run, or NULL */
 	unsigned fit_run;
+	int untimed;              /* sim_fit_hcalls(): the runs' actions, not their time */
 	/*
 	 * The pipeline (sim_new_jobs()): each event's shared side (the recorded figures, the
 	 * request, its think time, dependencies and device anchor) is prepared once, into a
@@ -696,6 +697,13 @@ void sim_fit_hcalls(struct sim *sim, unsigned run, struct hcfit *fit)
 {
 	sim->fit = fit;
 	sim->fit_run = run;
+	sim->untimed = 1;
+	if (sim->rec) {
+		/* it only takes the recorded strategy's work out of the think times */
+		run_free(sim->rec);
+		free(sim->rec);
+		sim->rec = NULL;
+	}
 }
 
 void sim_observe(struct sim *sim, const struct sim_observer *obs)
@@ -1886,6 +1894,8 @@ static double run_execute(struct sim *sim, struct run *run, const struct evctx *
 	if (run->ilayer)
 		ick_counts(run, &run->ibefore);
 	*failed = call_stack(run, x->op, rq) < 0;
+	if (sim->untimed)
+		return *begin;
 	if (run->ilayer)
 		ick_predict(sim, run);
 	if (run->as_recorded)

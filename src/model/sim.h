@@ -200,7 +200,13 @@ const struct sim_recorded *sim_recorded(const struct sim *sim);
 /* Ask for the per-event checks against the recording: SIM_CHECK_* bits. */
 enum { SIM_CHECK_HCALLS = 1, SIM_CHECK_IOMMU = 2 };
 void sim_check_hcalls(struct sim *sim, int on);
-/* Collect run @run's hypercall samples into @fit (hcfit.h) while replaying; NULL stops. */
+/*
+ * Collect run @run's hypercall samples into @fit (hcfit.h) while replaying (before the first
+ * event). Such a replay is for the samples and the recorded figures only: the runs' actions
+ * are what the samples compare with the recorded calls, their time is not computed (the
+ * results' times are zero) and the recorded strategy's hidden instance, which only re-times,
+ * is not replayed.
+ */
 struct hcfit;
 void sim_fit_hcalls(struct sim *sim, unsigned run, struct hcfit *fit);
 
