@@ -31,38 +31,11 @@ void actbuf_free(struct actbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* A new action at the end of @b (its fields are the caller's to set). */
-static struct action *act_new(struct actbuf *b)
+/* The grow path of act_add() (action.h): room for one more action. */
+void actbuf_grow(struct actbuf *b)
 {
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 32;
-		b->a = xreallocarray(b->a, b->cap, sizeof(*b->a));
-	}
-	return &b->a[b->n++];
-}
-
-void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, uint64_t units,
-	     uint16_t res)
-{
-	struct action *a;
-
-	if (!calls && !units)
-		return;
-	if (b->n) {
-		a = &b->a[b->n - 1];
-		if (a->kind == kind && a->op == op && a->res == res) {
-			a->calls += calls;
-			a->units += units;
-			return;
-		}
-	}
-	a = act_new(b);
-	a->kind = (uint8_t)kind;
-	a->outside = 0;
-	a->res = res;
-	a->op = op;
-	a->calls = calls;
-	a->units = units;
+	b->cap = b->cap ? b->cap * 2 : 32;
+	b->a = xreallocarray(b->a, b->cap, sizeof(*b->a));
 }
 
 /* A share or unshare: merged with the previous one only on the same side of a pool. */
@@ -78,7 +51,9 @@ static void act_exposure(struct actbuf *b, enum act_kind kind, uint32_t op, uint
 		a->units += pages;
 		return;
 	}
-	a = act_new(b);
+	if (b->n == b->cap)
+		actbuf_grow(b);
+	a = &b->a[b->n++];
 	a->kind = (uint8_t)kind;
 	a->outside = (uint8_t)!!outside;
 	a->res = 0;

@@ -68,9 +68,36 @@ struct actbuf {
 
 void actbuf_reset(struct actbuf *b);
 void actbuf_free(struct actbuf *b);
-/* Append an action; consecutive identical (kind, op, res) actions are merged. */
-void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls, uint64_t units,
-	     uint16_t res);
+void actbuf_grow(struct actbuf *b);
+/*
+ * Append an action; consecutive identical (kind, op, res) actions are merged. Inline: every
+ * strategy calls it several times per DMA event.
+ */
+static inline void act_add(struct actbuf *b, enum act_kind kind, uint32_t op, uint64_t calls,
+			   uint64_t units, uint16_t res)
+{
+	struct action *a;
+
+	if (!calls && !units)
+		return;
+	if (b->n) {
+		a = &b->a[b->n - 1];
+		if (a->kind == kind && a->op == op && a->res == res) {
+			a->calls += calls;
+			a->units += units;
+			return;
+		}
+	}
+	if (b->n == b->cap)
+		actbuf_grow(b);
+	a = &b->a[b->n++];
+	a->kind = (uint8_t)kind;
+	a->outside = 0;
+	a->res = res;
+	a->op = op;
+	a->calls = calls;
+	a->units = units;
+}
 /*
  * @pages pages shared with (act_share) or unshared from (act_unshare) the hypervisor by @calls
  * calls of operation @op; @outside: pages outside a designated pool. The engine books the

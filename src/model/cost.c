@@ -33,45 +33,6 @@ double cost_hcall(const struct scenario *sc, uint32_t op, uint64_t calls, uint64
 	return sc->cost.h_get_tce.fixed_ns * (double)calls;
 }
 
-/* The actions priced by a scenario_cost member of their own kind (no operation). */
-static inline void price_plain(const struct scenario_cost *c, const struct action *a,
-			       struct act_cost *r)
-{
-	switch ((enum act_kind)a->kind) {
-	case ACT_COPY:
-		r->cpu_ns = c->copy_fixed_ns * (double)a->calls +
-			    (double)a->units * 1e9 / c->copy_bytes_per_s;
-		r->category = CAT_COPY;
-		break;
-	case ACT_GUEST:
-		r->cpu_ns = c->guest_map_ns * (double)a->calls;
-		break;
-	case ACT_GUEST_PAGES:
-		r->cpu_ns = c->guest_per_page_ns * (double)a->units;
-		break;
-	case ACT_ALLOC_SEARCH:
-		r->cpu_ns = c->guest_alloc_per_bit_ns * (double)a->units;
-		break;
-	case ACT_SLOT_SEARCH:
-		r->cpu_ns = c->swiotlb_per_slot_ns * (double)a->units;
-		break;
-	case ACT_LOCK:
-		/* op 1: the hypervisor's TCE table lock held for the call; else a guest spinlock */
-		r->cpu_ns = (a->op == 1 ? c->hv_tce_lock_hold_ns : c->lock_ns) * (double)a->calls;
-		break;
-	case ACT_DEV_XLATE:
-		r->dev_ns = c->device_xlate_per_page_ns * (double)a->units;
-		r->category = CAT_DEVICE;
-		break;
-	case ACT_DEV_JOB:
-		r->dev_ns = a->units ? c->device_job_tce_ns : 0;
-		r->category = CAT_DEVICE;
-		break;
-	default:
-		break;
-	}
-}
-
 struct act_cost cost_action(const struct scenario *sc, const struct action *a)
 {
 	struct act_cost r = { 0, 0, CAT_GUEST };
@@ -101,27 +62,10 @@ struct act_cost cost_action(const struct scenario *sc, const struct action *a)
 		r.category = CAT_RTAS;
 		break;
 	default:
-		price_plain(&sc->cost, a, &r);
+		cost_price_plain(&sc->cost, a, &r);
 		break;
 	}
 	return r;
-}
-
-static unsigned plan_hash(uint32_t op)
-{
-	return (unsigned)((op * 0x9e3779b1u) >> 23) & (COST_PLAN_SLOTS - 1);
-}
-
-static const struct cost_op *plan_find(const struct cost_plan *p, uint32_t op)
-{
-	for (unsigned i = plan_hash(op);; i = (i + 1) & (COST_PLAN_SLOTS - 1)) {
-		const struct cost_op *o = &p->t[i];
-
-		if (!o->used)
-			return NULL;
-		if (o->op == op)
-			return o;
-	}
 }
 
 void cost_plan_init(struct cost_plan *p, const struct scenario *sc)
@@ -136,9 +80,9 @@ void cost_plan_init(struct cost_plan *p, const struct scenario *sc)
 		struct cost_op *o;
 		unsigned i;
 
-		if (plan_find(p, info->number))
+		if (cost_plan_find(p, info->number))
 			continue;
-		for (i = plan_hash(info->number); p->t[i].used; i = (i + 1) & (COST_PLAN_SLOTS - 1))
+		for (i = cost_plan_hash(info->number); p->t[i].used; i = (i + 1) & (COST_PLAN_SLOTS - 1))
 			;
 		o = &p->t[i];
 		o->used = 1;
@@ -171,61 +115,15 @@ void cost_plan_init(struct cost_plan *p, const struct scenario *sc)
 	}
 }
 
-struct act_cost cost_plan_action(const struct cost_plan *p, const struct action *a, int *slot)
+struct act_cost cost_plan_uncatalogued(const struct cost_plan *p, const struct action *a,
+				      int *slot)
 {
-	const struct cost_op *o;
-	struct act_cost r = { 0, 0, CAT_GUEST };
-	double ns;
-
-	*slot = -1;
-	switch ((enum act_kind)a->kind) {
-	case ACT_HCALL:
-	case ACT_UCALL:
-	case ACT_SHARE:
-	case ACT_UNSHARE:
-	case ACT_INVAL:
-	case ACT_RTAS:
-		o = plan_find(p, a->op);
-		if (!o) {
-			/* not in the catalogue: as cost_action() prices it */
-			*slot = act_is_call(a->kind) ? ism_op_check_slot(a->op) : -1;
-			return cost_action(p->sc, a);
-		}
-		ns = o->has_per ? o->fixed_ns * (double)a->calls + o->per_entry_ns * (double)a->units :
-				  o->fixed_ns * (double)a->calls;
-		r.cpu_ns = ns;
-		if (act_is_call(a->kind))
-			*slot = o->slot;
-		switch ((enum act_kind)a->kind) {
-		case ACT_HCALL:
-			r.category = CAT_HCALL;
-			break;
-		case ACT_UCALL:
-			r.category = CAT_UCALL;
-			break;
-		case ACT_SHARE:
-		case ACT_UNSHARE:
-			r.category = o->share_cat;
-			break;
-		case ACT_RTAS:
-			r.category = CAT_RTAS;
-			break;
-		default:
-			break;
-		}
-		return r;
-	default:
-		price_plain(&p->sc->cost, a, &r);
-		return r;
-	}
+	/* not in the catalogue: as cost_action() prices it */
+	*slot = act_is_call(a->kind) ? ism_op_check_slot(a->op) : -1;
+	return cost_action(p->sc, a);
 }
 
-int cost_plan_slot(const struct cost_plan *p, const struct action *a)
+int cost_plan_slot_uncatalogued(const struct action *a)
 {
-	const struct cost_op *o;
-
-	if (!act_is_call(a->kind))
-		return -1;
-	o = plan_find(p, a->op);
-	return o ? o->slot : ism_op_check_slot(a->op);
+	return ism_op_check_slot(a->op);
 }
