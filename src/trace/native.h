@@ -120,13 +120,14 @@ static inline void ism_put16(unsigned char *p, uint16_t v)
 
 /*
  * Fletcher-4 as ZFS computes it: over little-endian 32-bit words, a += w; b += a; c += b;
- * d += c, all modulo 2^64. @n must be a multiple of 4.
+ * d += c, all modulo 2^64. @n must be a multiple of 4 (trailing bytes are ignored).
  */
 struct ism_fletcher4 {
 	uint64_t a, b, c, d;
 };
 
-static inline void ism_fletcher4_add(struct ism_fletcher4 *f, const unsigned char *p, size_t n)
+/* The definition, one word at a time (the reference ism_fletcher4_add() is tested against). */
+static inline void ism_fletcher4_ref(struct ism_fletcher4 *f, const unsigned char *p, size_t n)
 {
 	uint64_t a = f->a, b = f->b, c = f->c, d = f->d;
 
@@ -147,6 +148,14 @@ static inline void ism_fletcher4_add(struct ism_fletcher4 *f, const unsigned cha
 	f->c = c;
 	f->d = d;
 }
+
+/*
+ * The same sums, bit for bit, over four interleaved lanes (SIMD where the CPU has it),
+ * combined exactly (fletcher4.c): continues the running sums @f over @n bytes at @p.
+ */
+void ism_fletcher4_add(struct ism_fletcher4 *f, const unsigned char *p, size_t n);
+/* The same without the CPU's wider vectors (AVX2): what other CPUs run, for the tests. */
+void ism_fletcher4_add_portable(struct ism_fletcher4 *f, const unsigned char *p, size_t n);
 
 /* Continuation blocks that follow a record. */
 static inline uint64_t ism_native_ncont(unsigned kind, uint32_t nsg, uint64_t size)

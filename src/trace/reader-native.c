@@ -20,6 +20,7 @@ struct native_priv {
 	const unsigned char *base; /* the current view: [base, end), records before cur used */
 	const unsigned char *cur;
 	const unsigned char *end;
+	const unsigned char *summed; /* the view's blocks before this are in @sum */
 	uint16_t *devmap; /* file device id -> reader device id */
 	uint32_t *pids;   /* per CPU: task id set by the last TASK record */
 	unsigned npids;
@@ -118,6 +119,17 @@ static int native_open(struct reader *r)
 	return 0;
 }
 
+/* Blocks taken but not yet summed: summed in steps of this, while they are still in cache. */
+#define NATIVE_SUM_STEP 4096
+
+/* Add the blocks taken since the last call to the checksum (version 2). */
+static void native_sum(struct native_priv *p)
+{
+	if (p->version >= 2 && p->cur != p->summed)
+		ism_fletcher4_add(&p->sum, p->summed, (size_t)(p->cur - p->summed));
+	p->summed = p->cur;
+}
+
 /*
  * Hand back the records used so far and view the next batch: at least @want bytes when the
  * input has them, at most 1 MiB more (a memory-mapped file is consumed in steps so that its
@@ -129,25 +141,25 @@ static const unsigned char *native_view(struct reader *r, struct native_priv *p,
 	const unsigned char *b;
 	size_t cap = want > (1u << 20) ? want : (1u << 20);
 
-	if (p->base)
+	if (p->base) {
+		native_sum(p);
 		in_consume(r->in, (size_t)(p->cur - p->base));
+	}
 	b = in_view(r->in, want, n);
 	if (*n > cap)
 		*n = cap;
-	p->base = p->cur = b;
+	p->base = p->cur = p->summed = b;
 	p->end = b ? b + *n : NULL;
 	return b;
 }
 
-/* Consume @blocks 64-byte blocks of the view (the checksum covers them). */
+/* Consume @blocks 64-byte blocks of the view (the checksum covers them: native_sum()). */
 static void native_take(struct native_priv *p, uint64_t blocks)
 {
-	size_t n = (size_t)blocks * ISM_NATIVE_REC;
-
-	if (p->version >= 2)
-		ism_fletcher4_add(&p->sum, p->cur, n);
-	p->cur += n;
+	p->cur += (size_t)blocks * ISM_NATIVE_REC;
 	p->recno += blocks;
+	if (p->cur - p->summed >= NATIVE_SUM_STEP)
+		native_sum(p);
 }
 
 /* The end record at @b: check it against what was read. 0 (the end), or <0 after failing. */
@@ -162,6 +174,7 @@ static int native_end(struct reader *r, struct native_priv *p, const unsigned ch
 	if (p->version < 2)
 		return reader_fail(r, -ISM_ECORRUPT, "record %llu: invalid event kind %u",
 				   (unsigned long long)blkno, ISM_NATIVE_END);
+	native_sum(p); /* the blocks before this one */
 	if (events != r->nevents || blocks != blkno)
 		return reader_fail(r, -ISM_ECORRUPT,
 				   "record %llu: end record says %llu events in %llu blocks, the file "
@@ -178,6 +191,7 @@ static int native_end(struct reader *r, struct native_priv *p, const unsigned ch
 				   "header says %llu events, the end record %llu",
 				   (unsigned long long)p->nevents, (unsigned long long)events);
 	p->cur += ISM_NATIVE_REC;
+	p->summed = p->cur;
 	p->recno++;
 	p->ended = 1;
 	if (p->end - p->cur > 0 || native_view(r, p, 1, &n))
