@@ -146,6 +146,29 @@ enum { DEP_MAP = 1, DEP_SG = 2, DEP_ALLOC = 3 };
 enum req_op { OP_NONE, OP_MAP, OP_MAP_SG, OP_ALLOC, OP_UNMAP, OP_UNMAP_SG, OP_FREE,
 	      OP_SYNC_CPU, OP_SYNC_DEV, OP_MARK };
 
+/* The request makes a mapping (streaming or coherent). */
+static inline int op_maps(enum req_op op)
+{
+	return op == OP_MAP || op == OP_MAP_SG || op == OP_ALLOC;
+}
+
+/* The request removes a mapping. */
+static inline int op_unmaps(enum req_op op)
+{
+	return op == OP_UNMAP || op == OP_UNMAP_SG || op == OP_FREE;
+}
+
+static inline int op_is_sync(enum req_op op)
+{
+	return op == OP_SYNC_CPU || op == OP_SYNC_DEV;
+}
+
+/* The request starts after the device is done with a mapping (run_after_device()). */
+static inline int op_after_device(enum req_op op)
+{
+	return op_unmaps(op) || op_is_sync(op);
+}
+
 /* From what an unmap's device time counts (run_after_device()). */
 enum { ANCHOR_OWN, ANCHOR_DEV, ANCHOR_MARK };
 
@@ -1288,7 +1311,7 @@ static void phase_announce(struct sim *sim, const struct evctx *x)
 }
 
 /* One hypercall sample per opcode whose predicted calls are the calls recorded (hcfit.h). */
-static void fit_sample(struct sim *sim, struct run *run, const struct evctx *rc, int first)
+static void fit_sample(struct sim *sim, struct run *run, const struct evctx *x, int first)
 {
 	uint64_t calls[3] = { 0, 0, 0 }, units[3] = { 0, 0, 0 };
 
@@ -1297,7 +1320,7 @@ static void fit_sample(struct sim *sim, struct run *run, const struct evctx *rc,
 	 * the trace covering boot, the H_STUFF_TCE among them clear as many entries per call
 	 * as the recorded strategy's setup does (whole tables, <= 512 per call).
 	 */
-	if (first && sim->from_boot && rc->seen[2]) {
+	if (first && sim->from_boot && x->seen[2]) {
 		uint64_t sc = 0, su = 0;
 
 		for (unsigned k = 0; k < run->res.nsetup_ops; k++)
@@ -1306,7 +1329,7 @@ static void fit_sample(struct sim *sim, struct run *run, const struct evctx *rc,
 				su += run->res.setup_ops[k].units;
 			}
 		if (sc)
-			hcfit_add(sim->fit, 2, rc->seen[2], rc->seen[2] * su / sc, rc->dur[2]);
+			hcfit_add(sim->fit, 2, x->seen[2], x->seen[2] * su / sc, x->dur[2]);
 		return;
 	}
 
@@ -1319,8 +1342,8 @@ static void fit_sample(struct sim *sim, struct run *run, const struct evctx *rc,
 		}
 	}
 	for (int k = 0; k < 3; k++)
-		if (calls[k] && calls[k] == rc->seen[k])
-			hcfit_add(sim->fit, k, calls[k], units[k], rc->dur[k]);
+		if (calls[k] && calls[k] == x->seen[k])
+			hcfit_add(sim->fit, k, calls[k], units[k], x->dur[k]);
 }
 
 /* ---- the IOMMU check (--check-iommu) ---------------------------------------------------- */
@@ -1624,7 +1647,7 @@ static void think_time(struct sim *sim, struct evctx *x)
 	 * the same (never lost, never counted twice). What is still left is carried on.
 	 */
 	/* an unmap, free or sync starts after the device: its gap is not think time */
-	x->debt = x->op == OP_MAP || x->op == OP_MAP_SG || x->op == OP_ALLOC ? rc->debt : 0;
+	x->debt = op_maps(x->op) ? rc->debt : 0;
 	x->think -= x->debt;
 	rc->debt -= x->debt;
 	if (x->think < 0) {
@@ -1730,7 +1753,7 @@ static void device_anchor(struct sim *sim, struct evctx *x)
 		x->dev_time = 0;
 	if (x->dev_time > dmax)
 		x->dev_time = dmax;
-	if (x->op != OP_SYNC_CPU && x->op != OP_SYNC_DEV && --dep->refs == 0) {
+	if (!op_is_sync(x->op) && --dep->refs == 0) {
 		dep->refs = 1;
 		livemap_remove(&sim->sdeps, dep);
 	}
@@ -1828,7 +1851,7 @@ static int run_after_device(struct run *run, const struct evctx *x, double *begi
 	}
 	if (dep->pad & 1) {
 		/* the map failed: nothing to undo */
-		if (x->op != OP_SYNC_CPU && x->op != OP_SYNC_DEV) {
+		if (!op_is_sync(x->op)) {
 			dep->refs = 1;
 			livemap_remove(&run->deps, dep);
 		}
@@ -1920,7 +1943,7 @@ static void run_done(struct sim *sim, unsigned i, const struct evctx *x, struct 
 		fit_sample(sim, run, x, x->first_dma);
 	if (sim->observed && sim->obs.op)
 		sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
-	if (sim->chk && sim->chk->event && x->op != OP_SYNC_CPU && x->op != OP_SYNC_DEV)
+	if (sim->chk && sim->chk->event && !op_is_sync(x->op))
 		sim->chk->event(&run->chk, chk_cpu(sim, run, ev->cpu), x->chkrec, ev, x->pos,
 				x->inferred || (dep && (dep->pad & 2)), &run->ab);
 	switch (x->op) {
@@ -1988,15 +2011,12 @@ static void run_event(struct sim *sim, unsigned i, const struct evctx *x)
 		run_phase(run, x);
 		return;
 	}
-	if (!((x->op == OP_UNMAP || x->op == OP_UNMAP_SG || x->op == OP_FREE ||
-	       x->op == OP_SYNC_CPU || x->op == OP_SYNC_DEV) &&
-	      run_after_device(run, x, &begin, &dep))) {
+	if (!(op_after_device(x->op) && run_after_device(run, x, &begin, &dep))) {
 		end = run_execute(sim, run, x, &rq, &begin, &dev, &failed);
 		run_done(sim, i, x, dep, begin, end, dev, failed);
 	}
 	/* the IOMMU events since this CPU's previous DMA event belong to this one */
-	if ((sim->check & SIM_CHECK_IOMMU) && run->ilayer && x->op != OP_SYNC_CPU &&
-	    x->op != OP_SYNC_DEV)
+	if ((sim->check & SIM_CHECK_IOMMU) && run->ilayer && !op_is_sync(x->op))
 		ick_event(run, ev->cpu, ev, x->pos, x->iseen);
 }
 
@@ -2009,13 +2029,13 @@ static void event_done(struct sim *sim, const struct evctx *x)
 	enum req_op op = x->op;
 	double t = x->t;
 
-	if (op != OP_MARK && op != OP_SYNC_CPU && op != OP_SYNC_DEV) {
+	if (op != OP_MARK && !op_is_sync(op)) {
 		memset(rc->iseen, 0, sizeof(rc->iseen));
 		rc->after_unmap = 0;
 	}
 	if (x->first_dma)
 		rc->dma_seen = 1;
-	if ((op == OP_UNMAP || op == OP_UNMAP_SG || op == OP_FREE) && ev->dev < SIM_DEVS) {
+	if (op_unmaps(op) && ev->dev < SIM_DEVS) {
 		sim->done_t[ev->dev] = t;
 		sim->done_cpu[ev->dev] = ev->cpu;
 	}
@@ -2024,7 +2044,7 @@ static void event_done(struct sim *sim, const struct evctx *x)
 		sim->mark_cpu = ev->cpu;
 		sim->mark_t = t;
 	}
-	if ((op == OP_MAP || op == OP_MAP_SG || op == OP_ALLOC) && ev->dev < SIM_DEVS) {
+	if (op_maps(op) && ev->dev < SIM_DEVS) {
 		if (!rc->dev_t)
 			rc->dev_t = xcalloc(SIM_DEVS, sizeof(double));
 		rc->dev_t[ev->dev] = t;
@@ -2085,25 +2105,12 @@ static int prepare(struct sim *sim, const struct ism_event *ev, uint64_t pos, st
 	memcpy(x->dur, x->rc->dur, sizeof(x->dur));
 	x->chkrec = sim->chk ? chk_rec(sim, ev->cpu) : NULL;
 	x->iseen = x->rc->iseen;
-	switch (x->op) {
-	case OP_UNMAP:
-	case OP_UNMAP_SG:
-	case OP_FREE:
-	case OP_SYNC_CPU:
-	case OP_SYNC_DEV:
+	if (op_after_device(x->op))
 		device_anchor(sim, x);
-		break;
-	case OP_MAP:
-	case OP_MAP_SG:
-	case OP_ALLOC:
+	else if (op_maps(x->op))
 		recorded_map(sim, x);
-		break;
-	case OP_MARK:
+	else if (x->op == OP_MARK)
 		phase_decide(sim, x);
-		break;
-	default:
-		break;
-	}
 	return 1;
 }
 
