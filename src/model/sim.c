@@ -2070,6 +2070,10 @@ static void event_done(struct sim *sim, const struct evctx *x)
 static int prepare(struct sim *sim, const struct ism_event *ev, uint64_t pos, struct evctx *x)
 {
 	struct sim_recorded *r = &sim->r;
+	struct rcpu *rc;
+	enum req_op op;
+	uint8_t tag = 0;
+	uint64_t key = 0;
 
 	if (!sim->started) {
 		const char *bs = sim->sc->sim.boot_start_marker;
@@ -2078,21 +2082,26 @@ static int prepare(struct sim *sim, const struct ism_event *ev, uint64_t pos, st
 			return 0;
 		start(sim, ev);
 	}
+	r->events++;
+	if ((double)ev->ts_ns > r->end_ns)
+		r->end_ns = (double)ev->ts_ns;
+	rc = rcpu(sim, ev->cpu);
+	if (recorded_side(sim, rc, ev, pos))
+		return 0;
+	op = classify(ev, &tag, &key);
+	if (op == OP_NONE) {
+		r->unknown_kinds++;
+		return 0;
+	}
+	/* only what the runs replay is prepared: most events of a trace are hypercalls */
 	memset(x, 0, sizeof(*x));
 	x->ev = ev;
 	x->pos = pos;
 	x->t = (double)ev->ts_ns;
-	r->events++;
-	if (x->t > r->end_ns)
-		r->end_ns = x->t;
-	x->rc = rcpu(sim, ev->cpu);
-	if (recorded_side(sim, x->rc, ev, pos))
-		return 0;
-	x->op = classify(ev, &x->tag, &x->key);
-	if (x->op == OP_NONE) {
-		r->unknown_kinds++;
-		return 0;
-	}
+	x->rc = rc;
+	x->op = op;
+	x->tag = tag;
+	x->key = key;
 	if (x->op != OP_MARK)
 		r->dma_events++;
 	make_request(sim, x);
