@@ -141,6 +141,7 @@ static double cal_reserve(struct calendar *c, double t, double dur)
 #define SIM_DEVS 64
 
 enum { DEP_MAP = 1, DEP_SG = 2, DEP_ALLOC = 3 };
+#define DEP_NONE UINT32_MAX       /* no mapping of the recording's (an orphan) */
 
 /* What kind of request an event is. */
 enum req_op { OP_NONE, OP_MAP, OP_MAP_SG, OP_ALLOC, OP_UNMAP, OP_UNMAP_SG, OP_FREE,
@@ -202,6 +203,7 @@ struct evctx {
 	const uint64_t *iseen;    /* IOMMU events on its CPU since then (the IOMMU check) */
 	/* an unmap, free or sync: its map as recorded, and the device's recorded time */
 	int orphan;               /* no map of it in the trace */
+	uint32_t dep_id;          /* a map, unmap, free or sync: its mapping's id (DEP_NONE) */
 	uint8_t anchor;           /* ANCHOR_*: the device time counts from the map, from a later
 				   * map of the device on the map's CPU (anchor_cpu), or a marker */
 	uint16_t anchor_cpu;
@@ -233,12 +235,27 @@ static void block_free(struct sim_block *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * A run's state of one of the recording's live mappings, found by the id prepare() gives it
+ * (evctx.dep_id), not by a lookup of its own: a run maps what the recording maps, in its
+ * order, and removes a mapping no later than the recording does (a failed map at its first
+ * unmap), so its refs never exceed the recording's and an id is never reused while the run
+ * still holds it.
+ */
+struct run_dep {
+	double end;               /* simulated end of the map */
+	double extra;             /* the run's device time beyond the recorded strategy's */
+	uint32_t refs;            /* 0: the run holds no such mapping */
+	uint8_t flags;            /* 1: the map failed; 2: its sg lengths were inferred */
+};
+
 struct run {
 	struct strat *stack;
 	struct sim_result res;
 	unsigned ncpus;           /* CPUs its per-CPU arrays hold (run_grow()) */
 	double *T;                /* per-CPU simulated clock (ns) */
-	struct livemap deps;      /* per mapping: simulated end, recorded time, failed */
+	struct run_dep *dep;      /* by the recording's mapping id (evctx.dep_id) */
+	uint32_t ndep;
 	struct calendar **cal;    /* per resource */
 	unsigned ncal;
 	struct actbuf ab;
@@ -361,7 +378,10 @@ struct sim {
 	double done_t[SIM_DEVS];  /* recorded time of the device's latest unmap, 0 = none */
 	uint16_t done_cpu[SIM_DEVS];
 	int have_phase_re, have_end_re;
-	struct livemap sdeps;     /* the recording's live mappings: CPU and time of the map */
+	struct livemap sdeps;     /* the recording's live mappings: CPU and time of the map, and
+				   * in d[0] its id (a run's index into run->dep) */
+	uint32_t *dep_free;       /* ids free for reuse, and the next never used */
+	uint32_t ndep_free, dep_free_cap, dep_next;
 	unsigned cur;             /* the block being prepared */
 	int posted;
 	struct sim_block blk[2];  /* apart by SIM_LINE bytes (struct sim_block) */
@@ -507,7 +527,6 @@ static int init_run(struct sim *sim, struct run *run, const char *spec, unsigned
 		run->res.flags |= STRAT_PROTECTED;
 	else if (!(run->stack->sc->machine.secure_vm))
 		run->res.flags &= ~(unsigned)STRAT_PROTECTED;
-	livemap_init(&run->deps);
 	run->as_recorded = sim->sc->sim.recorded_with && !strcmp(sim->sc->sim.recorded_with, spec);
 	for (struct strat *s = run->stack; s && !run->ilayer; s = s->next)
 		if (s->ops->iommu_counts)
@@ -603,7 +622,7 @@ static void run_free(struct run *run)
 	free(run->chk_cpu);
 	free(run->ick);
 	free(run->segs);
-	livemap_free(&run->deps);
+	free(run->dep);
 	for (unsigned i = 0; i < run->ncal; i++)
 		free(run->cal[i]);
 	free(run->cal);
@@ -619,6 +638,7 @@ void sim_free(struct sim *sim)
 	for (int b = 0; b < 2; b++)
 		block_free(&sim->blk[b]);
 	livemap_free(&sim->sdeps);
+	free(sim->dep_free);
 	for (unsigned i = 0; i < sim->nruns; i++)
 		run_free(&sim->runs[i]);
 	free(sim->runs);
@@ -1727,9 +1747,11 @@ static void device_anchor(struct sim *sim, struct evctx *x)
 
 	if (!dep) {
 		x->orphan = 1;
+		x->dep_id = DEP_NONE;
 		r->orphans++;
 		return;
 	}
+	x->dep_id = (uint32_t)dep->d[0];
 	rec_start = ism_kind_traced_first(ev->kind) ? x->t : x->t - x->rc->ovh_ns - x->rec_model;
 	a_t = d2u(dep->d[1]);
 	x->anchor = ANCHOR_OWN;
@@ -1754,19 +1776,32 @@ static void device_anchor(struct sim *sim, struct evctx *x)
 	if (x->dev_time > dmax)
 		x->dev_time = dmax;
 	if (!op_is_sync(x->op) && --dep->refs == 0) {
+		if (sim->ndep_free == sim->dep_free_cap) {
+			sim->dep_free_cap = sim->dep_free_cap ? sim->dep_free_cap * 2 : 64;
+			sim->dep_free = xreallocarray(sim->dep_free, sim->dep_free_cap,
+						      sizeof(*sim->dep_free));
+		}
+		sim->dep_free[sim->ndep_free++] = x->dep_id;
 		dep->refs = 1;
 		livemap_remove(&sim->sdeps, dep);
 	}
 }
 
-/* A map, as recorded: what its unmap's device time counts from. */
-static void recorded_map(struct sim *sim, const struct evctx *x)
+/* A map, as recorded: what its unmap's device time counts from, and its id. */
+static void recorded_map(struct sim *sim, struct evctx *x)
 {
 	int created;
 	struct live_entry *dep = livemap_get(&sim->sdeps, x->tag, x->ev->dev, x->key, &created);
 
 	if (!created)
 		dep->refs++;
+	else if (sim->ndep_free)
+		dep->d[0] = sim->dep_free[--sim->ndep_free];
+	else if (sim->dep_next == DEP_NONE)
+		abort(); /* 2^32 live mappings: sdeps alone would hold 300 GB (xmalloc stops first) */
+	else
+		dep->d[0] = sim->dep_next++;
+	x->dep_id = (uint32_t)dep->d[0];
 	dep->d[1] = u2d(x->t);
 	dep->cpu = x->ev->cpu;
 }
@@ -1830,10 +1865,11 @@ static void run_marker(struct sim *sim, struct run *run, const struct evctx *x,
  * orphan) or the map failed (nothing to undo).
  */
 static int run_after_device(struct run *run, const struct evctx *x, double *begin,
-			    struct live_entry **depp)
+			    struct run_dep **depp)
 {
 	const struct ism_event *ev = x->ev;
-	struct live_entry *dep = livemap_find(&run->deps, x->tag, ev->dev, x->key);
+	struct run_dep *dep = x->dep_id < run->ndep && run->dep[x->dep_id].refs ?
+				      &run->dep[x->dep_id] : NULL;
 
 	*depp = dep;
 	if (!dep) {
@@ -1844,17 +1880,15 @@ static int run_after_device(struct run *run, const struct evctx *x, double *begi
 	if (!x->orphan) {
 		double a_T = x->anchor == ANCHOR_DEV ?
 				     run->dev_T[(size_t)x->anchor_cpu * SIM_DEVS + ev->dev] :
-			     x->anchor == ANCHOR_MARK ? run->mark_T : d2u(dep->d[0]);
+			     x->anchor == ANCHOR_MARK ? run->mark_T : dep->end;
 
-		if (a_T + x->dev_time + d2u(dep->d[2]) > *begin)
-			*begin = a_T + x->dev_time + d2u(dep->d[2]);
+		if (a_T + x->dev_time + dep->extra > *begin)
+			*begin = a_T + x->dev_time + dep->extra;
 	}
-	if (dep->pad & 1) {
+	if (dep->flags & 1) {
 		/* the map failed: nothing to undo */
-		if (!op_is_sync(x->op)) {
-			dep->refs = 1;
-			livemap_remove(&run->deps, dep);
-		}
+		if (!op_is_sync(x->op))
+			dep->refs = 0;
 		run->T[ev->cpu] = *begin;
 		return 1;
 	}
@@ -1930,12 +1964,11 @@ static double run_execute(struct sim *sim, struct run *run, const struct evctx *
  * Run @i did @x's operation in [@begin, @end) (@dev: device time; @dep: an unmap's map): its
  * clocks, the observer and the check, the counts, latencies and the map's entry.
  */
-static void run_done(struct sim *sim, unsigned i, const struct evctx *x, struct live_entry *dep,
+static void run_done(struct sim *sim, unsigned i, const struct evctx *x, struct run_dep *dep,
 		     double begin, double end, double dev, int failed)
 {
 	struct run *run = &sim->runs[i];
 	const struct ism_event *ev = x->ev;
-	int created;
 
 	run->T[ev->cpu] = end;
 	run->last_T = end;
@@ -1945,7 +1978,7 @@ static void run_done(struct sim *sim, unsigned i, const struct evctx *x, struct 
 		sim->obs.op(sim->obs.arg, i, ev, begin, end, failed);
 	if (sim->chk && sim->chk->event && !op_is_sync(x->op))
 		sim->chk->event(&run->chk, chk_cpu(sim, run, ev->cpu), x->chkrec, ev, x->pos,
-				x->inferred || (dep && (dep->pad & 2)), &run->ab);
+				x->inferred || (dep && (dep->flags & 2)), &run->ab);
 	switch (x->op) {
 	case OP_MAP:
 	case OP_MAP_SG:
@@ -1954,14 +1987,20 @@ static void run_done(struct sim *sim, unsigned i, const struct evctx *x, struct 
 		lat_add(&run->res.map_lat, end - begin);
 		if (failed)
 			run->res.map_failures++;
-		dep = livemap_get(&run->deps, x->tag, ev->dev, x->key, &created);
-		if (!created)
-			dep->refs++;
-		dep->d[0] = u2d(end);
-		dep->d[1] = u2d(x->t);
-		dep->d[2] = u2d(dev - x->rec_dev);
-		dep->pad = (uint8_t)(failed | (x->inferred ? 2 : 0));
-		dep->cpu = ev->cpu;
+		if (x->dep_id >= run->ndep) {
+			uint32_t n = run->ndep ? run->ndep : 64;
+
+			while (n <= x->dep_id)
+				n = n > UINT32_MAX / 2 ? UINT32_MAX : n * 2;
+			run->dep = xreallocarray(run->dep, n, sizeof(*run->dep));
+			memset(run->dep + run->ndep, 0, (n - run->ndep) * sizeof(*run->dep));
+			run->ndep = n;
+		}
+		dep = &run->dep[x->dep_id];
+		dep->refs++;
+		dep->end = end;
+		dep->extra = dev - x->rec_dev;
+		dep->flags = (uint8_t)(failed | (x->inferred ? 2 : 0));
 		if (ev->dev < SIM_DEVS)
 			run->dev_T[(size_t)ev->cpu * SIM_DEVS + ev->dev] = end;
 		run->res.dev_ns += dev;
@@ -1973,10 +2012,7 @@ static void run_done(struct sim *sim, unsigned i, const struct evctx *x, struct 
 			run->done_T[ev->dev] = end;
 		run->res.unmaps++;
 		lat_add(&run->res.unmap_lat, end - begin);
-		if (--dep->refs == 0) {
-			dep->refs = 1;
-			livemap_remove(&run->deps, dep);
-		}
+		dep->refs--;
 		break;
 	default:
 		break;
@@ -1988,7 +2024,7 @@ static void run_event(struct sim *sim, unsigned i, const struct evctx *x)
 {
 	struct run *run = &sim->runs[i];
 	const struct ism_event *ev = x->ev;
-	struct live_entry *dep = NULL;
+	struct run_dep *dep = NULL;
 	struct dma_req rq = x->rq;
 	double begin, end, dev = 0;
 	int failed;
